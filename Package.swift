@@ -1,0 +1,49 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let strictSafety: [SwiftSetting] = [.strictMemorySafety()]
+
+let package = Package(
+    name: "s3mount",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "s3mount", targets: ["s3mount"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CFuse", path: "CFuse", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
+        .target(name: "CShims", linkerSettings: [.linkedLibrary("curl"), .linkedLibrary("crypto")]),
+        .target(name: "ObjectStore"),
+        .target(
+            name: "S3HTTP",
+            dependencies: ["CShims", "ObjectStore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSafety
+        ),
+        .target(
+            name: "S3FSCore",
+            dependencies: ["ObjectStore", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "FuseBridge",
+            dependencies: ["CFuse", "S3FSCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSafety
+        ),
+        .target(name: "S3FSTesting", dependencies: ["ObjectStore", "S3FSCore"]),
+        .executableTarget(
+            name: "s3mount",
+            dependencies: [
+                "CShims", "S3HTTP", "S3FSCore", "FuseBridge",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSafety
+        ),
+        .testTarget(name: "S3HTTPTests", dependencies: ["S3HTTP", "ObjectStore"]),
+        .testTarget(name: "S3FSCoreTests", dependencies: ["S3FSCore", "S3FSTesting", "ObjectStore", "S3HTTP"]),
+        .testTarget(name: "S3MountCLITests", dependencies: ["s3mount"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,38 @@
+// ObjectStore: the one seam between the filesystem core and whatever serves objects.
+//
+// The core (S3FSCore) talks only to this protocol. S3HTTP implements it over libcurl for real S3 servers,
+// S3FSTesting implements it in memory (and with injected faults) for tests, and later decorators (an endpoint
+// pool for failover, a caching layer) wrap one store in another without the core noticing.
+// Every method is async and never blocks the calling thread: implementations park the caller on a continuation
+// and resume it from their own I/O thread.
+
+/// A store of objects addressed by key inside one bucket.
+public protocol ObjectStore: Sendable {
+    /// The bucket this store serves; used in log lines and error messages only.
+    var bucket: String { get }
+
+    /// One page of ListObjectsV2.
+    func list(_ request: ListRequest) async throws(ObjectStoreError) -> ListPage
+
+    /// HeadObject: the object's metadata, or `ObjectStoreError.noSuchKey`.
+    func head(key: String) async throws(ObjectStoreError) -> ObjectInfo
+
+    /// GetObject of `range` (the whole object when nil). With `ifMatch`, a changed object fails with
+    /// `ObjectStoreError.preconditionFailed` instead of returning bytes of another version.
+    func get(key: String, range: ByteRange?, ifMatch: ETag?) async throws(ObjectStoreError) -> [UInt8]
+}
+
+extension ObjectStore {
+    /// Every page of a listing, following continuation tokens.
+    public func listAll(prefix: String, delimiter: String?) async throws(ObjectStoreError) -> ListPage {
+        var merged = ListPage(objects: [], commonPrefixes: [], nextContinuationToken: nil)
+        var token: String? = nil
+        repeat {
+            let page = try await list(ListRequest(prefix: prefix, delimiter: delimiter, continuationToken: token))
+            merged.objects += page.objects
+            merged.commonPrefixes += page.commonPrefixes
+            token = page.nextContinuationToken
+        } while token != nil
+        return merged
+    }
+}

@@ -1,0 +1,1 @@
+// S3HTTP: placeholder until the S3 client lands.

@@ -1,0 +1,6 @@
+import ArgumentParser
+
+@main
+struct S3Mount: AsyncParsableCommand {
+    func run() async throws {}
+}
