@@ -1,1 +1,140 @@
-// placeholder
+// FileSystem: the POSIX view of one bucket prefix, independent of FUSE.
+//
+// The bridge calls one async method per FUSE operation and gets back core values (EntryReply, FileAttributes,
+// bytes) or an FSError carrying the errno. Nothing here blocks a thread: S3 calls are awaited, shared state sits
+// behind short Mutex sections (InodeTable, HandleTable).
+//
+// Names: a directory is a key prefix ending in "/" (from LIST common prefixes or an explicit "dir/" marker object);
+// a file is an object. lookup asks S3 both questions at once (HEAD key, LIST key/ with max-keys 1) and a
+// directory wins over a file of the same name. Metadata learnt from S3 is trusted for `metadataTTL` seconds, here
+// and in the kernel's caches. See docs/SEMANTICS.md for what each operation promises.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Logging
+import ObjectStore
+import Synchronization
+
+public final class FileSystem: Sendable {
+    let store: any ObjectStore
+    let config: FileSystemConfig
+    let logger: Logger
+    let inodes: InodeTable
+    let files = HandleTable<FileHandle>()
+    let directories = HandleTable<DirectoryHandle>()
+    /// When the mount started: the mtime of directories, which S3 does not have.
+    let mountTime: Double
+    private let warnedKeys = Mutex<Set<String>>([])
+
+    public init(store: any ObjectStore, config: FileSystemConfig, logger: Logger, mountTime: Double) {
+        self.store = store
+        self.config = config
+        self.logger = logger
+        self.mountTime = mountTime
+        self.inodes = InodeTable(rootKey: config.prefix, rootMtime: mountTime)
+    }
+
+    // MARK: - Metadata
+
+    public func lookup(parent: InodeNumber, name: String) async throws(FSError) -> EntryReply {
+        let directory = try directoryInode(parent)
+        if name.utf8.count > PathNames.maxNameBytes {
+            throw FSError(errno: ENAMETOOLONG, "lookup \"\(name.prefix(32))…\": name over 255 bytes", logLevel: .debug)
+        }
+        guard PathNames.isValid(name) else { throw .notFound("lookup \(name)") }
+        if let cached = inodes.lookupFreshChild(of: parent, named: name) {
+            return entryReply(cached)
+        }
+        guard let entry = try await resolve(name: name, in: directory) else {
+            inodes.removeChild(of: parent, named: name)
+            throw .notFound("lookup \(directory.key)\(name)")
+        }
+        return entryReply(inodes.upsert(parent: parent, entry: entry, ttl: config.metadataTTL, countLookup: true))
+    }
+
+    public func forget(_ inode: InodeNumber, count: UInt64) {
+        inodes.forget(inode, count: count)
+    }
+
+    public func getattr(_ number: InodeNumber) async throws(FSError) -> FileAttributes {
+        guard let inode = inodes.inode(number) else { throw .notFound("getattr \(number)") }
+        guard inode.kind == .file, inode.freshUntil <= .now else { return attributes(of: inode) }
+        return attributes(of: try await refreshFile(inode))
+    }
+
+    public func statfs() -> FileSystemStats { FileSystemStats() }
+
+    // MARK: - Shared helpers
+
+    func directoryInode(_ number: InodeNumber) throws(FSError) -> Inode {
+        guard let inode = inodes.inode(number) else { throw .notFound("\(number)") }
+        guard inode.kind == .directory else {
+            throw FSError(errno: ENOTDIR, "\(inode.key): not a directory", logLevel: .debug)
+        }
+        return inode
+    }
+
+    func attributes(of inode: Inode) -> FileAttributes {
+        FileAttributes(
+            inode: inode.number, kind: inode.kind, size: inode.size, mtime: inode.mtime,
+            permissions: inode.kind == .directory ? config.dirMode : config.fileMode, uid: config.uid, gid: config.gid)
+    }
+
+    func entryReply(_ inode: Inode) -> EntryReply {
+        EntryReply(attributes: attributes(of: inode), ttl: config.metadataTTL)
+    }
+
+    /// Asks S3 what `name` in `directory` is now: a directory (any key under "name/"), a file, or nothing.
+    func resolve(name: String, in directory: Inode) async throws(FSError) -> ResolvedEntry? {
+        let key = directory.key + name
+        let store = self.store
+        async let head = capture { () async throws(ObjectStoreError) in try await store.head(key: key) }
+        async let children = capture { () async throws(ObjectStoreError) in
+            try await store.list(ListRequest(prefix: key + "/", delimiter: "/", maxKeys: 1))
+        }
+        switch await children {
+        case .success(let page) where !page.objects.isEmpty || !page.commonPrefixes.isEmpty:
+            return .directory(name: name, prefix: key + "/", mtime: mountTime)
+        case .success:
+            break
+        case .failure(let error):
+            throw FSError(error, operation: "list", key: key + "/")
+        }
+        switch await head {
+        case .success(let object): return .file(name: name, object: object)
+        case .failure(.service(let e)) where e.kind == .noSuchKey: return nil
+        case .failure(let error): throw FSError(error, operation: "head", key: key)
+        }
+    }
+
+    /// Re-reads a file's metadata from S3 once its TTL has passed.
+    func refreshFile(_ inode: Inode) async throws(FSError) -> Inode {
+        let object: ObjectInfo
+        do {
+            object = try await store.head(key: inode.key)
+        } catch {
+            throw FSError(error, operation: "head", key: inode.key)
+        }
+        guard let refreshed = inodes.refresh(inode.number, from: object, ttl: config.metadataTTL) else {
+            throw .notFound("getattr \(inode.key)")
+        }
+        return refreshed
+    }
+
+    /// Logs a key that cannot be shown, once per key for the life of the mount.
+    func warnHidden(_ key: String, reason: String) {
+        let isNew = warnedKeys.withLock { warned in
+            warned.count < 100_000 && warned.insert(key).inserted
+        }
+        if isNew {
+            logger.warning("hiding key that cannot be a POSIX path", metadata: ["s3.key": "\(key)", "reason": "\(reason)"])
+        }
+    }
+}
+
+/// Runs `body` and keeps its typed error as a value, so two S3 calls can run at once with `async let`.
+func capture<T: Sendable>(_ body: () async throws(ObjectStoreError) -> T) async -> Result<T, ObjectStoreError> {
+    do { return .success(try await body()) } catch { return .failure(error) }
+}

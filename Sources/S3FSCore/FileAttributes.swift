@@ -1,0 +1,42 @@
+/// What `stat` shows for one inode; the bridge turns it into `struct stat`.
+public struct FileAttributes: Hashable, Sendable {
+    public enum Kind: Hashable, Sendable { case file, directory }
+
+    public var inode: InodeNumber
+    public var kind: Kind
+    public var size: UInt64
+    /// Seconds since the Unix epoch; used for atime, mtime and ctime alike.
+    public var mtime: Double
+    /// Permission bits only (e.g. 0o644); the bridge adds the file-type bits.
+    public var permissions: UInt32
+    public var uid: UInt32
+    public var gid: UInt32
+
+    public var linkCount: UInt32 { kind == .directory ? 2 : 1 }
+    /// 512-byte blocks, as du(1) expects.
+    public var blocks: UInt64 { (size + 511) / 512 }
+}
+
+/// What lookup and readdirplus answer: the inode and how long the kernel may cache it.
+public struct EntryReply: Hashable, Sendable {
+    public var attributes: FileAttributes
+    /// Seconds the kernel may cache the name → inode mapping and the attributes.
+    public var ttl: Double
+}
+
+/// What open answers.
+public struct OpenReply: Hashable, Sendable {
+    public var handle: UInt64
+    /// Keep the kernel page cache from an earlier open: the object is unchanged (same ETag).
+    public var keepCache: Bool
+}
+
+/// What statfs answers. S3 has no capacity, so these are large constant figures, as other S3 mounts report.
+public struct FileSystemStats: Hashable, Sendable {
+    public var blockSize: UInt64 = 4096
+    public var totalBlocks: UInt64 = 1 << 40
+    public var freeBlocks: UInt64 = 1 << 40
+    public var totalInodes: UInt64 = 1 << 32
+    public var freeInodes: UInt64 = 1 << 32
+    public var maxNameLength: UInt64 = 255
+}

@@ -1,0 +1,73 @@
+// Directory operations: opendir, readdir/readdirplus, releasedir.
+import Logging
+import ObjectStore
+
+extension FileSystem {
+    public func opendir(_ number: InodeNumber) async throws(FSError) -> UInt64 {
+        _ = try directoryInode(number)
+        return directories.insert(DirectoryHandle(inode: number))
+    }
+
+    /// Fills `replier` from `offset` on. Offset 0 (a new read, or rewinddir) lists the directory from S3 again.
+    /// With `plus`, each entry that fits counts one kernel lookup of its inode.
+    public func readdir<R: DirectoryReplier>(
+        handle: UInt64, offset: UInt64, plus: Bool, into replier: inout R
+    ) async throws(FSError) {
+        guard let directory = directories.get(handle) else { throw .badHandle(handle) }
+        let entries: [ResolvedEntry]
+        if offset == 0 || directory.entries == nil {
+            entries = try await listDirectory(directory.inode)
+            directory.replaceEntries(entries)
+        } else {
+            entries = directory.entries ?? []
+        }
+        try fill(&replier, directory: directory.inode, entries: entries, from: offset, plus: plus)
+    }
+
+    public func releasedir(handle: UInt64) {
+        directories.remove(handle)
+    }
+
+    /// Lists the whole directory from S3, every page.
+    func listDirectory(_ number: InodeNumber) async throws(FSError) -> [ResolvedEntry] {
+        let directory = try directoryInode(number)
+        let page: ListPage
+        do {
+            page = try await store.listAll(prefix: directory.key, delimiter: "/")
+        } catch {
+            throw FSError(error, operation: "list", key: directory.key)
+        }
+        let listing = DirectoryListing(directoryKey: directory.key, page: page, directoryMtime: mountTime)
+        for hidden in listing.hidden { warnHidden(hidden.key, reason: hidden.reason) }
+        return listing.entries
+    }
+
+    /// Offsets: 1 is after ".", 2 after "..", 2 + i after entries[i - 1].
+    private func fill<R: DirectoryReplier>(
+        _ replier: inout R, directory: InodeNumber, entries: [ResolvedEntry], from offset: UInt64, plus: Bool
+    ) throws(FSError) {
+        let directoryInode = try directoryInode(directory)
+        let dots = [(".", directoryInode), ("..", inodes.inode(directoryInode.parent) ?? directoryInode)]
+        var next = offset
+        while next < 2 {
+            let (name, inode) = dots[Int(next)]
+            let entry = DirectoryEntry(
+                name: name, attributes: attributes(of: inode), nextOffset: next + 1, ttl: 0, isDotEntry: true)
+            guard replier.add(entry) else { return }
+            next += 1
+        }
+        for resolved in entries.dropFirst(Int(next - 2)) {
+            // Counted before it is offered, and given back if it does not fit, so a concurrent forget can never
+            // drop an inode the kernel is about to hold.
+            let inode = inodes.upsert(parent: directory, entry: resolved, ttl: config.metadataTTL, countLookup: plus)
+            let entry = DirectoryEntry(
+                name: resolved.name, attributes: attributes(of: inode), nextOffset: next + 1, ttl: config.metadataTTL,
+                isDotEntry: false)
+            guard replier.add(entry) else {
+                if plus { inodes.forget(inode.number, count: 1) }
+                return
+            }
+            next += 1
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import ObjectStore
+
+/// One file or directory the kernel knows about.
+struct Inode: Sendable {
+    let number: InodeNumber
+    let parent: InodeNumber
+    let name: String
+    let kind: FileAttributes.Kind
+    /// The object's key for a file ("data/x.bin"); the prefix for a directory ("data/", "" for the bucket root).
+    let key: String
+    var size: UInt64
+    var mtime: Double
+    /// The ETag of the version last seen (files only).
+    var etag: ETag?
+    /// Lookups the kernel holds: +1 for each lookup or readdirplus entry, −n for each forget.
+    var lookupCount: UInt64
+    /// Until when the metadata above may be served without asking S3 again.
+    var freshUntil: ContinuousClock.Instant
+}
+
+/// What S3 says a name in a directory is, before it becomes an inode.
+struct ResolvedEntry: Sendable, Hashable {
+    var name: String
+    var kind: FileAttributes.Kind
+    var key: String
+    var size: UInt64
+    var mtime: Double
+    var etag: ETag?
+
+    static func file(name: String, object: ObjectInfo) -> ResolvedEntry {
+        ResolvedEntry(
+            name: name, kind: .file, key: object.key, size: object.size, mtime: object.lastModified, etag: object.etag)
+    }
+
+    static func directory(name: String, prefix: String, mtime: Double) -> ResolvedEntry {
+        ResolvedEntry(name: name, kind: .directory, key: prefix, size: 0, mtime: mtime, etag: nil)
+    }
+}

@@ -1,0 +1,125 @@
+// The inode table: every file and directory the kernel may name, with stable numbers and lookup counts.
+//
+// A (parent, name, kind) keeps its inode number for as long as the table holds it, so `ls -i` and hard-link-free
+// tools such as tar see stable numbers; numbers are never reused within a mount. The kernel's lookups are
+// counted exactly as FUSE requires (+1 per lookup or readdirplus entry, −n per forget) and an inode leaves the
+// table when its count reaches zero. A name whose kind changed in S3 (a file replaced by a directory of the same
+// name) gets a new number, so the kernel never sees one inode change type. All state sits behind one Mutex;
+// nothing here awaits.
+import ObjectStore
+import Synchronization
+
+final class InodeTable: Sendable {
+    private struct State {
+        var inodes: [InodeNumber: Inode] = [:]
+        var children: [InodeNumber: [String: InodeNumber]] = [:]
+        var nextNumber: UInt64 = InodeNumber.root.rawValue + 1
+    }
+
+    private let state: Mutex<State>
+
+    init(rootKey: String, rootMtime: Double) {
+        let root = Inode(
+            number: .root, parent: .root, name: "", kind: .directory, key: rootKey, size: 0, mtime: rootMtime,
+            etag: nil, lookupCount: 1, freshUntil: .now)
+        state = Mutex(State(inodes: [.root: root]))
+    }
+
+    func inode(_ number: InodeNumber) -> Inode? {
+        state.withLock { $0.inodes[number] }
+    }
+
+    /// The child `name` of `parent` if the table holds it with fresh metadata, counting one kernel lookup of it.
+    func lookupFreshChild(of parent: InodeNumber, named name: String) -> Inode? {
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            guard let number = state.children[parent]?[name], var inode = state.inodes[number], inode.freshUntil > now
+            else { return nil }
+            inode.lookupCount += 1
+            state.inodes[number] = inode
+            return inode
+        }
+    }
+
+    /// Records what S3 says `entry` is and returns its inode; counts one kernel lookup when `countLookup`.
+    @discardableResult
+    func upsert(parent: InodeNumber, entry: ResolvedEntry, ttl: Double, countLookup: Bool) -> Inode {
+        let freshUntil = ContinuousClock.now.advanced(by: .milliseconds(Int64(ttl * 1000)))
+        return state.withLock { state in
+            let existing = state.children[parent]?[entry.name].flatMap { state.inodes[$0] }
+            var inode: Inode
+            if let existing, existing.kind == entry.kind {
+                inode = existing
+                inode.size = entry.size
+                inode.mtime = entry.mtime
+                inode.etag = entry.etag
+                inode.freshUntil = freshUntil
+            } else {
+                if let existing { Self.unlink(existing, in: &state) }
+                let number = InodeNumber(state.nextNumber)
+                state.nextNumber += 1
+                inode = Inode(
+                    number: number, parent: parent, name: entry.name, kind: entry.kind, key: entry.key,
+                    size: entry.size, mtime: entry.mtime, etag: entry.etag, lookupCount: 0, freshUntil: freshUntil)
+                state.children[parent, default: [:]][entry.name] = number
+            }
+            if countLookup { inode.lookupCount += 1 }
+            state.inodes[inode.number] = inode
+            return inode
+        }
+    }
+
+    /// New metadata for a file the kernel already holds, keeping its number. Nil when the inode is gone.
+    func refresh(_ number: InodeNumber, from object: ObjectInfo, ttl: Double) -> Inode? {
+        let freshUntil = ContinuousClock.now.advanced(by: .milliseconds(Int64(ttl * 1000)))
+        return state.withLock { state in
+            guard var inode = state.inodes[number] else { return nil }
+            inode.size = object.size
+            inode.mtime = object.lastModified
+            inode.etag = object.etag
+            inode.freshUntil = freshUntil
+            state.inodes[number] = inode
+            return inode
+        }
+    }
+
+    /// The kernel dropped `count` lookups; the inode leaves the table at zero (the root never does).
+    func forget(_ number: InodeNumber, count: UInt64) {
+        state.withLock { state in
+            guard number != .root, var inode = state.inodes[number] else { return }
+            inode.lookupCount -= min(count, inode.lookupCount)
+            if inode.lookupCount == 0 {
+                Self.remove(inode, in: &state)
+            } else {
+                state.inodes[number] = inode
+            }
+        }
+    }
+
+    /// S3 says `name` is gone from `parent`: new lookups must ask again. The inode itself stays until forgotten.
+    func removeChild(of parent: InodeNumber, named name: String) {
+        state.withLock { state in
+            guard let number = state.children[parent]?[name], let inode = state.inodes[number] else { return }
+            if inode.lookupCount == 0 { Self.remove(inode, in: &state) } else { Self.unlink(inode, in: &state) }
+        }
+    }
+
+    /// Inodes held; for tests and metrics.
+    var count: Int { state.withLock { $0.inodes.count } }
+
+    /// Drops an inode nobody holds, and with a directory the children it listed that nobody holds either.
+    private static func remove(_ inode: Inode, in state: inout State) {
+        unlink(inode, in: &state)
+        state.inodes[inode.number] = nil
+        guard let children = state.children.removeValue(forKey: inode.number) else { return }
+        for child in children.values where state.inodes[child]?.lookupCount == 0 {
+            state.inodes[child] = nil
+        }
+    }
+
+    private static func unlink(_ inode: Inode, in state: inout State) {
+        if state.children[inode.parent]?[inode.name] == inode.number {
+            state.children[inode.parent]?[inode.name] = nil
+        }
+    }
+}
