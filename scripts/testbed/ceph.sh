@@ -1,0 +1,295 @@
+#!/usr/bin/env bash
+# s3mount testbed: a single-node Ceph cluster (mon, osd, optional mgr) with TWO radosgw (S3) gateways,
+# everything on 127.0.0.1, no systemd, all state under $S3MOUNT_TESTBED.
+#
+# usage: scripts/testbed/ceph.sh [start|stop|purge|env|status]
+#   start  : install the Debian packages if missing, build the cluster the first time, (re)start the
+#            daemons that are not running, create the S3 user and bucket, write $S3MOUNT_TESTBED/env.
+#            On a cluster that is already up this is a fast no-op.
+#   stop   : stop the daemons this script started (by PID), keep the data.
+#   purge  : stop, then delete $S3MOUNT_TESTBED.
+#   env    : print the env file (use:  eval "$(scripts/testbed/ceph.sh env)"  or  . "$S3MOUNT_TESTBED/env").
+#   status : exit 0 if every daemon and gateway answers, 1 otherwise.
+#
+# Settings (environment):
+#   S3MOUNT_TESTBED  state dir                  (default <repo>/.testbed/ceph; git-ignored)
+#   RGW_PORTS        gateway ports              ("7480 7481")
+#   S3_BUCKET        bucket to create           (test)
+#   OBJECTSTORE      bluestore | memstore       (bluestore: a sparse file osd.0/block, see OSD_SIZE_GB)
+#   OSD_SIZE_GB      size of the OSD device     (24)
+#   WITH_MGR         start ceph-mgr (0|1)       (0: radosgw does not need it; saves ~300 MB and CPU)
+#   WAIT_SECS        bound of each wait         (120)
+# The S3 user is always testkey / testsecret (S3MOUNT_TESTBED_KEY / S3MOUNT_TESTBED_SECRET override).
+#
+# The env file exports: AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION
+#   S3_BUCKET S3_ENDPOINTS (space separated) S3_TEST_ENDPOINT (= first endpoint) CEPH_CONF S3MOUNT_TESTBED
+#
+# Only one cluster can run per machine: the monitor binds 127.0.0.1:3300 and :6789.
+# cephx is off inside the cluster; S3 requests are still SigV4-authenticated by radosgw.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+TB=${S3MOUNT_TESTBED:-$REPO/.testbed/ceph}
+RGW_PORTS=${RGW_PORTS:-"7480 7481"}
+BUCKET=${S3_BUCKET:-test}
+OBJECTSTORE=${OBJECTSTORE:-bluestore}
+OSD_SIZE_GB=${OSD_SIZE_GB:-24}
+WITH_MGR=${WITH_MGR:-0}
+WAIT_SECS=${WAIT_SECS:-120}
+AK=${S3MOUNT_TESTBED_KEY:-testkey}
+SK=${S3MOUNT_TESTBED_SECRET:-testsecret}
+CONF=$TB/ceph.conf
+PIDS=$TB/pids
+LOG=$TB/log
+export CEPH_CONF=$CONF
+T0=$(date +%s%N)
+
+say() { local ms=$(( ($(date +%s%N) - T0) / 1000000 )); printf 'ceph-testbed [%3d.%01ds] %s\n' $((ms / 1000)) $((ms % 1000 / 100)) "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+tail_log() { local f; for f in "$@"; do [ -f "$f" ] && { echo "----- last lines of $f" >&2; tail -n 25 "$f" >&2; }; done; return 0; }
+
+pid_of() { [ -f "$PIDS/$1" ] && cat "$PIDS/$1"; }
+alive() { local p; p=$(pid_of "$1") || return 1; [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+rgw_ok() { curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$1/"; }
+daemons() { echo mon.a; [ "$WITH_MGR" = 1 ] && echo mgr.x; echo osd.0; local p; for p in $RGW_PORTS; do echo "rgw.p$p"; done; }
+
+all_up() {
+  [ -f "$TB/env" ] || return 1
+  local d p
+  for d in $(daemons); do alive "$d" || return 1; done
+  for p in $RGW_PORTS; do rgw_ok "$p" || return 1; done
+}
+
+stop_all() {  # TERM gateways and mgr, then the osd, then the mon; KILL what is still up after 15 s
+  [ -d "$PIDS" ] || return 0
+  local group t f p i any
+  for group in "rgw mgr" "osd" "mon"; do
+    local live=()
+    for t in $group; do
+      for f in "$PIDS/$t".*; do
+        [ -f "$f" ] || continue
+        p=$(cat "$f"); rm -f "$f"
+        if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then kill "$p" 2>/dev/null || true; live+=("$p"); fi
+      done
+    done
+    [ ${#live[@]} -gt 0 ] || continue
+    for i in $(seq 1 150); do
+      any=0
+      for p in "${live[@]}"; do kill -0 "$p" 2>/dev/null && any=1; done
+      [ $any = 0 ] && break
+      sleep 0.1
+    done
+    for p in "${live[@]}"; do kill -0 "$p" 2>/dev/null && kill -9 "$p" 2>/dev/null; done
+  done
+  return 0
+}
+
+# wait_for DESCRIPTION LOGFILE... -- COMMAND...: poll COMMAND every 0.5 s for at most WAIT_SECS
+wait_for() {
+  local what=$1; shift
+  local logs=()
+  while [ "$1" != "--" ]; do logs+=("$1"); shift; done
+  shift
+  local deadline=$(( $(date +%s) + WAIT_SECS ))
+  until "$@" >/dev/null 2>&1; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      say "ERROR: $what: not ready after ${WAIT_SECS}s"
+      tail_log "${logs[@]}"
+      exit 1
+    fi
+    sleep 0.5
+  done
+}
+
+start_daemon() {  # NAME COMMAND...  (no-op when that daemon is already running)
+  local name=$1; shift
+  alive "$name" && return 0
+  # own session: the daemons outlive the shell/make/CI step that started them; stdin closed
+  setsid nohup "$@" -f </dev/null >"$LOG/$name.out" 2>&1 &
+  echo $! >"$PIDS/$name"
+}
+
+install_packages() {
+  local need="" p
+  for p in ceph-mon ceph-osd ceph-mgr radosgw ceph-common curl; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need="$need $p"
+  done
+  [ -z "$need" ] && return 0
+  say "installing Debian packages:$need"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  # shellcheck disable=SC2086
+  apt-get install -y -q --no-install-recommends $need >/dev/null
+  say "installed"
+}
+
+write_conf() {
+  local fsid=$1 port
+  cat >"$CONF" <<EOF
+[global]
+fsid = $fsid
+mon_initial_members = a
+mon_host = [v2:127.0.0.1:3300,v1:127.0.0.1:6789]
+public_addr = 127.0.0.1
+cluster_addr = 127.0.0.1
+auth_cluster_required = none
+auth_service_required = none
+auth_client_required = none
+# radosgw (a client) defaults to ms_mon_client_mode=secure, which auth 'none' cannot do
+ms_mon_client_mode = crc secure
+keyring = $TB/keyring
+run_dir = $TB/run
+log_file = $LOG/\$name.log
+osd_pool_default_size = 1
+osd_pool_default_min_size = 1
+osd_pool_default_pg_num = 8
+osd_pool_default_pgp_num = 8
+osd_pool_default_pg_autoscale_mode = off
+osd_crush_chooseleaf_type = 0
+mon_allow_pool_size_one = true
+mon_warn_on_pool_no_redundancy = false
+mon_max_pg_per_osd = 1000
+mon_data_avail_warn = 2
+mon_data_avail_crit = 1
+[mon]
+mon_data = $TB/mon.\$id
+mon_allow_pool_delete = true
+[mgr]
+mgr_data = $TB/mgr.\$id
+[osd]
+osd_data = $TB/osd.\$id
+osd_objectstore = $OBJECTSTORE
+bluestore_block_size = $((OSD_SIZE_GB << 30))
+bluestore_block_create = true
+bluestore_block_db_create = false
+bluestore_block_wal_create = false
+memstore_device_bytes = $((OSD_SIZE_GB << 30))
+osd_memory_target = 2147483648
+[client]
+rgw_dynamic_resharding = false
+EOF
+  for port in $RGW_PORTS; do
+    cat >>"$CONF" <<EOF
+[client.rgw.p$port]
+rgw_frontends = beast endpoint=127.0.0.1:$port tcp_nodelay=1
+rgw_data = $TB/rgw.p$port
+EOF
+  done
+}
+
+write_env() {
+  local eps="" p first=${RGW_PORTS%% *}
+  for p in $RGW_PORTS; do eps="$eps${eps:+ }http://127.0.0.1:$p"; done
+  cat >"$TB/env.tmp" <<EOF
+export AWS_ENDPOINT_URL=http://127.0.0.1:$first
+export AWS_ACCESS_KEY_ID=$AK
+export AWS_SECRET_ACCESS_KEY=$SK
+export AWS_DEFAULT_REGION=us-east-1
+export S3_BUCKET=$BUCKET
+export S3_ENDPOINTS="$eps"
+export S3_TEST_ENDPOINT=http://127.0.0.1:$first
+export CEPH_CONF=$CONF
+export S3MOUNT_TESTBED=$TB
+EOF
+  mv "$TB/env.tmp" "$TB/env"
+}
+
+make_bucket() {
+  local first=${RGW_PORTS%% *} code
+  # RGW wants x-amz-content-sha256 on header-signed requests; curl's --aws-sigv4 does not add it
+  code=$(curl -s -o "$LOG/mkbucket.out" -w '%{http_code}' --max-time 30 -X PUT \
+    --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AK:$SK" \
+    -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
+    "http://127.0.0.1:$first/$BUCKET") || true
+  case $code in
+    200|409) ;;
+    *) cat "$LOG/mkbucket.out" >&2 2>/dev/null; die "creating bucket $BUCKET failed: HTTP $code" ;;
+  esac
+}
+
+cmd_start() {
+  if all_up; then say "already running (endpoints: $RGW_PORTS; env: $TB/env)"; return 0; fi
+  install_packages
+  mkdir -p "$TB" "$LOG" "$PIDS" "$TB/run"
+  exec 9>"$TB/.lock"
+  flock -w "$WAIT_SECS" 9 || die "another ceph.sh holds $TB/.lock"
+
+  if ! alive mon.a && port_open 3300; then
+    die "127.0.0.1:3300 is taken by a monitor this script did not start (another Ceph cluster on this machine?).
+  Stop it first; only one cluster can run per machine."
+  fi
+  local p
+  for p in $RGW_PORTS; do
+    if ! alive "rgw.p$p" && port_open "$p"; then die "127.0.0.1:$p is taken by another process"; fi
+  done
+
+  # on failure: stop what this run started, leave the logs
+  trap 'rc=$?; if [ $rc -ne 0 ]; then say "FAILED (rc=$rc); stopping daemons; logs in $LOG"; stop_all; fi' EXIT
+
+  if [ ! -f "$TB/.built" ]; then
+    # a half-built cluster from an interrupted run is thrown away
+    stop_all
+    find "$TB" -mindepth 1 -maxdepth 1 ! -name log ! -name pids ! -name run ! -name .lock -exec rm -rf {} +
+    say "building a new cluster in $TB ($OBJECTSTORE, ${OSD_SIZE_GB} GiB)"
+    local fsid osd_uuid osd_id
+    fsid=$(cat /proc/sys/kernel/random/uuid)
+    write_conf "$fsid"
+    ceph-authtool --create-keyring "$TB/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
+    ceph-authtool "$TB/keyring" --gen-key -n client.admin --cap mon 'allow *' --cap osd 'allow *' \
+      --cap mgr 'allow *' >/dev/null
+    monmaptool --create --fsid "$fsid" --addv a '[v2:127.0.0.1:3300,v1:127.0.0.1:6789]' "$TB/monmap" >/dev/null
+    mkdir -p "$TB/mon.a"
+    ceph-mon --mkfs -i a --monmap "$TB/monmap" --keyring "$TB/keyring" >"$LOG/mon-mkfs.out" 2>&1 \
+      || { tail_log "$LOG/mon-mkfs.out"; die "ceph-mon --mkfs failed"; }
+    start_daemon mon.a ceph-mon -i a
+    wait_for "monitor" "$LOG/mon.a.out" "$LOG/mon.a.log" -- ceph -s --connect-timeout 5
+    say "mon up"
+    osd_uuid=$(cat /proc/sys/kernel/random/uuid)
+    osd_id=$(ceph osd new "$osd_uuid")
+    [ "$osd_id" = 0 ] || die "unexpected OSD id $osd_id"
+    mkdir -p "$TB/osd.0"
+    ceph-osd -i 0 --mkfs --osd-uuid "$osd_uuid" >"$LOG/osd-mkfs.out" 2>&1 \
+      || { tail_log "$LOG/osd-mkfs.out"; die "ceph-osd --mkfs failed"; }
+    say "osd mkfs done"
+  else
+    start_daemon mon.a ceph-mon -i a
+    wait_for "monitor" "$LOG/mon.a.out" "$LOG/mon.a.log" -- ceph -s --connect-timeout 5
+    say "mon up"
+  fi
+
+  if [ "$WITH_MGR" = 1 ]; then mkdir -p "$TB/mgr.x"; start_daemon mgr.x ceph-mgr -i x; fi
+  start_daemon osd.0 ceph-osd -i 0
+  osd_up() { ceph osd stat -f json --connect-timeout 5 | grep -q '"num_up_osds":1'; }
+  wait_for "osd.0" "$LOG/osd.0.out" "$LOG/osd.0.log" -- osd_up
+  say "osd up"
+
+  for p in $RGW_PORTS; do
+    mkdir -p "$TB/rgw.p$p"
+    start_daemon "rgw.p$p" radosgw -n "client.rgw.p$p"
+  done
+  for p in $RGW_PORTS; do
+    wait_for "radosgw on 127.0.0.1:$p" "$LOG/rgw.p$p.out" "$LOG/client.rgw.p$p.log" -- rgw_ok "$p"
+  done
+  say "radosgw up on $RGW_PORTS"
+
+  if [ ! -f "$TB/.built" ]; then
+    radosgw-admin user info --uid=tester >/dev/null 2>&1 ||
+      radosgw-admin user create --uid=tester --display-name=tester --access-key="$AK" --secret-key="$SK" \
+        >"$LOG/user-create.out" 2>&1 || { tail_log "$LOG/user-create.out"; die "radosgw-admin user create failed"; }
+  fi
+  make_bucket
+  write_env
+  touch "$TB/.built"
+  trap - EXIT
+  say "ready: S3 on $(. "$TB/env"; echo "$S3_ENDPOINTS"), bucket $BUCKET; env file: $TB/env"
+}
+
+case "${1:-start}" in
+  start) cmd_start ;;
+  stop) stop_all; say "stopped (data kept in $TB)" ;;
+  purge) stop_all; rm -rf "$TB"; say "purged $TB" ;;
+  env) [ -f "$TB/env" ] || die "no env file; run: $0 start"; cat "$TB/env" ;;
+  status) if all_up; then echo "running: $TB"; else echo "not running: $TB"; exit 1; fi ;;
+  *) echo "usage: $0 [start|stop|purge|env|status]" >&2; exit 2 ;;
+esac
