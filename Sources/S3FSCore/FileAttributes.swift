@@ -12,6 +12,18 @@ public struct FileAttributes: Hashable, Sendable {
     public var uid: UInt32
     public var gid: UInt32
 
+    public init(
+        inode: InodeNumber, kind: Kind, size: UInt64, mtime: Double, permissions: UInt32, uid: UInt32, gid: UInt32
+    ) {
+        self.inode = inode
+        self.kind = kind
+        self.size = size
+        self.mtime = mtime
+        self.permissions = permissions
+        self.uid = uid
+        self.gid = gid
+    }
+
     public var linkCount: UInt32 { kind == .directory ? 2 : 1 }
     /// 512-byte blocks, as du(1) expects.
     public var blocks: UInt64 { (size + 511) / 512 }
@@ -22,6 +34,11 @@ public struct EntryReply: Hashable, Sendable {
     public var attributes: FileAttributes
     /// Seconds the kernel may cache the name → inode mapping and the attributes.
     public var ttl: Double
+
+    public init(attributes: FileAttributes, ttl: Double) {
+        self.attributes = attributes
+        self.ttl = ttl
+    }
 }
 
 /// What open answers.
@@ -29,6 +46,11 @@ public struct OpenReply: Hashable, Sendable {
     public var handle: UInt64
     /// Keep the kernel page cache from an earlier open: the object is unchanged (same ETag).
     public var keepCache: Bool
+
+    public init(handle: UInt64, keepCache: Bool) {
+        self.handle = handle
+        self.keepCache = keepCache
+    }
 }
 
 /// What statfs answers. S3 has no capacity, so these are large constant figures, as other S3 mounts report.
@@ -39,4 +61,6 @@ public struct FileSystemStats: Hashable, Sendable {
     public var totalInodes: UInt64 = 1 << 32
     public var freeInodes: UInt64 = 1 << 32
     public var maxNameLength: UInt64 = 255
+
+    public init() {}
 }

@@ -66,6 +66,12 @@ public final class FileSystem: Sendable {
 
     public func statfs() -> FileSystemStats { FileSystemStats() }
 
+    /// How long the kernel may cache attributes and names.
+    public var metadataTTL: Double { config.metadataTTL }
+
+    /// The answer to every operation that would change the bucket: writes are not supported yet.
+    public func refuseWrite(_ operation: String) -> FSError { .readOnly(operation) }
+
     // MARK: - Shared helpers
 
     func directoryInode(_ number: InodeNumber) throws(FSError) -> Inode {

@@ -8,6 +8,14 @@ public struct DirectoryEntry: Sendable, Hashable {
     public var ttl: Double
     /// "." or "..": listed, but no lookup is counted for them (readdirplus replies inode 0 for these).
     public var isDotEntry: Bool
+
+    public init(name: String, attributes: FileAttributes, nextOffset: UInt64, ttl: Double, isDotEntry: Bool) {
+        self.name = name
+        self.attributes = attributes
+        self.nextOffset = nextOffset
+        self.ttl = ttl
+        self.isDotEntry = isDotEntry
+    }
 }
 
 /// Receives directory entries until its reply buffer is full. The bridge fills a FUSE buffer; tests fill an array.

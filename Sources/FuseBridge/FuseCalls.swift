@@ -1,0 +1,143 @@
+// The funnel to libfuse: the only file that calls fuse_* functions. Everything that converts core values into
+// libfuse's C structs (struct stat, fuse_entry_param, struct statvfs) lives here too, next to the calls that need
+// them.
+import CFuse
+import Glibc
+import S3FSCore
+
+enum FuseCalls {
+    // MARK: Replies
+
+    static func replyError(_ req: fuse_req_t, errno: Int32) {
+        _ = unsafe fuse_reply_err(req, errno)
+    }
+
+    static func replyNone(_ req: fuse_req_t) {
+        unsafe fuse_reply_none(req)
+    }
+
+    static func replyEntry(_ req: fuse_req_t, _ entry: EntryReply) {
+        var param = entryParam(entry)
+        _ = unsafe fuse_reply_entry(req, &param)
+    }
+
+    static func replyAttributes(_ req: fuse_req_t, _ attributes: FileAttributes, ttl: Double) {
+        var st = stat(attributes)
+        _ = unsafe fuse_reply_attr(req, &st, ttl)
+    }
+
+    static func replyOpen(_ req: fuse_req_t, handle: UInt64, keepCache: Bool) {
+        var info = fuse_file_info()
+        info.fh = handle
+        info.keep_cache = keepCache ? 1 : 0
+        _ = unsafe fuse_reply_open(req, &info)
+    }
+
+    static func replyBuffer(_ req: fuse_req_t, _ bytes: UnsafeRawBufferPointer) {
+        // SAFETY: fuse_reply_buf copies the bytes into the reply before it returns.
+        _ = unsafe fuse_reply_buf(req, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count)
+    }
+
+    static func replyStatfs(_ req: fuse_req_t, _ stats: FileSystemStats) {
+        var st = statvfs()
+        st.f_bsize = UInt(stats.blockSize)
+        st.f_frsize = UInt(stats.blockSize)
+        st.f_blocks = UInt(stats.totalBlocks)
+        st.f_bfree = UInt(stats.freeBlocks)
+        st.f_bavail = UInt(stats.freeBlocks)
+        st.f_files = UInt(stats.totalInodes)
+        st.f_ffree = UInt(stats.freeInodes)
+        st.f_favail = UInt(stats.freeInodes)
+        st.f_namemax = UInt(stats.maxNameLength)
+        _ = unsafe fuse_reply_statfs(req, &st)
+    }
+
+    // MARK: Directory buffers
+
+    /// Appends one entry to `buffer` at `used`; returns the bytes it takes, which may exceed the space left, in
+    /// which case nothing was written.
+    static func addDirectoryEntry(
+        _ req: fuse_req_t, _ buffer: UnsafeMutableRawBufferPointer, used: Int, entry: DirectoryEntry, plus: Bool
+    ) -> Int {
+        let space = buffer.count - used
+        // SAFETY: fuse_add_direntry(_plus) writes at most `space` bytes from `used` on, and nothing when the entry
+        // does not fit; `name` lives for the duration of the call.
+        let start = unsafe buffer.baseAddress.map { unsafe $0.advanced(by: used).assumingMemoryBound(to: CChar.self) }
+        return unsafe entry.name.withCString { name in
+            if plus {
+                var param = entryParam(EntryReply(attributes: entry.attributes, ttl: entry.ttl))
+                if entry.isDotEntry { param.ino = 0 }
+                return unsafe fuse_add_direntry_plus(req, start, space, name, &param, off_t(entry.nextOffset))
+            }
+            var st = stat(entry.attributes)
+            return unsafe fuse_add_direntry(req, start, space, name, &st, off_t(entry.nextOffset))
+        }
+    }
+
+    // MARK: Conversions
+
+    static func entryParam(_ entry: EntryReply) -> fuse_entry_param {
+        var param = fuse_entry_param()
+        param.ino = fuse_ino_t(entry.attributes.inode.rawValue)
+        param.generation = 1
+        param.attr = stat(entry.attributes)
+        param.attr_timeout = entry.ttl
+        param.entry_timeout = entry.ttl
+        return param
+    }
+
+    static func stat(_ a: FileAttributes) -> Glibc.stat {
+        var st = Glibc.stat()
+        st.st_ino = ino_t(a.inode.rawValue)
+        st.st_mode = (a.kind == .directory ? S_IFDIR : S_IFREG) | mode_t(a.permissions & 0o7777)
+        st.st_nlink = nlink_t(a.linkCount)
+        st.st_uid = a.uid
+        st.st_gid = a.gid
+        st.st_size = off_t(a.size)
+        st.st_blocks = blkcnt_t(a.blocks)
+        st.st_blksize = 1 << 20
+        let time = timespec(tv_sec: Int(a.mtime.rounded(.down)), tv_nsec: Int((a.mtime - a.mtime.rounded(.down)) * 1e9))
+        st.st_atim = time
+        st.st_mtim = time
+        st.st_ctim = time
+        return st
+    }
+}
+
+// MARK: Session
+
+extension FuseCalls {
+    /// fuse_session_new with argv ["s3mount", "-o", options].
+    static func newSession(
+        options: String, ops: inout fuse_lowlevel_ops, userdata: UnsafeMutableRawPointer
+    ) -> OpaquePointer? {
+        let words: [String] = ["s3mount", "-o", options]
+        var argv: [UnsafeMutablePointer<CChar>?] = unsafe words.map { word in unsafe strdup(word) }
+        defer { for unsafe arg in unsafe argv { unsafe free(arg) } }
+        return unsafe argv.withUnsafeMutableBufferPointer { buffer in
+            var args = unsafe s3m_fuse_args_init(Int32(buffer.count), buffer.baseAddress)
+            defer { unsafe fuse_opt_free_args(&args) }
+            return unsafe fuse_session_new(&args, &ops, MemoryLayout<fuse_lowlevel_ops>.size, userdata)
+        }
+    }
+
+    static func mount(_ session: OpaquePointer, at mountpoint: String) -> Bool {
+        unsafe fuse_session_mount(session, mountpoint) == 0
+    }
+
+    static func loop(_ session: OpaquePointer, maxThreads: UInt32) -> Int32 {
+        guard let config = unsafe fuse_loop_cfg_create() else { return -1 }
+        defer { unsafe fuse_loop_cfg_destroy(config) }
+        unsafe fuse_loop_cfg_set_max_threads(config, maxThreads)
+        unsafe fuse_loop_cfg_set_idle_threads(config, maxThreads / 2)
+        return unsafe s3m_fuse_session_loop_mt(session, config)
+    }
+
+    static func exit(_ session: OpaquePointer) {
+        unsafe fuse_session_exit(session)
+    }
+
+    static func unmount(_ session: OpaquePointer) {
+        unsafe fuse_session_unmount(session)
+    }
+}

@@ -1,0 +1,36 @@
+import CFuse
+import Logging
+import S3FSCore
+
+/// What every callback reaches through `fuse_req_userdata`: the core and the logger. Each callback copies its
+/// arguments, then hands the work to a Task through `run`, which replies exactly once and logs a failure once.
+final class FuseContext: Sendable {
+    let fileSystem: FileSystem
+    let logger: Logger
+
+    init(fileSystem: FileSystem, logger: Logger) {
+        self.fileSystem = fileSystem
+        self.logger = logger
+    }
+
+    static func of(_ req: fuse_req_t) -> FuseContext {
+        // SAFETY: the userdata is the context passed to fuse_session_new, retained by FuseMount for the session.
+        unsafe Unmanaged<FuseContext>.fromOpaque(fuse_req_userdata(req)!).takeUnretainedValue()
+    }
+
+    /// Runs `body` on a Task; an FSError becomes the error reply, logged once at the level it carries.
+    func run(_ request: FuseRequest, _ body: @escaping @Sendable (FileSystem) async throws(FSError) -> Void) {
+        Task {
+            do throws(FSError) {
+                try await body(fileSystem)
+            } catch {
+                replyError(request, error)
+            }
+        }
+    }
+
+    func replyError(_ request: FuseRequest, _ error: FSError) {
+        logger.log(level: error.logLevel, "\(error.message)", metadata: ["fuse.op": "\(request.operation)"])
+        unsafe request.reply { unsafe FuseCalls.replyError($0, errno: error.errno) }
+    }
+}

@@ -1,0 +1,151 @@
+// The libfuse low-level callbacks. Each one copies its arguments (libfuse's pointers die when it returns), wraps the
+// request, and hands the work to the core on a Task; the reply comes from that Task. No callback waits for S3, so
+// libfuse's session threads are always free to read the next request. No filesystem logic lives here.
+import CFuse
+import Glibc
+import S3FSCore
+
+enum FuseOperations {
+    static func table() -> fuse_lowlevel_ops {
+        var ops = fuse_lowlevel_ops()
+        unsafe ops.`init` = initialize
+        unsafe ops.lookup = lookup
+        unsafe ops.forget = forget
+        unsafe ops.forget_multi = forgetMulti
+        unsafe ops.getattr = getattr
+        unsafe ops.statfs = statfs
+        unsafe ops.opendir = opendir
+        unsafe ops.readdir = readdir
+        unsafe ops.readdirplus = readdirplus
+        unsafe ops.releasedir = releasedir
+        unsafe ops.open = open
+        unsafe ops.read = read
+        unsafe ops.release = release
+        WriteRefusals.install(into: &ops)
+        return ops
+    }
+
+    /// The 1 MiB request size (256 pages, the kernel's default max_pages limit).
+    static let maxRequestBytes: UInt32 = 1 << 20
+
+    static let initialize: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<fuse_conn_info>?) -> Void = {
+        _, conn in
+        guard let conn = unsafe conn else { return }
+        let wanted = UInt32(FUSE_CAP_ASYNC_READ | FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO)
+            | UInt32(FUSE_CAP_PARALLEL_DIROPS | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE)
+        unsafe conn.pointee.want |= conn.pointee.capable & wanted
+        unsafe conn.pointee.max_write = maxRequestBytes
+        unsafe conn.pointee.max_readahead = maxRequestBytes
+        unsafe conn.pointee.max_background = 64
+        unsafe conn.pointee.congestion_threshold = 48
+    }
+
+    static let lookup: @convention(c) (fuse_req_t?, fuse_ino_t, UnsafePointer<CChar>?) -> Void = { req, parent, name in
+        guard let req = unsafe req, let name = unsafe name else { return }
+        let request = unsafe FuseRequest(req, operation: "lookup")
+        let copiedName = unsafe String(cString: name)
+        unsafe FuseContext.of(req).run(request) { fs throws(FSError) in
+            let entry = try await fs.lookup(parent: InodeNumber(parent), name: copiedName)
+            unsafe request.reply { unsafe FuseCalls.replyEntry($0, entry) }
+        }
+    }
+
+    static let forget: @convention(c) (fuse_req_t?, fuse_ino_t, UInt64) -> Void = { req, ino, count in
+        guard let req = unsafe req else { return }
+        unsafe FuseContext.of(req).fileSystem.forget(InodeNumber(ino), count: count)
+        unsafe FuseCalls.replyNone(req)
+    }
+
+    static let forgetMulti: @convention(c) (fuse_req_t?, Int, UnsafeMutablePointer<fuse_forget_data>?) -> Void = {
+        req, count, forgets in
+        guard let req = unsafe req, let forgets = unsafe forgets else { return }
+        let fileSystem = unsafe FuseContext.of(req).fileSystem
+        for unsafe item in unsafe UnsafeBufferPointer(start: forgets, count: count) {
+            fileSystem.forget(InodeNumber(item.ino), count: item.nlookup)
+        }
+        unsafe FuseCalls.replyNone(req)
+    }
+
+    static let getattr: @convention(c) (fuse_req_t?, fuse_ino_t, UnsafeMutablePointer<fuse_file_info>?) -> Void = {
+        req, ino, _ in
+        guard let req = unsafe req else { return }
+        let request = unsafe FuseRequest(req, operation: "getattr")
+        let context = unsafe FuseContext.of(req)
+        context.run(request) { fs throws(FSError) in
+            let attributes = try await fs.getattr(InodeNumber(ino))
+            unsafe request.reply { unsafe FuseCalls.replyAttributes($0, attributes, ttl: fs.metadataTTL) }
+        }
+    }
+
+    static let statfs: @convention(c) (fuse_req_t?, fuse_ino_t) -> Void = { req, _ in
+        guard let req = unsafe req else { return }
+        unsafe FuseCalls.replyStatfs(req, FuseContext.of(req).fileSystem.statfs())
+    }
+
+    static let opendir: @convention(c) (fuse_req_t?, fuse_ino_t, UnsafeMutablePointer<fuse_file_info>?) -> Void = {
+        req, ino, _ in
+        guard let req = unsafe req else { return }
+        let request = unsafe FuseRequest(req, operation: "opendir")
+        unsafe FuseContext.of(req).run(request) { fs throws(FSError) in
+            let handle = try await fs.opendir(InodeNumber(ino))
+            unsafe request.reply { unsafe FuseCalls.replyOpen($0, handle: handle, keepCache: false) }
+        }
+    }
+
+    typealias ReaddirCallback = @convention(c) (fuse_req_t?, fuse_ino_t, Int, off_t, UnsafeMutablePointer<fuse_file_info>?) -> Void
+
+    static let readdir: ReaddirCallback = { req, _, size, offset, fi in
+        guard let req = unsafe req, let fi = unsafe fi else { return }
+        unsafe listDirectory(FuseRequest(req, operation: "readdir"), fi.pointee.fh, size, offset, plus: false)
+    }
+
+    static let readdirplus: ReaddirCallback = { req, _, size, offset, fi in
+        guard let req = unsafe req, let fi = unsafe fi else { return }
+        unsafe listDirectory(FuseRequest(req, operation: "readdirplus"), fi.pointee.fh, size, offset, plus: true)
+    }
+
+    private static func listDirectory(_ request: FuseRequest, _ handle: UInt64, _ size: Int, _ offset: off_t, plus: Bool) {
+        let context = unsafe request.withRawForBuffers { unsafe FuseContext.of($0) }
+        context.run(request) { fs throws(FSError) in
+            let buffer = FuseDirectoryBuffer(request: request, size: size, plus: plus)
+            var replier = buffer
+            try await fs.readdir(handle: handle, offset: UInt64(offset), plus: plus, into: &replier)
+            buffer.send()
+        }
+    }
+
+    static let releasedir: @convention(c) (fuse_req_t?, fuse_ino_t, UnsafeMutablePointer<fuse_file_info>?) -> Void = {
+        req, _, fi in
+        guard let req = unsafe req, let fi = unsafe fi else { return }
+        unsafe FuseContext.of(req).fileSystem.releasedir(handle: fi.pointee.fh)
+        unsafe FuseCalls.replyError(req, errno: 0)
+    }
+
+    static let open: @convention(c) (fuse_req_t?, fuse_ino_t, UnsafeMutablePointer<fuse_file_info>?) -> Void = {
+        req, ino, fi in
+        guard let req = unsafe req, let fi = unsafe fi else { return }
+        let request = unsafe FuseRequest(req, operation: "open")
+        let flags = unsafe fi.pointee.flags
+        unsafe FuseContext.of(req).run(request) { fs throws(FSError) in
+            let reply = try await fs.open(InodeNumber(ino), flags: flags)
+            unsafe request.reply { unsafe FuseCalls.replyOpen($0, handle: reply.handle, keepCache: reply.keepCache) }
+        }
+    }
+
+    static let read: ReaddirCallback = { req, _, size, offset, fi in
+        guard let req = unsafe req, let fi = unsafe fi else { return }
+        let request = unsafe FuseRequest(req, operation: "read")
+        let handle = unsafe fi.pointee.fh
+        unsafe FuseContext.of(req).run(request) { fs throws(FSError) in
+            let bytes = try await fs.read(handle: handle, offset: UInt64(offset), size: size)
+            unsafe request.reply { raw in unsafe bytes.withUnsafeBytes { unsafe FuseCalls.replyBuffer(raw, $0) } }
+        }
+    }
+
+    static let release: @convention(c) (fuse_req_t?, fuse_ino_t, UnsafeMutablePointer<fuse_file_info>?) -> Void = {
+        req, _, fi in
+        guard let req = unsafe req, let fi = unsafe fi else { return }
+        unsafe FuseContext.of(req).fileSystem.release(handle: fi.pointee.fh)
+        unsafe FuseCalls.replyError(req, errno: 0)
+    }
+}
