@@ -2,7 +2,7 @@
 # s3mount testbed: a single-node Ceph cluster (mon, osd, optional mgr) with TWO radosgw (S3) gateways,
 # everything on 127.0.0.1, no systemd, all state under $S3MOUNT_TESTBED.
 #
-# usage: scripts/testbed/ceph.sh [start|stop|purge|env|status]
+# usage: scripts/testbed/ceph.sh [start|stop|purge|env|status|packages]
 #   start  : install the Debian packages if missing, build the cluster the first time, (re)start the
 #            daemons that are not running, create the S3 user and bucket, write $S3MOUNT_TESTBED/env.
 #            On a cluster that is already up this is a fast no-op.
@@ -10,6 +10,7 @@
 #   purge  : stop, then delete $S3MOUNT_TESTBED.
 #   env    : print the env file (use:  eval "$(scripts/testbed/ceph.sh env)"  or  . "$S3MOUNT_TESTBED/env").
 #   status : exit 0 if every daemon and gateway answers, 1 otherwise.
+#   packages: print the Debian packages this script needs (scripts/install-deps.sh installs them too).
 #
 # Settings (environment):
 #   S3MOUNT_TESTBED  state dir                  (default <repo>/.testbed/ceph; git-ignored)
@@ -110,17 +111,19 @@ start_daemon() {  # NAME COMMAND...  (no-op when that daemon is already running)
   echo $! >"$PIDS/$name"
 }
 
+CEPH_PACKAGES="ceph-mon ceph-osd ceph-mgr radosgw ceph-common curl"
 install_packages() {
   local need="" p
-  for p in ceph-mon ceph-osd ceph-mgr radosgw ceph-common curl; do
+  for p in $CEPH_PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need="$need $p"
   done
   [ -z "$need" ] && return 0
   say "installing Debian packages:$need"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q >/dev/null
   # shellcheck disable=SC2086
-  apt-get install -y -q --no-install-recommends $need >/dev/null
+  if ! { apt-get update -q && apt-get install -y -q --no-install-recommends $need; } >"${TMPDIR:-/tmp}/ceph-testbed-apt.log" 2>&1; then
+    tail_log "${TMPDIR:-/tmp}/ceph-testbed-apt.log"; die "apt-get install failed"
+  fi
   say "installed"
 }
 
@@ -290,6 +293,7 @@ case "${1:-start}" in
   stop) stop_all; say "stopped (data kept in $TB)" ;;
   purge) stop_all; rm -rf "$TB"; say "purged $TB" ;;
   env) [ -f "$TB/env" ] || die "no env file; run: $0 start"; cat "$TB/env" ;;
+  packages) echo "$CEPH_PACKAGES" ;;
   status) if all_up; then echo "running: $TB"; else echo "not running: $TB"; exit 1; fi ;;
-  *) echo "usage: $0 [start|stop|purge|env|status]" >&2; exit 2 ;;
+  *) echo "usage: $0 [start|stop|purge|env|status|packages]" >&2; exit 2 ;;
 esac

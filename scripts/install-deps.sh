@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Install everything that building, testing and the demo need on Debian 12 (run as root).
+# Idempotent and quiet; when everything is present it only runs dpkg-query and one python import (< 1 s).
+#   build : Swift 6 (at /opt/swift on our machines, not installed here), pkg-config, libfuse3-dev,
+#           libcurl4-openssl-dev, libssl-dev, libxml2
+#   run   : fuse3 (fusermount3; /dev/fuse must exist)
+#   tests : curl, fio, the Ceph testbed packages (scripts/testbed/ceph.sh packages), python3 with pytest, boto3
+set -euo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+PKGS="pkg-config libfuse3-dev libcurl4-openssl-dev libssl-dev libxml2 fuse3 curl fio
+      $(bash "$REPO/scripts/testbed/ceph.sh" packages)"
+
+missing=()
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || { echo "install-deps: need root to install: ${missing[*]}" >&2; exit 1; }
+  echo "install-deps: apt-get install ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  log=$(mktemp)
+  if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+    tail -n 30 "$log" >&2; rm -f "$log"; echo "install-deps: apt-get failed" >&2; exit 1
+  fi
+  rm -f "$log"
+fi
+
+if ! python3 -c 'import pytest, boto3' 2>/dev/null; then
+  echo "install-deps: pip install pytest boto3" >&2
+  python3 -m pip install -q --disable-pip-version-check pytest boto3
+fi
+
+command -v swift >/dev/null || [ -x /opt/swift/usr/bin/swift ] ||
+  echo "install-deps: WARNING: no Swift toolchain found (expected swift in PATH or /opt/swift/usr/bin)" >&2
+[ -c /dev/fuse ] || echo "install-deps: WARNING: /dev/fuse is missing: mounting will fail" >&2
+exit 0
