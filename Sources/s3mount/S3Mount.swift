@@ -1,6 +1,59 @@
 import ArgumentParser
+import Foundation
+import Logging
+
+/// `s3mount [options] BUCKET[:PREFIX] MOUNTPOINT`: mounts an S3 bucket (or a prefix of it) as a directory.
+struct S3Mount: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "s3mount",
+        abstract: "Mount an S3 bucket as a POSIX directory, read-only for now.",
+        discussion: """
+            Options may also be given as mount(8) does, -o opt,opt=value (e.g. -o ro,allow_other,endpoint=URL), so \
+            s3mount works from /etc/fstab with type fuse.s3mount. Unmount with: fusermount3 -u MOUNTPOINT
+            """,
+        version: "0.1.0"
+    )
+
+    @Argument(help: "The bucket, optionally with a key prefix to mount instead of the whole bucket.")
+    var bucket: BucketSpec
+
+    @Argument(help: "An existing empty directory to mount on.")
+    var mountpoint: String
+
+    @OptionGroup(title: "S3") var connection: ConnectionOptions
+    @OptionGroup(title: "File system") var fileSystem: FileSystemOptions
+    @OptionGroup(title: "Process") var process: ProcessOptions
+
+    mutating func validate() throws {
+        if let reason = bucket.invalidReason { throw ValidationError("\(reason); give BUCKET or BUCKET:PREFIX") }
+        if mountpoint.isEmpty { throw ValidationError("the mountpoint is empty; give an existing directory") }
+    }
+
+    func run() throws {
+        if process.foreground || ProcessInfo.processInfo.environment[Daemon.notifyVariable] != nil {
+            try MountRunner(command: self).run()
+        } else {
+            try Daemon.start(arguments: Array(CommandLine.arguments.dropFirst()))
+        }
+    }
+}
 
 @main
-struct S3Mount: AsyncParsableCommand {
-    func run() async throws {}
+enum S3MountMain {
+    /// Parses, runs and turns every failure into one line `s3mount: error: …` and a non-zero exit status.
+    static func main() {
+        let arguments = MountOptionList.expand(Array(CommandLine.arguments.dropFirst()))
+        do {
+            var command = try S3Mount.parseAsRoot(arguments)
+            try command.run()
+        } catch {
+            let code = S3Mount.exitCode(for: error)
+            if code == .success {
+                print(S3Mount.fullMessage(for: error))
+            } else {
+                FileHandle.standardError.write(Data("s3mount: error: \(S3Mount.message(for: error))\n".utf8))
+            }
+            Foundation.exit(code.rawValue)
+        }
+    }
 }

@@ -1,0 +1,56 @@
+import CShims
+import Foundation
+import Glibc
+import Logging
+
+/// Where the daemon's log lines go: stderr in the foreground, a file when --log-file is given, syslog otherwise.
+enum LogSink: Sendable {
+    case standardError
+    case file(Int32)
+    case syslog
+
+    static func open(options: ProcessOptions, daemon: Bool) throws(MountFailure) -> LogSink {
+        if let path = options.logFile {
+            let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+            guard fd >= 0 else {
+                let reason = unsafe String(cString: strerror(errno))
+                throw MountFailure("cannot open --log-file \(path): \(reason); give a writable path")
+            }
+            return .file(fd)
+        }
+        if daemon {
+            openlog("s3mount", LOG_PID, LOG_DAEMON)
+            return .syslog
+        }
+        return .standardError
+    }
+
+    func write(_ line: String, level: Logger.Level) {
+        switch self {
+        case .standardError: Self.writeAll(STDERR_FILENO, line + "\n")
+        case .file(let fd): Self.writeAll(fd, line + "\n")
+        case .syslog: s3m_syslog(Self.priority(level), line)
+        }
+    }
+
+    private static func writeAll(_ fd: Int32, _ text: String) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = unsafe bytes.withUnsafeMutableBytes { unsafe Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if written <= 0 { return }
+            offset += written
+        }
+    }
+
+    private static func priority(_ level: Logger.Level) -> Int32 {
+        switch level {
+        case .trace, .debug: LOG_DEBUG
+        case .info: LOG_INFO
+        case .notice: LOG_NOTICE
+        case .warning: LOG_WARNING
+        case .error: LOG_ERR
+        case .critical: LOG_CRIT
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+
+/// Where the bucket is and how to reach it.
+struct ConnectionOptions: ParsableArguments {
+    @Option(help: "S3 endpoint URL, e.g. http://127.0.0.1:7480 (default: AWS_ENDPOINT_URL, else AWS S3 for --region).")
+    var endpoint: String?
+
+    @Option(help: "Region used for signing and for the AWS endpoint (default: AWS_REGION, the profile's, us-east-1).")
+    var region: String?
+
+    @Option(help: "Profile in ~/.aws/credentials and ~/.aws/config (default: AWS_PROFILE, else 'default').")
+    var profile: String?
+
+    @Flag(help: "Send unsigned requests, for public buckets; no credentials are looked up.")
+    var noSignRequest = false
+
+    @Flag(help: "Use virtual-hosted-style URLs (bucket.host) instead of path-style (host/bucket) for --endpoint.")
+    var virtualHostedStyle = false
+
+    @Flag(help: "Do not verify the server's TLS certificate. Only for test servers with self-signed certificates.")
+    var insecureSkipTLSVerify = false
+
+    @Option(help: "CA bundle (PEM) to verify the server's certificate with (default: AWS_CA_BUNDLE, else the system's).")
+    var caBundle: String?
+
+    @Option(help: "Seconds to wait for a TCP/TLS connection to the endpoint.")
+    var connectTimeout: Double = 5
+
+    @Option(help: "Seconds a transfer may make no progress before it is abandoned.")
+    var stallTimeout: Double = 10
+
+    @Option(help: "Most concurrent connections to the endpoint.")
+    var maxConnections: Int = 64
+
+    mutating func validate() throws {
+        if let endpoint, !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) || endpoint.count < 9 {
+            throw ValidationError("--endpoint must be an http:// or https:// URL, got '\(endpoint)'")
+        }
+        guard connectTimeout > 0, connectTimeout <= 300 else {
+            throw ValidationError("--connect-timeout must be between 0 and 300 seconds, got \(connectTimeout)")
+        }
+        guard stallTimeout >= 1, stallTimeout <= 3600 else {
+            throw ValidationError("--stall-timeout must be between 1 and 3600 seconds, got \(stallTimeout)")
+        }
+        guard (1...1024).contains(maxConnections) else {
+            throw ValidationError("--max-connections must be between 1 and 1024, got \(maxConnections)")
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Glibc
+
+/// What the mounted tree looks like to processes.
+struct FileSystemOptions: ParsableArguments {
+    @Flag(help: "Mount read-only (writes get EROFS; until the write path lands they do anyway).")
+    var readOnly = false
+
+    @Option(help: "Owner of every file and directory (default: the user running s3mount).")
+    var uid: UInt32?
+
+    @Option(help: "Group of every file and directory (default: the group running s3mount).")
+    var gid: UInt32?
+
+    @Option(help: "Permission bits of files, in octal (default 0644).", transform: FileMode.parse)
+    var fileMode = FileMode(bits: 0o644)
+
+    @Option(help: "Permission bits of directories, in octal (default 0755).", transform: FileMode.parse)
+    var dirMode = FileMode(bits: 0o755)
+
+    @Flag(help: "Let users other than the one who mounted access the mount (needs user_allow_other in /etc/fuse.conf for non-root).")
+    var allowOther = false
+
+    @Option(help: "Seconds that names and attributes learnt from S3 are trusted before asking again.")
+    var metadataTTL: Double = 1
+
+    mutating func validate() throws {
+        guard metadataTTL >= 0, metadataTTL <= 86_400 * 365 else {
+            throw ValidationError("--metadata-ttl must be between 0 and 31536000 seconds, got \(metadataTTL)")
+        }
+    }
+
+    var effectiveUID: UInt32 { uid ?? getuid() }
+    var effectiveGID: UInt32 { gid ?? getgid() }
+}
