@@ -28,8 +28,9 @@ struct ListWalk {
     /// The first key the walk may need to look at.
     var startKey: String { marker ?? "" }
 
-    /// Takes `key` (which starts with the prefix) into the page; false once the page is full and more follows.
-    mutating func offer(_ key: String) -> Bool {
+    /// Takes `object` (whose key starts with the prefix) into the page; false once the page is full and more follows.
+    mutating func offer(_ object: ObjectInfo) -> Bool {
+        let key = object.key
         let bytes = Array(key.utf8)
         if let marker {
             if !MockBucket.precedes(marker, key) { return true }
@@ -43,6 +44,7 @@ struct ListWalk {
             lastPrefix = commonPrefix
         } else {
             guard take(key, isPrefix: false) else { return false }
+            page.objects.append(object)
         }
         return true
     }

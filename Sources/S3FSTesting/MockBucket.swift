@@ -45,7 +45,7 @@ struct MockBucket: Sendable {
         let prefix = request.prefix
         for key in sortedKeys[Self.firstIndex(in: sortedKeys, notBefore: Self.later(prefix, walk.startKey))...] {
             // Keys sharing the prefix are contiguous and the walk starts at or after the prefix.
-            guard key.utf8.starts(with: prefix.utf8), walk.offer(key) else { break }
+            guard key.utf8.starts(with: prefix.utf8), let object = objects[key], walk.offer(object.info) else { break }
         }
         return walk.page
     }

@@ -1,0 +1,107 @@
+import ObjectStore
+@testable import S3FSCore
+import Testing
+
+@Suite struct InodeTableTests {
+    let table = InodeTable(rootKey: "", rootMtime: 0)
+
+    static func file(_ name: String, size: UInt64 = 1) -> ResolvedEntry {
+        .file(name: name, object: ObjectInfo(key: name, size: size, lastModified: 1, etag: ETag("\"e\"")))
+    }
+
+    static func directory(_ name: String) -> ResolvedEntry { .directory(name: name, prefix: name + "/", mtime: 1) }
+
+    @Test func aNameKeepsItsNumberAcrossLookups() {
+        let first = table.upsert(parent: .root, entry: Self.file("a"), ttl: 60, countLookup: true)
+        let second = table.upsert(parent: .root, entry: Self.file("a", size: 9), ttl: 60, countLookup: true)
+        #expect(first.number == second.number)
+        #expect(first.number != .root)
+        #expect(second.size == 9)
+        #expect(table.inode(first.number)?.lookupCount == 2)
+    }
+
+    @Test func differentNamesGetDifferentNumbers() {
+        let a = table.upsert(parent: .root, entry: Self.file("a"), ttl: 60, countLookup: true)
+        let b = table.upsert(parent: .root, entry: Self.file("b"), ttl: 60, countLookup: true)
+        let nested = table.upsert(parent: a.number, entry: Self.file("a"), ttl: 60, countLookup: true)
+        #expect(Set([a.number, b.number, nested.number, .root]).count == 4)
+    }
+
+    @Test func forgetRemovesOnlyAtZero() {
+        let a = table.upsert(parent: .root, entry: Self.file("a"), ttl: 60, countLookup: true)
+        table.upsert(parent: .root, entry: Self.file("a"), ttl: 60, countLookup: true)
+        table.forget(a.number, count: 1)
+        #expect(table.inode(a.number)?.lookupCount == 1)
+        table.forget(a.number, count: 1)
+        #expect(table.inode(a.number) == nil)
+        #expect(table.count == 1)
+    }
+
+    @Test func forgetMoreThanHeldRemovesWithoutUnderflow() {
+        let a = table.upsert(parent: .root, entry: Self.file("a"), ttl: 60, countLookup: true)
+        table.forget(a.number, count: 5)
+        #expect(table.inode(a.number) == nil)
+        table.forget(a.number, count: 1)  // an unknown number is ignored
+        #expect(table.count == 1)
+    }
+
+    @Test func forgetOfRootIsIgnored() {
+        table.forget(.root, count: 1000)
+        #expect(table.inode(.root)?.kind == .directory)
+        #expect(table.inode(.root)?.lookupCount == 1)
+    }
+
+    @Test func aKindChangeGetsANewNumber() {
+        let file = table.upsert(parent: .root, entry: Self.file("a"), ttl: 60, countLookup: true)
+        let directory = table.upsert(parent: .root, entry: Self.directory("a"), ttl: 60, countLookup: true)
+        #expect(directory.number != file.number)
+        #expect(directory.kind == .directory)
+        // The kernel still holds the old file inode until it forgets it; it keeps its kind.
+        #expect(table.inode(file.number)?.kind == .file)
+        table.forget(file.number, count: 1)
+        #expect(table.inode(file.number) == nil)
+        #expect(table.inode(directory.number)?.kind == .directory)
+    }
+
+    @Test func numbersAreNeverReused() {
+        var seen: Set<InodeNumber> = [.root]
+        for round in 0..<50 {
+            let name = "n\(round % 3)"
+            let inode = table.upsert(parent: .root, entry: Self.file(name), ttl: 60, countLookup: true)
+            #expect(seen.insert(inode.number).inserted, "number \(inode.number) reused")
+            table.forget(inode.number, count: 1)
+        }
+    }
+
+    @Test func freshChildIsServedAndCountedOnlyWithinTTL() {
+        let fresh = table.upsert(parent: .root, entry: Self.file("fresh"), ttl: 3600, countLookup: true)
+        let stale = table.upsert(parent: .root, entry: Self.file("stale"), ttl: 0, countLookup: true)
+        #expect(table.lookupFreshChild(of: .root, named: "fresh")?.number == fresh.number)
+        #expect(table.inode(fresh.number)?.lookupCount == 2)
+        #expect(table.lookupFreshChild(of: .root, named: "stale") == nil)
+        #expect(table.inode(stale.number)?.lookupCount == 1)
+        #expect(table.lookupFreshChild(of: .root, named: "missing") == nil)
+    }
+
+    @Test func removedChildStaysUntilForgottenButIsNotFoundAgain() {
+        let held = table.upsert(parent: .root, entry: Self.file("held"), ttl: 3600, countLookup: true)
+        table.removeChild(of: .root, named: "held")
+        #expect(table.inode(held.number) != nil)
+        #expect(table.lookupFreshChild(of: .root, named: "held") == nil)
+        let again = table.upsert(parent: .root, entry: Self.file("held"), ttl: 3600, countLookup: true)
+        #expect(again.number != held.number)
+        table.forget(held.number, count: 1)
+        #expect(table.inode(held.number) == nil)
+        #expect(table.inode(again.number) != nil)
+    }
+
+    @Test func forgettingADirectoryDropsItsUnheldChildren() {
+        let directory = table.upsert(parent: .root, entry: Self.directory("d"), ttl: 60, countLookup: true)
+        let listed = table.upsert(parent: directory.number, entry: Self.file("x"), ttl: 60, countLookup: false)
+        let held = table.upsert(parent: directory.number, entry: Self.file("y"), ttl: 60, countLookup: true)
+        table.forget(directory.number, count: 1)
+        #expect(table.inode(directory.number) == nil)
+        #expect(table.inode(listed.number) == nil)
+        #expect(table.inode(held.number) != nil)
+    }
+}
