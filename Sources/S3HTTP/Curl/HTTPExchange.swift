@@ -1,0 +1,45 @@
+// The values that cross the transfer engine: what to send and what came back.
+
+import ObjectStore
+
+/// One HTTP request, ready to send: URL already encoded, headers already signed.
+struct HTTPRequest: Sendable {
+    enum Method: String, Sendable {
+        case get = "GET"
+        case head = "HEAD"
+    }
+
+    var method: Method
+    var url: String
+    /// Full header lines ("Name: value"), sent as given.
+    var headerLines: [String]
+    /// For a ranged GET: the bytes wanted. A server that ignores Range and answers 200 with the whole object
+    /// (some S3 gateways do) is sliced to this window while streaming, so the rest is never buffered.
+    var bodyWindow: ByteRange?
+
+    init(method: Method, url: String, headerLines: [String], bodyWindow: ByteRange? = nil) {
+        self.method = method
+        self.url = url
+        self.headerLines = headerLines
+        self.bodyWindow = bodyWindow
+    }
+}
+
+/// A complete HTTP response.
+struct HTTPResponse: Sendable {
+    var status: Int
+    /// Header values by lower-cased name (the last one wins for repeated names).
+    var headers: [String: String]
+    var body: [UInt8]
+    /// True when the server answered 200 to a ranged GET and `body` holds only the requested window.
+    var slicedFromFullObject: Bool
+
+    init(status: Int, headers: [String: String], body: [UInt8], slicedFromFullObject: Bool = false) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.slicedFromFullObject = slicedFromFullObject
+    }
+
+    subscript(header name: String) -> String? { headers[name] }
+}

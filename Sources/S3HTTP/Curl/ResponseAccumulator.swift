@@ -1,0 +1,76 @@
+// Collects one response from curl's header and write callbacks on the engine thread.
+
+import Foundation
+import ObjectStore
+
+/// Receives the status line, headers and body of one transfer. Lives on the engine thread only.
+final class ResponseAccumulator: CurlResponseSink {
+    private let window: ByteRange?
+    private(set) var status = 0
+    private(set) var headers: [String: String] = [:]
+    private(set) var body: [UInt8] = []
+    /// Body bytes seen from the server, before any slicing.
+    private(set) var receivedBytes: UInt64 = 0
+    /// Set when a 200 answer to a ranged request was cut off on purpose once the window was complete.
+    private(set) var stoppedAfterWindow = false
+    private var bodyStarted = false
+
+    init(window: ByteRange?) {
+        self.window = window
+    }
+
+    var isSlicing: Bool { window != nil && status == 200 }
+
+    var response: HTTPResponse {
+        HTTPResponse(status: status, headers: headers, body: body, slicedFromFullObject: isSlicing)
+    }
+
+    func receiveHeaderLine(_ line: String) {
+        let trimmed = line.trimmingCharacters(in: [" ", "\r", "\n", "\t"])
+        if trimmed.hasPrefix("HTTP/") {
+            // A new status line (after a 100 Continue, say) starts a new header block.
+            headers = [:]
+            let fields = trimmed.split(separator: " ", maxSplits: 2)
+            status = fields.count > 1 ? Int(fields[1]) ?? 0 : 0
+        } else if let colon = trimmed.firstIndex(of: ":") {
+            let name = trimmed[..<colon].lowercased()
+            headers[name] = trimmed[trimmed.index(after: colon)...].trimmingCharacters(in: [" ", "\t"])
+        }
+    }
+
+    func receiveBody(_ chunk: UnsafeRawBufferPointer) -> Bool {
+        if !bodyStarted {
+            bodyStarted = true
+            reserveExpectedCapacity()
+        }
+        let chunkStart = receivedBytes
+        receivedBytes += UInt64(chunk.count)
+        guard isSlicing, let window else {
+            // SAFETY: the chunk is valid for this callback; its bytes are copied into `body`.
+            unsafe body.append(contentsOf: chunk)
+            return true
+        }
+        // Keep only the overlap of [chunkStart, receivedBytes) with the window.
+        let keepFrom = max(chunkStart, window.lowerBound)
+        let keepTo = min(receivedBytes, window.upperBound)
+        if keepFrom < keepTo {
+            let slice = unsafe chunk[Int(keepFrom - chunkStart)..<Int(keepTo - chunkStart)]
+            // SAFETY: `slice` lies inside the chunk, which is valid for this callback.
+            unsafe body.append(contentsOf: UnsafeRawBufferPointer(rebasing: slice))
+        }
+        if receivedBytes >= window.upperBound {
+            stoppedAfterWindow = true
+            return false
+        }
+        return true
+    }
+
+    /// Preallocates the body: the window for ranged requests, else Content-Length (bounded for error bodies).
+    private func reserveExpectedCapacity() {
+        let contentLength = headers["content-length"].flatMap { Int($0) }
+        var expected = contentLength ?? 0
+        if let window { expected = contentLength.map { min($0, Int(window.count)) } ?? Int(window.count) }
+        if !(200..<300).contains(status) { expected = min(expected, 64 * 1024) }
+        body.reserveCapacity(expected)
+    }
+}

@@ -1,0 +1,122 @@
+// The engine thread's loop: applies commands, drives curl, completes transfers. See TransferEngine.swift.
+
+import CShims
+import ObjectStore
+
+/// Owns the easy handles and in-flight transfers. Created on, and only touched by, the engine thread.
+final class TransferLoop {
+    static let cancelledError = ClientError(kind: .other, detail: "request cancelled")
+
+    private struct Active {
+        let id: UInt64
+        let easy: CurlEasy
+        let headers: CurlHeaderList
+        let response: ResponseAccumulator
+        let continuation: TransferContinuation
+    }
+
+    private let core: EngineCore
+    private let options: TransferOptions
+    private var idle: [CurlEasy] = []
+    private var active: [Int: Active] = [:]
+    private var addressByID: [UInt64: Int] = [:]
+
+    init(core: EngineCore, options: TransferOptions) {
+        self.core = core
+        self.options = options
+    }
+
+    func run() {
+        while true {
+            for command in core.takeCommands() {
+                switch command {
+                case .start(let id, let request, let continuation): start(id, request, continuation)
+                case .cancel(let id): cancel(id)
+                case .shutdown:
+                    for id in Array(addressByID.keys) { cancel(id) }
+                    return
+                }
+            }
+            core.multi.perform()
+            while let (address, result) = core.multi.nextCompletion() {
+                complete(address, result)
+            }
+            core.multi.poll(timeoutMilliseconds: 1000)
+        }
+    }
+
+    private func start(_ id: UInt64, _ request: HTTPRequest, _ continuation: TransferContinuation) {
+        guard let easy = idle.popLast() ?? CurlEasy() else {
+            continuation.resume(returning: .failure(ClientError(kind: .other, detail: "curl_easy_init failed")))
+            return
+        }
+        let headers = CurlHeaderList(request.headerLines)
+        let response = ResponseAccumulator(window: request.bodyWindow)
+        configure(easy, for: request, headers: headers, response: response)
+        guard core.multi.add(easy) == CURLM_OK else {
+            continuation.resume(returning: .failure(ClientError(kind: .other, detail: "curl_multi_add_handle failed")))
+            return
+        }
+        active[easy.address] = Active(
+            id: id, easy: easy, headers: headers, response: response, continuation: continuation)
+        addressByID[id] = easy.address
+    }
+
+    private func configure(
+        _ easy: CurlEasy, for request: HTTPRequest, headers: CurlHeaderList, response: ResponseAccumulator
+    ) {
+        easy.set(CURLOPT_URL, request.url)
+        // Keys may contain "." and ".." segments; curl must send (and we sign) the path exactly as built.
+        easy.set(CURLOPT_PATH_AS_IS, 1)
+        switch request.method {
+        case .get: easy.set(CURLOPT_HTTPGET, 1)
+        case .head: easy.set(CURLOPT_NOBODY, 1)
+        }
+        easy.setHeaders(headers)
+        easy.setResponseSink(response)
+        easy.set(CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1)
+        easy.set(CURLOPT_NOSIGNAL, 1)
+        easy.set(CURLOPT_TCP_NODELAY, 1)
+        easy.set(CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeout * 1000))
+        easy.set(CURLOPT_LOW_SPEED_LIMIT, options.lowSpeedLimit)
+        easy.set(CURLOPT_LOW_SPEED_TIME, options.lowSpeedTime)
+        easy.set(CURLOPT_SSL_VERIFYPEER, options.tlsVerify ? 1 : 0)
+        easy.set(CURLOPT_SSL_VERIFYHOST, options.tlsVerify ? 2 : 0)
+        if let caBundle = options.caBundle, request.url.hasPrefix("https://") {
+            easy.set(CURLOPT_CAINFO, caBundle)
+        }
+    }
+
+    private func complete(_ address: Int, _ result: CURLcode) {
+        guard let transfer = active.removeValue(forKey: address) else { return }
+        addressByID[transfer.id] = nil
+        core.multi.remove(transfer.easy)
+        core.connectionsOpened.add(transfer.easy.info(CURLINFO_NUM_CONNECTS) ?? 0, ordering: .relaxed)
+        let response = transfer.response
+        let outcome: Result<HTTPResponse, ClientError>
+        if result == CURLE_OK || (result == CURLE_WRITE_ERROR && response.stoppedAfterWindow) {
+            outcome = .success(response.response)
+        } else {
+            let detail = transfer.easy.errorMessage
+            outcome = .failure(
+                CurlErrorMapping.clientError(
+                    for: result, detail: detail.isEmpty ? CurlGlobal.describe(result) : detail,
+                    bodyStarted: response.receivedBytes > 0))
+        }
+        recycle(transfer.easy)
+        transfer.continuation.resume(returning: outcome)
+    }
+
+    private func cancel(_ id: UInt64) {
+        guard let address = addressByID.removeValue(forKey: id), let transfer = active.removeValue(forKey: address)
+        else { return }
+        core.multi.remove(transfer.easy)
+        recycle(transfer.easy)
+        transfer.continuation.resume(returning: .failure(Self.cancelledError))
+    }
+
+    private func recycle(_ easy: CurlEasy) {
+        easy.reset()
+        if idle.count < options.maxConnections { idle.append(easy) }
+    }
+}

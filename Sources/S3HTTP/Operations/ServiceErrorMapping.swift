@@ -1,0 +1,61 @@
+// HTTP status + S3 error code → ServiceError.Kind.
+
+import ObjectStore
+
+enum ServiceErrorMapping {
+    /// What a request addressed, to tell a bare 404 (HEAD has no body) for a key from one for a bucket.
+    enum Target {
+        case bucket
+        case object
+    }
+
+    /// Codes that all mean "these credentials may not do this".
+    static let accessDeniedCodes: Set<String> = [
+        "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken",
+        "TokenRefreshRequired", "AllAccessDisabled", "AccountProblem", "RequestTimeTooSkewed", "InvalidSecurity", "NotSignedUp",
+    ]
+
+    static let throttlingCodes: Set<String> = ["SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded"]
+
+    /// The error for a non-success response; the body is read as an S3 error document when it is one.
+    static func serviceError(status: Int, headers: [String: String], body: [UInt8], target: Target) -> ServiceError {
+        let document = try? ErrorDocumentReader.read(body)
+        let code = document?.code ?? defaultCode(status: status)
+        return ServiceError(
+            kind: kind(status: status, code: code, target: target), status: status, code: code,
+            message: document?.message ?? "", requestID: document?.requestID ?? headers["x-amz-request-id"])
+    }
+
+    static func kind(status: Int, code: String, target: Target) -> ServiceError.Kind {
+        switch code {
+        case "NoSuchKey": return .noSuchKey
+        case "NoSuchBucket": return .noSuchBucket
+        case "PreconditionFailed": return .preconditionFailed
+        case "InvalidRange": return .invalidRange
+        case _ where accessDeniedCodes.contains(code): return .accessDenied
+        case _ where throttlingCodes.contains(code): return .throttled
+        default: break
+        }
+        switch status {
+        case 404: return target == .bucket ? .noSuchBucket : .noSuchKey
+        case 403: return .accessDenied
+        case 412: return .preconditionFailed
+        case 416: return .invalidRange
+        case 429, 503: return .throttled
+        case 500...599: return .serverError
+        default: return .other
+        }
+    }
+
+    /// A code for bodiless answers (HEAD), in S3's spelling where one exists.
+    private static func defaultCode(status: Int) -> String {
+        switch status {
+        case 404: "NotFound"
+        case 403: "Forbidden"
+        case 412: "PreconditionFailed"
+        case 416: "InvalidRange"
+        case 503: "ServiceUnavailable"
+        default: "HTTP\(status)"
+        }
+    }
+}
