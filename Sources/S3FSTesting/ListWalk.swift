@@ -38,7 +38,7 @@ struct ListWalk {
         }
         if let end = Self.end(of: delimiter, in: bytes, from: prefix.count) {
             let commonPrefix = String(decoding: bytes[..<end], as: UTF8.self)
-            if commonPrefix == lastPrefix { return true }
+            if let lastPrefix, commonPrefix.utf8.elementsEqual(lastPrefix.utf8) { return true }
             guard take(commonPrefix, isPrefix: true) else { return false }
             page.commonPrefixes.append(commonPrefix)
             lastPrefix = commonPrefix

@@ -7,12 +7,16 @@ struct MockBucket: Sendable {
         var info: ObjectInfo
     }
 
-    var objects: [String: StoredObject] = [:]
+    /// By the bytes of the key: S3 keys are bytes, and Swift's String equality would merge "é" (NFC) with
+    /// "e\u{301}" (NFD), two different objects in S3.
+    private var objects: [[UInt8]: StoredObject] = [:]
     /// Every key, sorted by UTF-8 bytes.
     private(set) var sortedKeys: [String] = []
     var calls: [ObjectStoreCall] = []
     private var version: UInt64 = 0
     private var clock: Double = 1_700_000_000
+
+    func object(_ key: String) -> StoredObject? { objects[Array(key.utf8)] }
 
     mutating func put(_ key: String, _ bytes: [UInt8], lastModified: Double?) -> ObjectInfo {
         version += 1
@@ -20,19 +24,19 @@ struct MockBucket: Sendable {
         let hex = String(version, radix: 16)
         let etag = ETag("\"" + String(repeating: "0", count: max(0, 32 - hex.count)) + hex + "\"")
         let info = ObjectInfo(key: key, size: UInt64(bytes.count), lastModified: lastModified ?? clock, etag: etag)
-        if objects[key] == nil { sortedKeys.insert(key, at: Self.firstIndex(in: sortedKeys, notBefore: key)) }
-        objects[key] = StoredObject(bytes: bytes, info: info)
+        if object(key) == nil { sortedKeys.insert(key, at: Self.firstIndex(in: sortedKeys, notBefore: key)) }
+        objects[Array(key.utf8)] = StoredObject(bytes: bytes, info: info)
         return info
     }
 
     mutating func delete(_ key: String) {
-        guard objects.removeValue(forKey: key) != nil else { return }
+        guard objects.removeValue(forKey: Array(key.utf8)) != nil else { return }
         sortedKeys.remove(at: Self.firstIndex(in: sortedKeys, notBefore: key))
     }
 
     /// GetObject: If-Match first (412), then the range (416 when it starts at or past the end; clamped at the end).
     func read(_ key: String, range: ByteRange?, ifMatch: ETag?) throws(ObjectStoreError) -> [UInt8] {
-        guard let object = objects[key] else { throw .stub(.noSuchKey) }
+        guard let object = object(key) else { throw .stub(.noSuchKey) }
         if let ifMatch, ifMatch != object.info.etag { throw .stub(.preconditionFailed) }
         guard let range else { return object.bytes }
         let size = UInt64(object.bytes.count)
@@ -45,7 +49,7 @@ struct MockBucket: Sendable {
         let prefix = request.prefix
         for key in sortedKeys[Self.firstIndex(in: sortedKeys, notBefore: Self.later(prefix, walk.startKey))...] {
             // Keys sharing the prefix are contiguous and the walk starts at or after the prefix.
-            guard key.utf8.starts(with: prefix.utf8), let object = objects[key], walk.offer(object.info) else { break }
+            guard key.utf8.starts(with: prefix.utf8), let object = object(key), walk.offer(object.info) else { break }
         }
         return walk.page
     }

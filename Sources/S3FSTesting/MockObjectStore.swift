@@ -45,7 +45,7 @@ public final class MockObjectStore: ObjectStore {
     // MARK: - Inspecting
 
     /// The current metadata of `key`, without recording a call.
-    public func object(_ key: String) -> ObjectInfo? { state.withLock { $0.objects[key]?.info } }
+    public func object(_ key: String) -> ObjectInfo? { state.withLock { $0.object(key)?.info } }
 
     /// Every key, in S3 order.
     public var keys: [String] { state.withLock { $0.sortedKeys } }
@@ -76,7 +76,7 @@ public final class MockObjectStore: ObjectStore {
     public func head(key: String) async throws(ObjectStoreError) -> ObjectInfo {
         try state.withLock { (bucket: inout MockBucket) throws(ObjectStoreError) -> ObjectInfo in
             bucket.calls.append(.head(key: key))
-            guard let object = bucket.objects[key] else { throw .stub(.noSuchKey) }
+            guard let object = bucket.object(key) else { throw .stub(.noSuchKey) }
             return object.info
         }
     }

@@ -121,3 +121,17 @@ import Testing
         #expect(try await store.list(ListRequest(prefix: "b")).objects.isEmpty)
     }
 }
+
+@Suite struct MockObjectStoreByteKeyTests {
+    @Test func canonicallyEquivalentKeysAreDifferentObjects() async throws {
+        let store = MockObjectStore()
+        store.put("caf\u{e9}", "composed")
+        store.put("cafe\u{301}", "decomposed")
+        #expect(store.keys.map { Array($0.utf8) } == [Array("cafe\u{301}".utf8), Array("caf\u{e9}".utf8)])
+        #expect(try await store.get(key: "caf\u{e9}", range: nil, ifMatch: nil) == Array("composed".utf8))
+        #expect(try await store.get(key: "cafe\u{301}", range: nil, ifMatch: nil) == Array("decomposed".utf8))
+        store.delete("caf\u{e9}")
+        #expect(store.object("cafe\u{301}") != nil)
+        #expect(store.object("caf\u{e9}") == nil)
+    }
+}
