@@ -12,7 +12,8 @@ cd "$REPO"
 MNT=${DEMO_MNT:-/tmp/s3mount-demo}
 [ -d /opt/swift/usr/bin ] && case ":$PATH:" in *:/opt/swift/usr/bin:*) ;; *) PATH=$PATH:/opt/swift/usr/bin ;; esac
 
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then B=$'\033[1m' N=$'\033[0m'; else B='' N=''; fi
+step() { printf '\n%s==> %s%s\n' "$B" "$*" "$N"; }
 show() { printf '$ %s\n' "$*"; "$@"; }
 
 if [ -z "${S3MOUNT_BIN:-}" ]; then
