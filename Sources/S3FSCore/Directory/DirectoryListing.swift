@@ -19,25 +19,35 @@ struct DirectoryListing: Sendable {
     ///   - directoryKey: the directory's prefix ("" or ending in "/").
     ///   - directoryMtime: the time shown for subdirectories (S3 has none for prefixes).
     init(directoryKey: String, page: ListPage, directoryMtime: Double) {
-        var byName: [String: ResolvedEntry] = [:]
-        for prefix in page.commonPrefixes where prefix.hasPrefix(directoryKey) && prefix.count > directoryKey.count {
-            let name = String(prefix.dropFirst(directoryKey.count).dropLast())
+        // Keys are compared and cut as UTF-8 bytes, as S3 does: String's hasPrefix, count and == work on
+        // Characters, which would drop "d/\u{301}x" from "d/" and merge NFC and NFD spellings of one name.
+        var byName: [[UInt8]: ResolvedEntry] = [:]
+        for prefix in page.commonPrefixes {
+            guard let name = Self.name(of: prefix, in: directoryKey, dropLast: 1) else { continue }
             if let reason = PathNames.invalidReason(name) {
                 hidden.append(HiddenKey(key: prefix, reason: reason))
                 continue
             }
-            byName[name] = .directory(name: name, prefix: prefix, mtime: directoryMtime)
+            byName[Array(name.utf8)] = .directory(name: name, prefix: prefix, mtime: directoryMtime)
         }
-        for object in page.objects where object.key.hasPrefix(directoryKey) && object.key != directoryKey {
-            let name = String(object.key.dropFirst(directoryKey.count))
+        for object in page.objects {
+            guard let name = Self.name(of: object.key, in: directoryKey, dropLast: 0), !name.isEmpty else { continue }
             if let reason = PathNames.invalidReason(name) {
                 hidden.append(HiddenKey(key: object.key, reason: reason))
-            } else if byName[name] != nil {
+            } else if byName[Array(name.utf8)] != nil {
                 hidden.append(HiddenKey(key: object.key, reason: "a directory of the same name exists"))
             } else {
-                byName[name] = .file(name: name, object: object)
+                byName[Array(name.utf8)] = .file(name: name, object: object)
             }
         }
         entries = byName.values.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+    }
+
+    /// The part of `key` after `directoryKey` less its last `dropLast` bytes, or nil when `key` is not under it.
+    private static func name(of key: String, in directoryKey: String, dropLast: Int) -> String? {
+        guard key.utf8.starts(with: directoryKey.utf8), key.utf8.count >= directoryKey.utf8.count + dropLast else {
+            return nil
+        }
+        return String(decoding: key.utf8.dropFirst(directoryKey.utf8.count).dropLast(dropLast), as: UTF8.self)
     }
 }

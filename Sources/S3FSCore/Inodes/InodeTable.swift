@@ -12,7 +12,8 @@ import Synchronization
 final class InodeTable: Sendable {
     private struct State {
         var inodes: [InodeNumber: Inode] = [:]
-        var children: [InodeNumber: [String: InodeNumber]] = [:]
+        /// Names by their UTF-8 bytes: String equality would merge "é" (NFC) and "e\u{301}" (NFD), two keys in S3.
+        var children: [InodeNumber: [[UInt8]: InodeNumber]] = [:]
         var nextNumber: UInt64 = InodeNumber.root.rawValue + 1
     }
 
@@ -33,7 +34,8 @@ final class InodeTable: Sendable {
     func lookupFreshChild(of parent: InodeNumber, named name: String) -> Inode? {
         let now = ContinuousClock.now
         return state.withLock { state in
-            guard let number = state.children[parent]?[name], var inode = state.inodes[number], inode.freshUntil > now
+            guard let number = state.children[parent]?[Array(name.utf8)], var inode = state.inodes[number],
+                inode.freshUntil > now
             else { return nil }
             inode.lookupCount += 1
             state.inodes[number] = inode
@@ -46,7 +48,7 @@ final class InodeTable: Sendable {
     func upsert(parent: InodeNumber, entry: ResolvedEntry, ttl: Double, countLookup: Bool) -> Inode {
         let freshUntil = ContinuousClock.now.advanced(by: .milliseconds(Int64(ttl * 1000)))
         return state.withLock { state in
-            let existing = state.children[parent]?[entry.name].flatMap { state.inodes[$0] }
+            let existing = state.children[parent]?[Array(entry.name.utf8)].flatMap { state.inodes[$0] }
             var inode: Inode
             if let existing, existing.kind == entry.kind {
                 inode = existing
@@ -61,7 +63,7 @@ final class InodeTable: Sendable {
                 inode = Inode(
                     number: number, parent: parent, name: entry.name, kind: entry.kind, key: entry.key,
                     size: entry.size, mtime: entry.mtime, etag: entry.etag, lookupCount: 0, freshUntil: freshUntil)
-                state.children[parent, default: [:]][entry.name] = number
+                state.children[parent, default: [:]][Array(entry.name.utf8)] = number
             }
             if countLookup { inode.lookupCount += 1 }
             state.inodes[inode.number] = inode
@@ -99,7 +101,9 @@ final class InodeTable: Sendable {
     /// S3 says `name` is gone from `parent`: new lookups must ask again. The inode itself stays until forgotten.
     func removeChild(of parent: InodeNumber, named name: String) {
         state.withLock { state in
-            guard let number = state.children[parent]?[name], let inode = state.inodes[number] else { return }
+            guard let number = state.children[parent]?[Array(name.utf8)], let inode = state.inodes[number] else {
+                return
+            }
             if inode.lookupCount == 0 { Self.remove(inode, in: &state) } else { Self.unlink(inode, in: &state) }
         }
     }
@@ -118,8 +122,9 @@ final class InodeTable: Sendable {
     }
 
     private static func unlink(_ inode: Inode, in state: inout State) {
-        if state.children[inode.parent]?[inode.name] == inode.number {
-            state.children[inode.parent]?[inode.name] = nil
+        let name = Array(inode.name.utf8)
+        if state.children[inode.parent]?[name] == inode.number {
+            state.children[inode.parent]?[name] = nil
         }
     }
 }
