@@ -33,7 +33,8 @@ import Testing
                 found[child + "/"] = "dir"
                 found.merge(try await walk(fs, entry.attributes.inode, path: child)) { a, _ in a }
             } else {
-                found[child] = String(decoding: try await readWholeFile(fs, parent: directory, entry.name), as: UTF8.self)
+                let bytes = try await readWholeFile(fs, parent: directory, entry.name)
+                found[child] = String(decoding: bytes, as: UTF8.self)
             }
         }
         return found

@@ -71,10 +71,12 @@ import Testing
 
     @Test func anUnknownOrReleasedHandleIsEBADF() async throws {
         var replier = ArrayDirectoryReplier()
-        #expect(await thrownErrno { try await fs.readdir(handle: 4242, offset: 0, plus: false, into: &replier) } == EBADF)
+        #expect(
+            await thrownErrno { try await fs.readdir(handle: 4242, offset: 0, plus: false, into: &replier) } == EBADF)
         let handle = try await fs.opendir(.root)
         fs.releasedir(handle: handle)
-        #expect(await thrownErrno { try await fs.readdir(handle: handle, offset: 0, plus: false, into: &replier) } == EBADF)
+        #expect(
+            await thrownErrno { try await fs.readdir(handle: handle, offset: 0, plus: false, into: &replier) } == EBADF)
     }
 
     @Test func opendirOfAFileIsENOTDIR() async throws {
