@@ -11,7 +11,7 @@ enum LogSink: Sendable {
 
     static func open(options: ProcessOptions, daemon: Bool) throws(MountFailure) -> LogSink {
         if let path = options.logFile {
-            let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+            let fd = unsafe Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
             guard fd >= 0 else {
                 let reason = unsafe String(cString: strerror(errno))
                 throw MountFailure("cannot open --log-file \(path): \(reason); give a writable path")
@@ -19,7 +19,8 @@ enum LogSink: Sendable {
             return .file(fd)
         }
         if daemon {
-            openlog("s3mount", LOG_PID, LOG_DAEMON)
+            // A nil ident makes syslog use the program name; openlog keeps the pointer, so no temporary string.
+            openlog(nil, LOG_PID, LOG_DAEMON)
             return .syslog
         }
         return .standardError
@@ -29,7 +30,7 @@ enum LogSink: Sendable {
         switch self {
         case .standardError: Self.writeAll(STDERR_FILENO, line + "\n")
         case .file(let fd): Self.writeAll(fd, line + "\n")
-        case .syslog: s3m_syslog(Self.priority(level), line)
+        case .syslog: unsafe s3m_syslog(Self.priority(level), line)
         }
     }
 

@@ -65,7 +65,7 @@ enum Daemon {
     private static func notify(_ line: String) {
         guard isChild else { return }
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
-        let null = open("/dev/null", O_WRONLY)
+        let null = unsafe open("/dev/null", O_WRONLY)
         dup2(null, STDOUT_FILENO)
         close(null)
     }

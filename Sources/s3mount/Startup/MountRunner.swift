@@ -3,6 +3,7 @@
 // "ready" → serve until unmounted. Every failure before "ready" is one MountFailure line; after it, the daemon
 // logs and keeps serving (runtime errors become errnos, never an exit).
 import Dispatch
+import Foundation
 import FuseBridge
 import Glibc
 import Logging
@@ -81,9 +82,5 @@ struct MountRunner {
             readOnly: command.fileSystem.readOnly, allowOther: command.fileSystem.allowOther)
     }
 
-    private func now() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-    }
+    private func now() -> Double { Date().timeIntervalSince1970 }
 }

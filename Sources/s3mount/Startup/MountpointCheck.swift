@@ -6,7 +6,7 @@ enum MountpointCheck {
     /// The absolute, symlink-free path to mount on.
     static func validate(_ path: String) throws(MountFailure) -> String {
         var info = stat()
-        if stat(path, &info) != 0 {
+        if unsafe stat(path, &info) != 0 {
             let code = errno
             switch code {
             case ENOENT: throw MountFailure("mountpoint \(path) does not exist: create it with 'mkdir -p \(path)'")
@@ -30,7 +30,7 @@ enum MountpointCheck {
 
     /// /dev/fuse must exist and be openable, or libfuse fails with a less helpful message later.
     static func checkFuseDevice() throws(MountFailure) {
-        let fd = open("/dev/fuse", O_RDWR | O_CLOEXEC)
+        let fd = unsafe open("/dev/fuse", O_RDWR | O_CLOEXEC)
         guard fd >= 0 else {
             throw MountFailure(
                 "cannot open /dev/fuse (\(describe(errno))): load the fuse module ('modprobe fuse'), or give the container the device (--device /dev/fuse --cap-add SYS_ADMIN)"
