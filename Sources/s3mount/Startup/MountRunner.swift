@@ -32,7 +32,7 @@ struct MountRunner {
 
         let mountpoint = try MountpointCheck.validate(command.mountpoint)
         try MountpointCheck.checkFuseDevice()
-        let storeConfig = try StoreFactory.config(command: command)
+        let storeConfig = try StoreFactory.config(command: command, logger: logger)
         let store: S3HTTPStore
         do {
             store = try S3HTTPStore(config: storeConfig, logger: logger)
