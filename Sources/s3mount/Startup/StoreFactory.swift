@@ -7,11 +7,12 @@ import S3HTTP
 enum StoreFactory {
     static func config(command: S3Mount, logger: Logger) throws(MountFailure) -> S3HTTPConfig {
         let options = command.connection
+        let environment = ProcessInfo.processInfo.environment
+        let home = environment["HOME"] ?? FileManager.default.homeDirectoryForCurrentUser.path
         let aws: AWSEnvironment
         do {
             aws = try AWSEnvironmentResolver.resolve(
-                environment: ProcessInfo.processInfo.environment,
-                homeDirectory: FileManager.default.homeDirectoryForCurrentUser.path, profile: options.profile,
+                environment: environment, homeDirectory: home, profile: options.profile,
                 anonymous: options.noSignRequest)
         } catch {
             throw MountFailure(error.description)
