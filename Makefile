@@ -69,3 +69,11 @@ test-mount: testbed-up
 
 clean:
 	swift package clean
+
+# benchmark: bench/run.sh installs its tools, builds into .build-bench, starts the server if it is not up
+#   make bench        s3mount vs s3fs, rclone mount, raw HTTP (BENCH_SERVER=ceph|juicefs BENCH_SCALE=full|small)
+.PHONY: bench
+BENCH_SERVER ?= ceph
+BENCH_SCALE  ?= full
+bench:
+	BENCH_SERVER=$(BENCH_SERVER) BENCH_SCALE=$(BENCH_SCALE) bench/run.sh
