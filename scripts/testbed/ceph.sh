@@ -50,7 +50,20 @@ die() { say "ERROR: $*"; exit 1; }
 tail_log() { local f; for f in "$@"; do [ -f "$f" ] && { echo "----- last lines of $f" >&2; tail -n 25 "$f" >&2; }; done; return 0; }
 
 pid_of() { [ -f "$PIDS/$1" ] && cat "$PIDS/$1"; }
-alive() { local p; p=$(pid_of "$1") || return 1; [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+cmd_of() {  # the command line a daemon runs with (to tell it from a reused PID)
+  case $1 in
+    mon.*) echo "ceph-mon -i ${1#mon.}" ;; mgr.*) echo "ceph-mgr -i ${1#mgr.}" ;;
+    osd.*) echo "ceph-osd -i ${1#osd.}" ;; rgw.*) echo "radosgw -n client.$1" ;;
+  esac
+}
+pid_alive() {  # PID NAME: that process exists, is not a zombie, and runs NAME's command
+  local st
+  [ -n "$1" ] && [ -r "/proc/$1/stat" ] || return 1
+  st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+  [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ] || return 1
+  tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF "$(cmd_of "$2") "
+}
+alive() { pid_alive "$(pid_of "$1" 2>/dev/null)" "$1"; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 rgw_ok() { curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$1/"; }
 daemons() { echo mon.a; [ "$WITH_MGR" = 1 ] && echo mgr.x; echo osd.0; local p; for p in $RGW_PORTS; do echo "rgw.p$p"; done; }
@@ -62,27 +75,32 @@ all_up() {
   for p in $RGW_PORTS; do rgw_ok "$p" || return 1; done
 }
 
-stop_all() {  # TERM gateways and mgr, then the osd, then the mon; KILL what is still up after 15 s
-  [ -d "$PIDS" ] || return 0
-  local group t f p i any
+stop_daemons() {  # NAME...: TERM gateways and mgr, then the osd, then the mon; KILL what is still up after 15 s
+  local group name p i any
   for group in "rgw mgr" "osd" "mon"; do
     local live=()
-    for t in $group; do
-      for f in "$PIDS/$t".*; do
-        [ -f "$f" ] || continue
-        p=$(cat "$f"); rm -f "$f"
-        if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then kill "$p" 2>/dev/null || true; live+=("$p"); fi
-      done
+    for name in "$@"; do
+      case " $group " in *" ${name%%.*} "*) ;; *) continue ;; esac
+      p=$(pid_of "$name" 2>/dev/null) || continue
+      rm -f "$PIDS/$name"
+      if pid_alive "$p" "$name"; then kill "$p" 2>/dev/null || true; live+=("$p:$name"); fi
     done
     [ ${#live[@]} -gt 0 ] || continue
     for i in $(seq 1 150); do
       any=0
-      for p in "${live[@]}"; do kill -0 "$p" 2>/dev/null && any=1; done
+      for p in "${live[@]}"; do pid_alive "${p%%:*}" "${p#*:}" && any=1; done
       [ $any = 0 ] && break
       sleep 0.1
     done
-    for p in "${live[@]}"; do kill -0 "$p" 2>/dev/null && kill -9 "$p" 2>/dev/null; done
+    for p in "${live[@]}"; do pid_alive "${p%%:*}" "${p#*:}" && kill -9 "${p%%:*}" 2>/dev/null; done
   done
+  return 0
+}
+stop_all() {
+  [ -d "$PIDS" ] || return 0
+  local f names=()
+  for f in "$PIDS"/*; do [ -f "$f" ] && names+=("${f##*/}"); done
+  [ ${#names[@]} -gt 0 ] && stop_daemons "${names[@]}"
   return 0
 }
 
@@ -106,8 +124,10 @@ wait_for() {
 start_daemon() {  # NAME COMMAND...  (no-op when that daemon is already running)
   local name=$1; shift
   alive "$name" && return 0
+  STARTED+=("$name")
   # own session: the daemons outlive the shell/make/CI step that started them; stdin closed
-  setsid nohup "$@" -f </dev/null >"$LOG/$name.out" 2>&1 &
+  # (and without fd 9, the start lock, which they would otherwise hold forever)
+  setsid nohup "$@" -f </dev/null >"$LOG/$name.out" 2>&1 9>&- &
   echo $! >"$PIDS/$name"
 }
 
@@ -216,7 +236,7 @@ cmd_start() {
   install_packages
   mkdir -p "$TB" "$LOG" "$PIDS" "$TB/run"
   exec 9>"$TB/.lock"
-  flock -w "$WAIT_SECS" 9 || die "another ceph.sh holds $TB/.lock"
+  flock -w 60 9 || die "another ceph.sh start holds $TB/.lock for more than 60 s"
 
   if ! alive mon.a && port_open 3300; then
     die "127.0.0.1:3300 is taken by a monitor this script did not start (another Ceph cluster on this machine?).
@@ -227,8 +247,9 @@ cmd_start() {
     if ! alive "rgw.p$p" && port_open "$p"; then die "127.0.0.1:$p is taken by another process"; fi
   done
 
-  # on failure: stop what this run started, leave the logs
-  trap 'rc=$?; if [ $rc -ne 0 ]; then say "FAILED (rc=$rc); stopping daemons; logs in $LOG"; stop_all; fi' EXIT
+  # on failure, stop the daemons this run started (those that were already running keep running)
+  STARTED=()
+  trap 'rc=$?; if [ $rc -ne 0 ]; then say "FAILED (rc=$rc); stopping what this run started: ${STARTED[*]:-nothing}; logs in $LOG"; [ ${#STARTED[@]} -gt 0 ] && stop_daemons "${STARTED[@]}"; fi' EXIT
 
   if [ ! -f "$TB/.built" ]; then
     # a half-built cluster from an interrupted run is thrown away
