@@ -309,9 +309,33 @@ def unmount(path: str) -> None:
         subprocess.run(["umount", "-l", path], capture_output=True, text=True, timeout=30)
 
 
-def cleanup_mountpoint(path: str) -> list[str]:
-    """Unmount, wait for the daemon to exit; kill a daemon that outlives its mount. Return the problems seen."""
+def zombie_exit_status(pid: int) -> int | None:
+    """The wait status of a zombie (an exited daemon nobody reaped: /proc/PID/stat field 52), else None."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().decode("utf-8", "replace").rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    if fields[0] != "Z" or len(fields) < 50:
+        return None
+    return int(fields[-1])
+
+
+def describe_exit(status: int) -> str | None:
+    """None for a clean exit (status 0); else how the process ended."""
+    if status & 0x7F:
+        sig = status & 0x7F
+        return f"was killed by signal {sig} ({signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else '?'})"
+    if status >> 8:
+        return f"exited with status {status >> 8}"
+    return None
+
+
+def cleanup_mountpoint(path: str, expect_clean_exit: bool = True) -> list[str]:
+    """Unmount, wait for the daemon to exit; kill a daemon that outlives its mount. Return the problems seen,
+    including a daemon that crashed (a zombie with a signal or non-zero status: PID 1 here does not reap)."""
     problems = []
+    before = live_daemons(path)
     unmount(path)
     if is_mounted(path):
         problems.append(f"{path} is still mounted after fusermount3 -u and umount -l")
@@ -321,6 +345,12 @@ def cleanup_mountpoint(path: str) -> list[str]:
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+    if expect_clean_exit:
+        for pid in before:
+            status = zombie_exit_status(pid)
+            how = describe_exit(status) if status is not None else None
+            if how:
+                problems.append(f"s3mount daemon {pid} for {path} {how} when unmounted")
     return problems
 
 
