@@ -100,6 +100,14 @@ def _load_env() -> Env:
     )
 
 
+def pytest_sessionstart(session):
+    """Stop the whole run with one clear message (exit 1, not a skip) when the binary or the S3 env is missing."""
+    try:
+        _load_env()
+    except pytest.fail.Exception as e:
+        pytest.exit(f"Tests/MountTests cannot run: {e.msg}", returncode=1)
+
+
 @pytest.fixture(scope="session")
 def env() -> Env:
     return _load_env()
@@ -419,9 +427,42 @@ class Mounter:
         return problems
 
 
+def live_daemons_under(base: str) -> list[int]:
+    """PIDs of live s3mount processes with an argument under the directory base."""
+    base = os.path.realpath(base) + os.sep
+    out = []
+    for d in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                argv = [a.decode("utf-8", "surrogateescape") for a in f.read().split(b"\0") if a]
+        except OSError:
+            continue
+        if argv and "s3mount" in os.path.basename(argv[0]) and any(a.startswith(base) for a in argv[1:]):
+            with contextlib.suppress(OSError), open(f"/proc/{d}/stat", "rb") as f:
+                if f.read().decode("utf-8", "replace").rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
+                    out.append(int(d))
+    return out
+
+
 @pytest.fixture(scope="session")
-def mount_base(tmp_path_factory) -> str:
-    return str(tmp_path_factory.mktemp("mnt"))
+def mount_base(tmp_path_factory):
+    """All mountpoints live under this directory. At the end of the session nothing may be mounted under it and
+    no s3mount process may be left for it."""
+    base = str(tmp_path_factory.mktemp("mnt"))
+    yield base
+    problems = []
+    for point, fstype in mountinfo():
+        if point.startswith(base + os.sep):
+            problems.append(f"{point} ({fstype}) still mounted at the end of the session")
+            problems += cleanup_mountpoint(point, expect_clean_exit=False)
+    if not wait_until(lambda: not live_daemons_under(base), UNMOUNT_DEADLINE):
+        pids = live_daemons_under(base)
+        problems.append(f"s3mount processes {pids} left running at the end of the session")
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    if problems:
+        pytest.fail("session teardown: " + "; ".join(problems), pytrace=False)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import unicodedata
 
 import pytest
 
-from conftest import det_bytes, expect_errno, list_keys, put_many
+from conftest import det_bytes, expect_errno, list_keys, live_daemons, put_many
 
 NESTED_DIRS = ["a", "b", "c", "d", "e"]
 MANY = 10_000
@@ -210,6 +210,7 @@ def test_keys_that_cannot_be_names_are_hidden(m, tree):
     assert read(os.path.join(root, "long", "S" * 255)) == tree["badkeys/long/" + "S" * 255]
     assert read(os.path.join(root, "dotdot", "fine")) == tree["badkeys/dotdot/fine"]
     assert "badkeys" in os.listdir(m.p())
+    assert len(live_daemons(m.path)) == 1, "the daemon is gone after listing the bad keys"
 
 
 def test_object_beside_prefix_of_same_name_is_a_directory(m, tree):
