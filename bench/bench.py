@@ -3,7 +3,8 @@
 same server, same data, same run.  Started by bench/run.sh (which installs tools, builds s3mount and starts
 the server); it reads its settings from the environment:
 
-  AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY S3_BUCKET   the server (one endpoint)
+  AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY             the server (one endpoint)
+  BENCH_BUCKET (s3mount-bench: created if missing, data under <scale>/)
   BENCH_SERVER (ceph|juicefs)  BENCH_SCALE (full|small)  BENCH_RUNS (3)  S3MOUNT_BIN
   BENCH_CLIENTS   (s3mount,s3fs-default,s3fs-tuned,rclone-off,rclone-full)
   BENCH_WORKLOADS (w1,w2,w3,w4,w5,w6,w7,w8)   BENCH_STEP_TIMEOUT (s, per measured step)
@@ -97,7 +98,7 @@ class Data:
     def __init__(self, scale, server):
         s = SCALES[scale]
         self.scale, self.s = scale, s
-        self.prefix = f"s3mount-bench/{scale}"
+        self.prefix = scale
         self.big = f"{self.prefix}/big.bin"
         self.fanin = f"{self.prefix}/fanin.bin"
         self.files = [f"{self.prefix}/files/f{i:05d}.bin" for i in range(s["nfiles"])]
@@ -301,9 +302,13 @@ class Client:
         self.mnt.mkdir(parents=True, exist_ok=True)
         if self.name == "rclone-full":
             sh(["rm", "-rf", str(WORK / "rclone-cache")], timeout=120)
-        r = sh(self.command(), timeout=90, env=self.env())
-        if r.returncode != 0:
-            raise RuntimeError(f"mount {self.name} failed ({r.returncode}): {(r.stderr or r.stdout)[-800:]}")
+        # output to a file, not a pipe: a daemon that keeps the pipe open would block us until the timeout
+        out = LOGS / f"{self.name}.mount.out"
+        with open(out, "w") as f:
+            rc = subprocess.run(self.command(), timeout=90, env=self.env(), stdin=subprocess.DEVNULL,
+                                stdout=f, stderr=subprocess.STDOUT).returncode
+        if rc != 0:
+            raise RuntimeError(f"mount {self.name} failed ({rc}): {out.read_text()[-800:]}")
         t0 = time.time()
         while not is_mounted(self.mnt):
             if time.time() - t0 > 60:
@@ -553,7 +558,8 @@ class Bench:
         if "w8" in self.workloads and "w1" not in self.workloads:
             self.workloads.insert(0, "w1")
         self.step_timeout = int(e.get("BENCH_STEP_TIMEOUT", "1800" if self.scale == "full" else "300"))
-        self.cfg = dict(endpoint=e["AWS_ENDPOINT_URL"].rstrip("/"), bucket=e.get("S3_BUCKET", "test"),
+        # a bucket of its own: the benchmark's keys must not show up in the listings tests make of S3_BUCKET
+        self.cfg = dict(endpoint=e["AWS_ENDPOINT_URL"].rstrip("/"), bucket=e.get("BENCH_BUCKET", "s3mount-bench"),
                         ak=e["AWS_ACCESS_KEY_ID"], sk=e["AWS_SECRET_ACCESS_KEY"],
                         s3mount_bin=e["S3MOUNT_BIN"],
                         s3fs_passwd=str(WORK / "s3fs.passwd"), rclone_conf=str(WORK / "rclone.conf"),
@@ -582,6 +588,10 @@ class Bench:
         self.s3 = boto3.client("s3", endpoint_url=self.cfg["endpoint"],
                                config=Config(max_pool_connections=40, s3={"addressing_style": "path"},
                                              retries={"max_attempts": 5}))
+        try:
+            self.s3.head_bucket(Bucket=self.cfg["bucket"])
+        except Exception:
+            self.s3.create_bucket(Bucket=self.cfg["bucket"])
         self.data.ensure(self.s3, self.cfg["bucket"])
         self.clients_obj = {c: Client(c, self.cfg) for c in self.clients}
         for c in self.clients_obj.values():
@@ -631,18 +641,26 @@ class Bench:
                 pr = run_worker("odirect", {"path": cl.path(d.listkeys[0])}, 60)
                 extra["direct"] = bool(pr.get("direct"))
             drop_caches()
+            b0 = self.witness.get_bytes() if wl != "w7" else None
             c0, _ = cl.stat()
             res = self.measure(cl, wl, run_idx, extra)
             c1, hwm = cl.stat()
             res.update(cpu=c1 - c0, rss_kib=hwm)
+            b1 = self.witness.get_bytes() if wl != "w7" else None
+            if b0 is not None and b1 is not None:
+                res["s3_bytes"] = b1 - b0
             if not cl.pids:
                 res["note"] = (res.get("note", "") + " daemon pid not found").strip()
             if wl == "w1" and "w8" in self.workloads:
                 self.record(cl.name, wl, res)
+                b0 = self.witness.get_bytes()
                 c0, _ = cl.stat()
                 r8 = self.seq(cl.path(d.big), size, "w8")
                 c1, hwm = cl.stat()
                 r8.update(cpu=c1 - c0, rss_kib=hwm)
+                b1 = self.witness.get_bytes()
+                if b0 is not None and b1 is not None:
+                    r8["s3_bytes"] = b1 - b0
                 self.record(cl.name, "w8", r8)
                 self.verify_w1(cl, res, r8)
                 return
@@ -756,6 +774,7 @@ class Bench:
             res.update(status="n/a" if not bad else "FAILED", note=(res.get("note", "") + " no server witness").strip())
         else:
             res["value"] = (b1 - b0) / d.s["fanin"]
+            res["s3_bytes"] = b1 - b0
         res["seconds"] = r.get("seconds")
         return res
 
@@ -897,6 +916,11 @@ class Bench:
                 log(f"cleanup {cl.name}: {e}")
 
     # -- report
+    def needed(self):
+        s = self.data.s
+        return {"w1": s["big"], "w2": s["big"], "w3": s["nfiles"] * s["filesize"], "w4": W4_IOS * 4096,
+                "w5": 0, "w6": 1, "w7": s["fanin"], "w8": s["big"]}
+
     def cell(self, col, wl):
         runs = self.results.get((col, wl))
         if not runs:
@@ -975,6 +999,21 @@ class Bench:
                 row.append(f"{median([r['cpu'] for r in runs]):.2f} s / {median([r['rss_kib'] for r in runs]) / 1024:.0f} MiB")
             L.append("| " + " | ".join(row) + " |")
         L.append("")
+        L.append("## Bytes fetched from S3 per step (server witness), median of runs, MiB")
+        L.append("")
+        L.append("GET bytes the server sent between just before and just after the measured step (w7: until 2 s after). "
+                 "What the step itself needs: " + ", ".join(f"{w} {n / MiB:.1f}" for w, n in self.needed().items())
+                 + " MiB. More means read amplification (prefetch, whole-chunk downloads); less means a cache served it.")
+        L.append("")
+        L.append("| workload | " + " | ".join(self.clients) + " |")
+        L.append("|---|" + "---|" * len(self.clients))
+        for wl in self.workloads:
+            row = [WL[wl][0]]
+            for c in self.clients:
+                bs = [r["s3_bytes"] for r in self.results.get((c, wl), []) if "s3_bytes" in r]
+                row.append(f"{median(bs) / MiB:.1f}" if bs else "—")
+            L.append("| " + " | ".join(row) + " |")
+        L.append("")
         # verification and notes
         L.append("## Checks and notes")
         L.append("")
@@ -984,6 +1023,22 @@ class Bench:
                  "must equal the object's first byte. A mismatch makes the cell FAILED.")
         L.append(f"- w7 witness: {self.witness.desc or 'none available'}; the counter is read before and 2 s after "
                  "the readers finish. Other traffic to the same gateway during the step would be counted too.")
+        L.append("- Known biases: (1) the machine is shared; the server, the FUSE daemon, fio and the readers all run on "
+                 f"the same {os.cpu_count()} cores, so a client that spends more CPU also slows the server; the load "
+                 "average is printed below. (2) The witness counts what the gateway streamed for each GET; a client that "
+                 "asks for a long range and closes the connection early is charged for what the gateway had sent or "
+                 "buffered, which can be more than the client received (rclone's 128 MiB+ read chunks). (3) Every client "
+                 "runs with its own defaults for kernel readahead, FUSE max_read, attribute/entry timeouts and "
+                 "direct_io/keep_cache; nothing is tuned per client except s3fs-tuned's options. (4) Raw baselines do "
+                 "no FUSE and no page cache, and curl reuses connections within one process; w6 raw includes a TCP "
+                 "connect like a fresh mount's first request, w4 raw has one connection kept alive. (5) fio's bandwidth "
+                 "excludes file open; raw rates use curl's own transfer time. (6) The server's cache is warmed once "
+                 "(every object read) before the runs, so no client is the first to touch an object on the server; "
+                 "`drop_caches` also empties the page cache the OSD does not use (bluestore reads with O_DIRECT). "
+                 "(7) w4 uses O_DIRECT where the client accepts it (noted per run), which hides the kernel page cache "
+                 "but not the client's own cache: a client that downloads big chunks shows high reads/s and a large "
+                 "byte count in the witness table. (8) Clients are measured in turn within each run (raw, then the "
+                 "clients in order), runs repeat the whole round, so slow drift of the machine's load spreads over all.")
         notes = []
         for (col, wl), runs in sorted(self.results.items()):
             for i, r in enumerate(runs):

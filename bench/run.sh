@@ -9,6 +9,7 @@
 #        BENCH_RUNS     3                               (each cell is the median of this many runs)
 #        BENCH_CLIENTS  s3mount,s3fs-default,s3fs-tuned,rclone-off,rclone-full
 #        BENCH_WORKLOADS w1,w2,w3,w4,w5,w6,w7,w8
+#        BENCH_BUCKET   s3mount-bench                   (its own bucket, created if missing; data under <scale>/)
 #        BENCH_STEP_TIMEOUT  seconds per measured step  (full 1800, small 300)
 #        BENCH_TIMEOUT  bound of the whole run, seconds (full 14400, small 3600)
 #        S3MOUNT_BIN    the binary to measure           (default: built with swift build -c release
@@ -100,7 +101,8 @@ else
   META="sqlite3://$JFS_DIR/meta.db"
   [ -f "$JFS_DIR/meta.db" ] || timeout 120 "$BENCH_JFS_BIN" format --storage file --bucket "$JFS_DIR/blobs/" \
     --trash-days 0 "$META" s3vol >"$JFS_DIR/format.log" 2>&1
-  export AWS_ACCESS_KEY_ID=testkey AWS_SECRET_ACCESS_KEY=testsecret AWS_DEFAULT_REGION=us-east-1 S3_BUCKET=test
+  export AWS_ACCESS_KEY_ID=testkey AWS_SECRET_ACCESS_KEY=testsecret AWS_DEFAULT_REGION=us-east-1
+  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then echo "port $PORT is in use (BENCH_JFS_PORT)" >&2; exit 1; fi
   MINIO_ROOT_USER=$AWS_ACCESS_KEY_ID MINIO_ROOT_PASSWORD=$AWS_SECRET_ACCESS_KEY nohup "$BENCH_JFS_BIN" gateway "$META" \
     "127.0.0.1:$PORT" --multi-buckets --keep-etag --object-meta --no-usage-report --no-banner --backup-meta 0 \
     --metrics "127.0.0.1:$((PORT + 1))" --cache-dir "$JFS_DIR/cache" --cache-size 0 \
@@ -108,13 +110,10 @@ else
   JFS_PID=$!
   for i in $(seq 1 150); do curl -s -o /dev/null "http://127.0.0.1:$PORT/minio/health/live" && break; sleep 0.2; done
   curl -sf -o /dev/null "http://127.0.0.1:$PORT/minio/health/live" || { tail -20 "$JFS_DIR/gateway.out" >&2; exit 1; }
-  code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" \
-    --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
-    -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" "http://127.0.0.1:$PORT/$S3_BUCKET")
-  case $code in 200|409) ;; *) echo "bucket create failed: HTTP $code" >&2; exit 1 ;; esac
   export AWS_ENDPOINT_URL=http://127.0.0.1:$PORT BENCH_JFS_METRICS=http://127.0.0.1:$((PORT + 1))/metrics
 fi
-say "server $BENCH_SERVER at $AWS_ENDPOINT_URL, bucket $S3_BUCKET, scale $BENCH_SCALE, $BENCH_RUNS runs"
+export BENCH_BUCKET=${BENCH_BUCKET:-s3mount-bench}
+say "server $BENCH_SERVER at $AWS_ENDPOINT_URL, bucket $BENCH_BUCKET (created if missing), scale $BENCH_SCALE, $BENCH_RUNS runs"
 
 # ---------- 4. measure (python orchestrates; every step inside is time-bounded too) ----------
 timeout --signal=TERM --kill-after=60 "$BENCH_TIMEOUT" python3 "$REPO/bench/bench.py"
