@@ -1,0 +1,95 @@
+// Transfer-engine behaviour that a well-behaved S3 server never shows, against a tiny local Python server
+// on 127.0.0.1: a 200 answer to a ranged GET (the window is sliced out), a response that stalls mid-body
+// (low-speed abort → timedOut), and cancelling the awaiting task (the transfer is removed promptly).
+
+import Foundation
+import Logging
+import ObjectStore
+import S3HTTP
+import Testing
+
+@Suite(.serialized)
+struct FakeServerTests {
+    static let objectSize = 100_000
+
+    /// Starts the server; returns the process and its endpoint once it listens.
+    static func startServer() async throws -> (Process, String) {
+        let portFile = FileManager.default.temporaryDirectory.appendingPathComponent("s3http-port-\(UUID().uuidString)")
+        let script = """
+            import http.server, sys, time
+            SIZE = \(objectSize)
+            BODY = bytes(i % 251 for i in range(SIZE))
+            class H(http.server.BaseHTTPRequestHandler):
+                protocol_version = "HTTP/1.1"
+                def log_message(self, *a): pass
+                def do_GET(self):
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(SIZE))
+                    self.end_headers()
+                    if self.path.startswith("/bucket/stall"):
+                        self.wfile.write(BODY[:10]); self.wfile.flush(); time.sleep(30); return
+                    self.wfile.write(BODY)  # ignores Range, like some gateways
+            s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+            open(sys.argv[1], "w").write(str(s.server_address[1]))
+            s.serve_forever()
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, portFile.path]
+        try process.run()
+        for _ in 0..<100 {
+            if let port = try? String(contentsOf: portFile, encoding: .utf8), !port.isEmpty {
+                return (process, "http://127.0.0.1:\(port)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        process.terminate()
+        throw CancellationError()
+    }
+
+    static func store(_ endpoint: String, lowSpeedTime: Int = 30) throws -> S3HTTPStore {
+        // curl averages speed over the last few seconds, so the limit sits well above the 10 bytes sent.
+        try S3HTTPStore(
+            config: S3HTTPConfig(bucket: "bucket", endpoint: endpoint, lowSpeedLimit: 1000, lowSpeedTime: lowSpeedTime),
+            logger: Logger(label: "s3http.tests"))
+    }
+
+    static let body = (0..<objectSize).map { UInt8($0 % 251) }
+
+    @Test func slicesAWholeObjectAnswerToARangedGet() async throws {
+        let (server, endpoint) = try await Self.startServer()
+        defer { server.terminate() }
+        let store = try Self.store(endpoint)
+        for range: Range<UInt64> in [0..<10, 5000..<6000, 99_990..<100_000, 99_000..<200_000] {
+            let bytes = try await store.get(key: "object", range: ByteRange(range), ifMatch: nil)
+            #expect(bytes == Array(Self.body[Int(range.lowerBound)..<min(Int(range.upperBound), Self.objectSize)]))
+        }
+        #expect(try await store.get(key: "object", range: nil, ifMatch: nil) == Self.body)
+        #expect(
+            await Kinds.of { _ = try await store.get(key: "o", range: ByteRange(200_000..<200_001), ifMatch: nil) }
+                == .service(.invalidRange))
+    }
+
+    @Test func stalledBodyTimesOut() async throws {
+        let (server, endpoint) = try await Self.startServer()
+        defer { server.terminate() }
+        let store = try Self.store(endpoint, lowSpeedTime: 1)
+        let started = ContinuousClock.now
+        #expect(await Kinds.of { _ = try await store.get(key: "stall", range: nil, ifMatch: nil) } == .client(.timedOut))
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
+    @Test func cancellingTheCallerRemovesTheTransfer() async throws {
+        let (server, endpoint) = try await Self.startServer()
+        defer { server.terminate() }
+        let store = try Self.store(endpoint)
+        let task = Task { await Kinds.of { _ = try await store.get(key: "stall", range: nil, ifMatch: nil) } }
+        try await Task.sleep(for: .milliseconds(300))
+        let started = ContinuousClock.now
+        task.cancel()
+        #expect(await task.value == .client(.other))
+        #expect(ContinuousClock.now - started < .seconds(1))
+        // The engine keeps serving after a cancellation.
+        #expect(try await store.get(key: "object", range: ByteRange(0..<3), ifMatch: nil) == [0, 1, 2])
+    }
+}
