@@ -1035,13 +1035,23 @@ class Bench:
                  "excludes file open; raw rates use curl's own transfer time. (6) The server's cache is warmed once "
                  "(every object read) before the runs, so no client is the first to touch an object on the server; "
                  "`drop_caches` also empties the page cache the OSD does not use (bluestore reads with O_DIRECT). "
-                 "(7) w4 uses O_DIRECT where the client accepts it (noted per run), which hides the kernel page cache "
+                 "raw w5 is boto3, so it includes Python's SigV4 signing and XML parsing (curl's SigV4 does not sign query "
+                 "strings the way the server checks them). (7) w4 uses O_DIRECT where the client accepts it (noted per run), which hides the kernel page cache "
                  "but not the client's own cache: a client that downloads big chunks shows high reads/s and a large "
                  "byte count in the witness table. (8) Clients are measured in turn within each run (raw, then the "
                  "clients in order), runs repeat the whole round, so slow drift of the machine's load spreads over all.")
         notes = []
+        modes = {}
+        for (col, wl), runs in self.results.items():
+            if wl == "w4" and col in self.clients:
+                modes[col] = "/".join(sorted({r.get("note", "?").split(" ")[0] for r in runs if r.get("note")}))
+        if modes:
+            L.append("- w4 I/O mode: " + ", ".join(f"{c} {m}" for c, m in modes.items())
+                     + " (O_DIRECT if the client accepts it, else buffered reads after drop_caches).")
         for (col, wl), runs in sorted(self.results.items()):
             for i, r in enumerate(runs):
+                if wl == "w4" and r["status"] == "ok" and col in self.clients:
+                    continue
                 if r.get("note") or r["status"] != "ok":
                     notes.append(f"  - {col} {wl} run {i + 1}: {r['status']} {r.get('note', '')}".rstrip())
         if notes:
@@ -1065,6 +1075,14 @@ class Bench:
         L.append("")
         L.append("```")
         L.append(f"# harness: BENCH_SERVER={self.server} BENCH_SCALE={self.scale} BENCH_RUNS={self.runs} make bench")
+        self.commands.update({
+            "w3": f"{W3_READERS} Python threads: open, read(1 MiB) to EOF, close, for each of MNT/<scale>/files/* "
+                  "(bench.py worker files); files / wall seconds",
+            "w5": "ls -l MNT/<scale>/list  (wall seconds, subprocess)",
+            "w6": "os.open + os.read(fd, 1) of MNT/<scale>/files/fNNNNN.bin not read before (bench.py worker ttfb)",
+            "w7": f"{W7_READERS} Python threads wait on a barrier, then read MNT/<scale>/fanin.bin in 1 MiB reads "
+                  "to EOF, hashing (bench.py worker fanin); witness read before and 2 s after",
+        })
         for k, v in self.commands.items():
             L.append(f"# {k}\n{v}")
         L.append("```")
@@ -1108,7 +1126,8 @@ def machine_info(server):
         "machine": f"{os.cpu_count()} CPUs (nproc), {cpu}, {int(mem) // 1024 // 1024} GiB RAM, kernel {platform.release()}",
         "load at report time": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
         "s3mount": first_line([os.environ.get("S3MOUNT_BIN", "s3mount"), "--version"]) + ", git "
-        + first_line(["git", "-C", str(REPO), "describe", "--always", "--dirty"]),
+        + first_line(["git", "-C", str(REPO), "describe", "--always", "--dirty"])
+        + " (-dirty: built from a work tree with uncommitted changes)",
         "s3fs": first_line(["s3fs", "--version"]),
         "rclone": first_line(["rclone", "version"]),
         "fio": first_line(["fio", "--version"]),
