@@ -38,6 +38,13 @@ enum FuseCalls {
         _ = unsafe fuse_reply_buf(req, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count)
     }
 
+    /// Replies with several buffers in one writev, so cached blocks are served without being copied together.
+    static func replyBuffers(_ req: fuse_req_t, _ buffers: [UnsafeRawBufferPointer]) {
+        // SAFETY: fuse_reply_iov writes the buffers to the device before it returns; iovec only borrows them.
+        let vectors = unsafe buffers.map { unsafe iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
+        _ = unsafe vectors.withUnsafeBufferPointer { unsafe fuse_reply_iov(req, $0.baseAddress, Int32($0.count)) }
+    }
+
     static func replyStatfs(_ req: fuse_req_t, _ stats: FileSystemStats) {
         var st = statvfs()
         st.f_bsize = UInt(stats.blockSize)

@@ -137,8 +137,8 @@ enum FuseOperations {
         let request = unsafe FuseRequest(req, operation: "read")
         let handle = unsafe fi.pointee.fh
         unsafe FuseContext.of(req).run(request) { fs throws(FSError) in
-            let bytes = try await fs.read(handle: handle, offset: UInt64(offset), size: size)
-            unsafe request.reply { raw in unsafe bytes.withUnsafeBytes { unsafe FuseCalls.replyBuffer(raw, $0) } }
+            let data = try await fs.read(handle: handle, offset: UInt64(offset), size: size)
+            unsafe request.reply { raw in unsafe data.withUnsafeBuffers { unsafe FuseCalls.replyBuffers(raw, $0) } }
         }
     }
 

@@ -20,6 +20,10 @@ public protocol ObjectStore: Sendable {
     /// GetObject of `range` (the whole object when nil). With `ifMatch`, a changed object fails with
     /// `ObjectStoreError.preconditionFailed` instead of returning bytes of another version.
     func get(key: String, range: ByteRange?, ifMatch: ETag?) async throws(ObjectStoreError) -> [UInt8]
+
+    /// The same GET, its body delivered to `sink` as it arrives (see ByteSink). Exactly `range.count` bytes are
+    /// delivered on success; on failure, any prefix of them may have been.
+    func get(key: String, range: ByteRange?, ifMatch: ETag?, into sink: any ByteSink) async throws(ObjectStoreError)
 }
 
 extension ObjectStore {

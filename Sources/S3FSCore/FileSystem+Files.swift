@@ -1,4 +1,9 @@
-// File operations: open, read, release. Reads are ranged GETs of the version pinned at open (If-Match).
+// File operations: open, read, release.
+//
+// A sequential reader is served from aligned blocks (BlockFetcher, shared by every handle through the block
+// cache) and read ahead of by a window that grows while it is starved; a random reader gets exactly the bytes it
+// asks for, in one ranged GET, with no read-ahead (unless the blocks are already cached). Every GET carries the
+// ETag pinned at open (If-Match).
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -15,23 +20,115 @@ extension FileSystem {
         }
         if inode.freshUntil <= .now || inode.etag == nil { inode = try await refreshFile(inode) }
         guard let etag = inode.etag else { throw FSError(errno: EIO, "open \(inode.key): the server sent no ETag") }
-        let handle = FileHandle(inode: number, key: inode.key, size: inode.size, etag: etag)
-        return OpenReply(handle: files.insert(handle), keepCache: false)
+        let object = ObjectVersion(key: inode.key, etag: etag, size: inode.size)
+        let handle = FileHandle(inode: number, object: object, pattern: newPattern(), window: newWindow())
+        let keepCache = inodes.notePageCacheVersion(number, etag: etag)
+        inodes.countOpen(number, +1)
+        return OpenReply(handle: files.insert(handle), keepCache: keepCache)
     }
 
     /// Up to `size` bytes from `offset`; fewer only at the end of the file.
-    public func read(handle: UInt64, offset: UInt64, size: Int) async throws(FSError) -> [UInt8] {
+    public func read(handle: UInt64, offset: UInt64, size: Int) async throws(FSError) -> ReadData {
         guard let file = files.get(handle) else { throw .badHandle(handle) }
-        guard offset < file.size, size > 0 else { return [] }
-        let range = ByteRange(offset..<min(file.size, offset + UInt64(size)))
+        guard offset < file.object.size, size > 0 else { return ReadData(pieces: []) }
+        let range = offset..<min(file.object.size, offset + UInt64(size))
+        let mode = file.readAhead.withLock { $0.pattern.observe(offset: offset, size: UInt64(range.count)) }
         do {
-            return try await store.get(key: file.key, range: range, ifMatch: file.etag)
+            if mode == .sequential { return try await readBlocks(range, of: file) }
+            if let cached = cachedBlocks(range, of: file) { return try await wait(for: cached, of: file) }
+            return ReadData(pieces: [.owned(try await fetcher.range(ByteRange(range), of: file.object))])
         } catch {
-            throw FSError(error, operation: "read", key: file.key)
+            if error.errno == ESTALE { inodes.markStale(file.inode) }
+            throw error
         }
     }
 
     public func release(handle: UInt64) {
-        files.remove(handle)
+        guard let file = files.remove(handle) else { return }
+        inodes.countOpen(file.inode, -1)
+        file.cancelReadAhead()
+    }
+
+    // MARK: - Sequential reads
+
+    private struct Demand {
+        let block: BlockBuffer
+        let bytes: Range<Int>
+    }
+
+    private func readBlocks(_ range: Range<UInt64>, of file: FileHandle) async throws(FSError) -> ReadData {
+        let demands = demandBlocks(range, of: file)
+        readAhead(after: range.upperBound, of: file)
+        do {
+            return try await wait(for: demands, of: file)
+        } catch where error.errno == ECANCELED {
+            // Read-ahead was called off (its handle closed) just as this reader came to need it: fetch again.
+            return try await wait(for: demandBlocks(range, of: file), of: file)
+        }
+    }
+
+    /// The blocks holding `range`, their GETs started (or joined) as demand.
+    private func demandBlocks(_ range: Range<UInt64>, of file: FileHandle) -> [Demand] {
+        (fetcher.blockIndex(of: range.lowerBound)...fetcher.blockIndex(of: range.upperBound - 1)).map { index in
+            demand(fetcher.block(index, of: file.object, priority: .demand)!, range)
+        }
+    }
+
+    private func demand(_ block: BlockBuffer, _ range: Range<UInt64>) -> Demand {
+        let lower = max(range.lowerBound, block.objectOffset) - block.objectOffset
+        let upper = min(range.upperBound, block.objectOffset + UInt64(block.length)) - block.objectOffset
+        return Demand(block: block, bytes: Int(lower)..<Int(upper))
+    }
+
+    /// Waits for each block's bytes; a wait on read-ahead that has not arrived yet means the window is too short.
+    private func wait(for demands: [Demand], of file: FileHandle) async throws(FSError) -> ReadData {
+        for demand in demands where !demand.block.has(demand.bytes.upperBound) {
+            let wasReadAhead = file.readAhead.withLock { $0.prefetched[demand.block.key.index] === demand.block }
+            if wasReadAhead { file.readAhead.withLock { $0.window.starved() } }
+            try await demand.block.waitFor(demand.bytes.upperBound)
+        }
+        return ReadData(pieces: demands.map { .block($0.block, $0.bytes) })
+    }
+
+    /// Starts read-ahead of the blocks from `end` to `end + window`, as far as the memory budget allows.
+    private func readAhead(after end: UInt64, of file: FileHandle) {
+        guard end < file.object.size else { return }
+        let wanted = file.readAhead.withLock { state -> ClosedRange<UInt64>? in
+            let current = fetcher.blockIndex(of: end)
+            state.prefetched = state.prefetched.filter { $0.key >= current }
+            let last = fetcher.blockIndex(of: min(file.object.size, end + state.window.bytes) - 1)
+            let first = max(current, state.requestedThrough.map { $0 + 1 } ?? 0)
+            return first <= last ? first...last : nil
+        }
+        guard let wanted else { return }
+        for index in wanted {
+            guard let block = fetcher.block(index, of: file.object, priority: .prefetch) else { return }
+            file.readAhead.withLock { state in
+                state.prefetched[index] = block
+                state.requestedThrough = max(state.requestedThrough ?? 0, index)
+            }
+        }
+    }
+
+    // MARK: - Random reads
+
+    /// The demands for `range` if every block holding it is already cached or on its way.
+    private func cachedBlocks(_ range: Range<UInt64>, of file: FileHandle) -> [Demand]? {
+        var demands: [Demand] = []
+        for index in fetcher.blockIndex(of: range.lowerBound)...fetcher.blockIndex(of: range.upperBound - 1) {
+            guard let block = fetcher.listedBlock(index, of: file.object) else { return nil }
+            demands.append(demand(block, range))
+        }
+        return demands
+    }
+
+    private func newPattern() -> AccessPattern {
+        AccessPattern(tolerance: UInt64(max(config.reads.kernelReadAhead, config.reads.blockSize)))
+    }
+
+    private func newWindow() -> PrefetchWindow {
+        PrefetchWindow(
+            initial: UInt64(config.reads.kernelReadAhead + config.reads.blockSize),
+            maximum: UInt64(config.reads.maxPrefetch))
     }
 }

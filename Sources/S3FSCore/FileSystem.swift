@@ -24,6 +24,7 @@ public final class FileSystem: Sendable {
     let inodes: InodeTable
     let files = HandleTable<FileHandle>()
     let directories = HandleTable<DirectoryHandle>()
+    let fetcher: BlockFetcher
     /// When the mount started: the mtime of directories, which S3 does not have.
     let mountTime: Double
     private let warnedKeys = Mutex<Set<String>>([])
@@ -34,6 +35,11 @@ public final class FileSystem: Sendable {
         self.logger = logger
         self.mountTime = mountTime
         self.inodes = InodeTable(rootKey: config.prefix, rootMtime: mountTime)
+        let budget = MemoryBudget(limit: config.reads.memoryLimit)
+        self.fetcher = BlockFetcher(
+            store: store, cache: MemoryBlockCache(budget: budget),
+            scheduler: FetchScheduler(maxConcurrent: config.reads.maxConcurrentFetches),
+            blockSize: config.reads.blockSize)
     }
 
     // MARK: - Metadata

@@ -9,10 +9,12 @@ public struct FileSystemConfig: Sendable, Hashable {
     public var readOnly: Bool
     /// How long metadata learnt from S3 is trusted, by the core and by the kernel's entry/attribute caches.
     public var metadataTTL: Double
+    /// The read pipeline's settings.
+    public var reads: ReadPipelineConfig
 
     public init(
         prefix: String = "", uid: UInt32 = 0, gid: UInt32 = 0, fileMode: UInt32 = 0o644, dirMode: UInt32 = 0o755,
-        readOnly: Bool = false, metadataTTL: Double = 1
+        readOnly: Bool = false, metadataTTL: Double = 1, reads: ReadPipelineConfig = ReadPipelineConfig()
     ) {
         self.prefix = Self.normalizedPrefix(prefix)
         self.uid = uid
@@ -21,6 +23,7 @@ public struct FileSystemConfig: Sendable, Hashable {
         self.dirMode = dirMode
         self.readOnly = readOnly
         self.metadataTTL = metadataTTL
+        self.reads = reads
     }
 
     /// "a/b" and "a/b/" and "/a/b/" all mean the directory "a/b/"; "" and "/" mean the bucket root.

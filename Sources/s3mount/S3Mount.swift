@@ -51,9 +51,15 @@ enum S3MountMain {
             if code == .success {
                 print(S3Mount.fullMessage(for: error))
             } else {
-                FileHandle.standardError.write(Data("s3mount: error: \(S3Mount.message(for: error))\n".utf8))
+                FileHandle.standardError.write(Data("s3mount: error: \(errorLine(for: error))\n".utf8))
             }
             Foundation.exit(code.rawValue)
         }
+    }
+
+    /// The parser's message for `error` on one line (it lists an option's choices on lines of their own).
+    static func errorLine(for error: any Error) -> String {
+        S3Mount.message(for: error).split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
     }
 }

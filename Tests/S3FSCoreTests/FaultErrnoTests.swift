@@ -50,7 +50,7 @@ import Testing
         faults.failCall(1, of: .get, with: error)
         #expect(await thrownErrno { try await fs.read(handle: handle, offset: 0, size: 4) } == errno)
         // Only that one call failed: the next read succeeds.
-        #expect(try await fs.read(handle: handle, offset: 0, size: 4) == Array("0123".utf8))
+        #expect(try await fs.read(handle: handle, offset: 0, size: 4).bytes == Array("0123".utf8))
     }
 
     @Test(arguments: failures)

@@ -17,6 +17,9 @@ enum TestConfig {
     /// Metadata is stale at once: every operation asks S3 again.
     static let noTTL = FileSystemConfig(uid: 1234, gid: 5678, fileMode: 0o640, dirMode: 0o750, metadataTTL: 0)
     static let mountTime: Double = 1_600_000_000
+    /// Four-byte blocks and no read-ahead: every read beyond what was already read goes to the store.
+    static let tinyBlocks = ReadPipelineConfig(
+        blockSize: 4, maxPrefetch: 0, memoryLimit: 1 << 20, maxConcurrentFetches: 4, kernelReadAhead: 0)
 }
 
 func makeFileSystem(_ store: any ObjectStore, config: FileSystemConfig = TestConfig.longTTL) -> FileSystem {
@@ -66,7 +69,7 @@ func readWholeFile(_ fs: FileSystem, parent: InodeNumber = .root, _ name: String
     defer { fs.release(handle: handle) }
     var bytes: [UInt8] = []
     while true {
-        let piece = try await fs.read(handle: handle, offset: UInt64(bytes.count), size: chunk)
+        let piece = try await fs.read(handle: handle, offset: UInt64(bytes.count), size: chunk).bytes
         if piece.isEmpty { return bytes }
         bytes += piece
     }

@@ -13,7 +13,7 @@ private func errorMessage(_ arguments: [String]) -> (message: String, exitCode: 
         _ = try parse(arguments)
         return nil
     } catch {
-        return (S3Mount.message(for: error), S3Mount.exitCode(for: error).rawValue)
+        return (S3MountMain.errorLine(for: error), S3Mount.exitCode(for: error).rawValue)
     }
 }
 

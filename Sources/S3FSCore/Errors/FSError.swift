@@ -24,5 +24,9 @@ public struct FSError: Error, Sendable, CustomStringConvertible {
     static func readOnly(_ what: String) -> FSError {
         FSError(errno: EROFS, "\(what): the mount is read-only", logLevel: .debug)
     }
+    /// Read-ahead called off because nobody needed it any more; a reader that meets it fetches again.
+    static func cancelled(_ key: String) -> FSError {
+        FSError(errno: ECANCELED, "read-ahead of \(key) called off", logLevel: .debug)
+    }
     static func badHandle(_ handle: UInt64) -> FSError { FSError(errno: EBADF, "unknown handle \(handle)") }
 }

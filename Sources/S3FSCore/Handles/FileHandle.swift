@@ -1,10 +1,35 @@
-import ObjectStore
+// FileHandle: an open file and its read-ahead state.
+//
+// The object version is pinned at open: every read asks for exactly that ETag, so an object replaced while open
+// fails with ESTALE instead of mixing bytes of two versions. The handle remembers the blocks it asked to be
+// prefetched, so closing it can call off the GETs that nobody else is waiting for.
+import Synchronization
 
-/// An open file: the object version it reads, pinned at open. Every read asks for exactly that ETag, so an object
-/// replaced while open fails with ESTALE instead of mixing bytes of two versions.
-struct FileHandle: Sendable {
+final class FileHandle: Sendable {
+    struct ReadAhead {
+        var pattern: AccessPattern
+        var window: PrefetchWindow
+        /// The furthest block already requested for read-ahead.
+        var requestedThrough: UInt64?
+        var prefetched: [UInt64: BlockBuffer] = [:]
+    }
+
     let inode: InodeNumber
-    let key: String
-    let size: UInt64
-    let etag: ETag
+    let object: ObjectVersion
+    let readAhead: Mutex<ReadAhead>
+
+    init(inode: InodeNumber, object: ObjectVersion, pattern: AccessPattern, window: PrefetchWindow) {
+        self.inode = inode
+        self.object = object
+        self.readAhead = Mutex(ReadAhead(pattern: pattern, window: window))
+    }
+
+    /// Calls off read-ahead nobody is waiting for; at release.
+    func cancelReadAhead() {
+        let blocks = readAhead.withLock { state in
+            defer { state.prefetched = [:] }
+            return Array(state.prefetched.values)
+        }
+        for block in blocks { block.cancelIfUnwanted() }
+    }
 }

@@ -16,6 +16,10 @@ struct Inode: Sendable {
     var lookupCount: UInt64
     /// Until when the metadata above may be served without asking S3 again.
     var freshUntil: ContinuousClock.Instant
+    /// The version whose pages the kernel may still cache from an earlier open.
+    var pageCacheETag: ETag? = nil
+    /// Handles open on this file.
+    var openCount = 0
 }
 
 /// What S3 says a name in a directory is, before it becomes an inode.

@@ -4,8 +4,10 @@
 // tools such as tar see stable numbers; numbers are never reused within a mount. The kernel's lookups are
 // counted exactly as FUSE requires (+1 per lookup or readdirplus entry, −n per forget) and an inode leaves the
 // table when its count reaches zero. A name whose kind changed in S3 (a file replaced by a directory of the same
-// name) gets a new number, so the kernel never sees one inode change type. All state sits behind one Mutex;
-// nothing here awaits.
+// name) gets a new number, so the kernel never sees one inode change type. So does a file whose object was
+// replaced while a handle is open on the old version: the open file keeps its inode, with the old version's size,
+// so the kernel neither cuts its reads short at the new size nor mixes versions, and new opens get the new
+// version under the new number. All state sits behind one Mutex; nothing here awaits.
 import ObjectStore
 import Synchronization
 
@@ -50,7 +52,7 @@ final class InodeTable: Sendable {
         return state.withLock { state in
             let existing = state.children[parent]?[Array(entry.name.utf8)].flatMap { state.inodes[$0] }
             var inode: Inode
-            if let existing, existing.kind == entry.kind {
+            if let existing, existing.kind == entry.kind, !Self.replacesOpenVersion(existing, with: entry.etag) {
                 inode = existing
                 inode.size = entry.size
                 inode.mtime = entry.mtime
@@ -71,11 +73,13 @@ final class InodeTable: Sendable {
         }
     }
 
-    /// New metadata for a file the kernel already holds, keeping its number. Nil when the inode is gone.
+    /// New metadata for a file the kernel already holds, keeping its number. Nil when the inode is gone. An open
+    /// file keeps the attributes of the version it has open.
     func refresh(_ number: InodeNumber, from object: ObjectInfo, ttl: Double) -> Inode? {
         let freshUntil = ContinuousClock.now.advanced(by: .milliseconds(Int64(ttl * 1000)))
         return state.withLock { state in
             guard var inode = state.inodes[number] else { return nil }
+            if Self.replacesOpenVersion(inode, with: object.etag) { return inode }
             inode.size = object.size
             inode.mtime = object.lastModified
             inode.etag = object.etag
@@ -83,6 +87,26 @@ final class InodeTable: Sendable {
             state.inodes[number] = inode
             return inode
         }
+    }
+
+    /// Counts one open handle of a file (+1) or one release (−1).
+    func countOpen(_ number: InodeNumber, _ delta: Int) {
+        state.withLock { $0.inodes[number]?.openCount += delta }
+    }
+
+    /// Records that the kernel's page cache now holds `etag`'s pages; true when it already did (an earlier open
+    /// read the same version), so those pages may be kept.
+    func notePageCacheVersion(_ number: InodeNumber, etag: ETag) -> Bool {
+        state.withLock { state in
+            let previous = state.inodes[number]?.pageCacheETag
+            state.inodes[number]?.pageCacheETag = etag
+            return previous == etag
+        }
+    }
+
+    /// The server says the version we hold is gone (412): the next open asks S3 again instead of trusting the TTL.
+    func markStale(_ number: InodeNumber) {
+        state.withLock { $0.inodes[number]?.freshUntil = .now }
     }
 
     /// The kernel dropped `count` lookups; the inode leaves the table at zero (the root never does).
@@ -110,6 +134,10 @@ final class InodeTable: Sendable {
 
     /// Inodes held; for tests and metrics.
     var count: Int { state.withLock { $0.inodes.count } }
+
+    private static func replacesOpenVersion(_ inode: Inode, with etag: ETag?) -> Bool {
+        inode.kind == .file && inode.openCount > 0 && inode.etag != etag
+    }
 
     /// Drops an inode nobody holds, and with a directory the children it listed that nobody holds either.
     private static func remove(_ inode: Inode, in state: inout State) {

@@ -1,0 +1,155 @@
+// BlockBuffer: one block's bytes, filled by a GET while readers wait for the part they need.
+//
+// The store's I/O thread appends chunks as they arrive (the only writer); a reader waits until the bytes it
+// needs are in, then reads them in place (bytes below `received` never change again), so a read of the first
+// kilobyte of a block is answered as soon as that kilobyte arrives, and the block is served from where it was
+// written without another copy. Memory comes from the MemoryBudget and goes back to it when the last holder of
+// the buffer lets go (deinit), whether the cache still lists it or not.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ObjectStore
+import Synchronization
+
+final class BlockBuffer: ByteSink, @unchecked Sendable {
+    // SAFETY: `storage` is written only by `receive` (one transfer, one thread at a time) at offsets at or above
+    // `state.received`, and read only below `state.received`, which is published under the Mutex.
+    enum Outcome: Sendable {
+        case pending
+        case complete
+        case failed(FSError)
+    }
+
+    private struct Waiter {
+        let needed: Int
+        let continuation: CheckedContinuation<Result<Void, FSError>, Never>
+    }
+
+    private struct State {
+        var received = 0
+        var outcome = Outcome.pending
+        var waiters: [Waiter] = []
+        var wasRead = false
+    }
+
+    let key: BlockKey
+    /// Where the block starts in the object.
+    let objectOffset: UInt64
+    let length: Int
+    /// The FetchScheduler ticket of this block's GET (to promote it when a reader starts waiting).
+    let ticket: UInt64
+    private let storage: UnsafeMutableRawBufferPointer
+    private let budget: MemoryBudget
+    private let state = Mutex(State())
+    private let fetch = Mutex<Task<Void, Never>?>(nil)
+
+    /// `length` bytes must already be reserved in `budget`; they are released in deinit.
+    init(key: BlockKey, objectOffset: UInt64, length: Int, ticket: UInt64, budget: MemoryBudget) {
+        self.key = key
+        self.objectOffset = objectOffset
+        self.length = length
+        self.ticket = ticket
+        self.budget = budget
+        storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(length, 1), alignment: 64)
+    }
+
+    deinit {
+        storage.deallocate()
+        budget.release(length)
+    }
+
+    /// The task running this block's GET, so read-ahead nobody needs any more can be called off.
+    func attach(_ task: Task<Void, Never>) {
+        fetch.withLock { $0 = task }
+    }
+
+    /// Calls off the GET if it is still running and nobody is waiting for its bytes.
+    func cancelIfUnwanted() {
+        guard !hasWaiters, case .pending = outcome else { return }
+        fetch.withLock { $0?.cancel() }
+    }
+
+    // MARK: Writer side (the store's I/O thread)
+
+    func receive(_ chunk: UnsafeRawBufferPointer) {
+        let start = state.withLock { $0.received }
+        let count = min(chunk.count, length - start)
+        guard count > 0, let source = chunk.baseAddress else { return }
+        storage.baseAddress!.advanced(by: start).copyMemory(from: source, byteCount: count)
+        let ready = state.withLock { state in
+            let received = start + count
+            state.received = received
+            return Self.takeWaiters(&state) { $0.needed <= received }
+        }
+        for waiter in ready { waiter.continuation.resume(returning: .success(())) }
+    }
+
+    /// The transfer ended; a short body is an error.
+    func finish() {
+        let complete = state.withLock { $0.received == length }
+        if complete {
+            settle(.complete)
+        } else {
+            settle(.failed(FSError(errno: EIO, "GET of \(key.key) ended early", logLevel: .error)))
+        }
+    }
+
+    func fail(_ error: FSError) {
+        settle(.failed(error))
+    }
+
+    private func settle(_ outcome: Outcome) {
+        let waiters = state.withLock { state in
+            state.outcome = outcome
+            return Self.takeWaiters(&state) { _ in true }
+        }
+        let result: Result<Void, FSError>
+        switch outcome {
+        case .failed(let error): result = .failure(error)
+        case .complete, .pending: result = .success(())
+        }
+        for waiter in waiters { waiter.continuation.resume(returning: result) }
+    }
+
+    // MARK: Reader side
+
+    /// Waits until the first `needed` bytes are in (or the fetch failed).
+    func waitFor(_ needed: Int) async throws(FSError) {
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, FSError>, Never>) in
+            let immediate: Result<Void, FSError>? = state.withLock { state in
+                state.wasRead = true
+                if state.received >= needed { return .success(()) }
+                if case .failed(let error) = state.outcome { return .failure(error) }
+                if case .complete = state.outcome { return .success(()) }
+                state.waiters.append(Waiter(needed: needed, continuation: continuation))
+                return nil
+            }
+            if let immediate { continuation.resume(returning: immediate) }
+        }
+        try result.get()
+    }
+
+    /// The bytes [start, end) of the block; they must have been waited for.
+    func bytes(_ range: Range<Int>) -> UnsafeRawBufferPointer {
+        precondition(range.upperBound <= state.withLock { $0.received }, "reading bytes not yet received")
+        return UnsafeRawBufferPointer(rebasing: storage[range])
+    }
+
+    /// Whether the first `needed` bytes are already in.
+    func has(_ needed: Int) -> Bool { state.withLock { $0.received >= needed } }
+
+    var outcome: Outcome { state.withLock { $0.outcome } }
+    var isComplete: Bool { if case .complete = outcome { true } else { false } }
+    var isFailed: Bool { if case .failed = outcome { true } else { false } }
+    /// Whether any reader has used this block (prefetched blocks nobody read yet are evicted last).
+    var wasRead: Bool { state.withLock { $0.wasRead } }
+    var hasWaiters: Bool { state.withLock { !$0.waiters.isEmpty } }
+
+    private static func takeWaiters(_ state: inout State, where ready: (Waiter) -> Bool) -> [Waiter] {
+        let taken = state.waiters.filter(ready)
+        if !taken.isEmpty { state.waiters.removeAll(where: ready) }
+        return taken
+    }
+}

@@ -1,0 +1,90 @@
+// BlockFetcher: turns "block i of this object version" into a BlockBuffer that is being filled, starting at most
+// one GET per block across the whole mount (the cache lists a block from the moment its GET starts), within the
+// memory budget and the scheduler's limits.
+import Logging
+import ObjectStore
+
+/// The version of an object a handle reads: its key, the ETag pinned at open, and its size.
+struct ObjectVersion: Sendable, Hashable {
+    var key: String
+    var etag: ETag
+    var size: UInt64
+}
+
+final class BlockFetcher: Sendable {
+    let store: any ObjectStore
+    let cache: MemoryBlockCache
+    let scheduler: FetchScheduler
+    let blockSize: Int
+
+    init(store: any ObjectStore, cache: MemoryBlockCache, scheduler: FetchScheduler, blockSize: Int) {
+        self.store = store
+        self.cache = cache
+        self.scheduler = scheduler
+        self.blockSize = blockSize
+    }
+
+    func blockIndex(of offset: UInt64) -> UInt64 { offset / UInt64(blockSize) }
+
+    func blockCount(of object: ObjectVersion) -> UInt64 { (object.size + UInt64(blockSize) - 1) / UInt64(blockSize) }
+
+    /// The buffer of block `index`, its GET started if nobody had. A demand request always gets one; a prefetch
+    /// gets nil when the memory budget has no room for it.
+    func block(_ index: UInt64, of object: ObjectVersion, priority: FetchScheduler.Priority) -> BlockBuffer? {
+        let key = BlockKey(key: object.key, etag: object.etag, index: index)
+        if let listed = listedBlock(index, of: object) {
+            if priority == .demand { scheduler.promote(listed.ticket) }
+            return listed
+        }
+        let start = index * UInt64(blockSize)
+        let length = Int(min(UInt64(blockSize), object.size - start))
+        guard cache.reserve(length, demand: priority == .demand) else { return nil }
+        let fresh = BlockBuffer(
+            key: key, objectOffset: start, length: length, ticket: scheduler.makeTicket(), budget: cache.budget)
+        guard let (buffer, created) = cache.buffer(for: key, make: { fresh }) else { return nil }
+        if created {
+            buffer.attach(startFetch(buffer, of: object, priority: priority))
+        } else if priority == .demand {
+            scheduler.promote(buffer.ticket)
+        }
+        return buffer
+    }
+
+    /// The buffer of block `index` if the cache lists it (complete or being filled); starts nothing.
+    func listedBlock(_ index: UInt64, of object: ObjectVersion) -> BlockBuffer? {
+        cache.buffer(for: BlockKey(key: object.key, etag: object.etag, index: index), make: { nil })?.buffer
+    }
+
+    /// A GET of exactly `range`, outside the block cache (random reads).
+    func range(_ range: ByteRange, of object: ObjectVersion) async throws(FSError) -> [UInt8] {
+        let ticket = scheduler.makeTicket()
+        guard await scheduler.acquire(ticket, priority: .demand) else { throw .cancelled(object.key) }
+        defer { scheduler.release(ticket) }
+        do {
+            return try await store.get(key: object.key, range: range, ifMatch: object.etag)
+        } catch {
+            throw FSError(error, operation: "read", key: object.key)
+        }
+    }
+
+    private func startFetch(
+        _ buffer: BlockBuffer, of object: ObjectVersion, priority: FetchScheduler.Priority
+    ) -> Task<Void, Never> {
+        Task { [store, cache, scheduler] in
+            guard await scheduler.acquire(buffer.ticket, priority: priority) else {
+                buffer.fail(.cancelled(object.key))
+                cache.remove(buffer)
+                return
+            }
+            defer { scheduler.release(buffer.ticket) }
+            let range = ByteRange(buffer.objectOffset..<buffer.objectOffset + UInt64(buffer.length))
+            do throws(ObjectStoreError) {
+                try await store.get(key: object.key, range: range, ifMatch: object.etag, into: buffer)
+                buffer.finish()
+            } catch {
+                buffer.fail(Task.isCancelled ? .cancelled(object.key) : FSError(error, operation: "read", key: object.key))
+            }
+            if buffer.isFailed { cache.remove(buffer) }
+        }
+    }
+}

@@ -1,0 +1,25 @@
+/// How reads are fetched: block size, read-ahead, memory and concurrency bounds (--block-size, --max-prefetch,
+/// --memory-limit, --max-connections).
+public struct ReadPipelineConfig: Sendable, Hashable {
+    /// Objects are fetched in aligned blocks of this many bytes, each one ranged GET.
+    public var blockSize: Int
+    /// The most a single handle reads ahead of its reader.
+    public var maxPrefetch: Int
+    /// The one bound on cached blocks, read-ahead and buffers in flight.
+    public var memoryLimit: Int
+    /// GETs in flight at once, across the mount.
+    public var maxConcurrentFetches: Int
+    /// What the kernel itself reads ahead (the mount's read_ahead_kb); read-ahead starts beyond it.
+    public var kernelReadAhead: Int
+
+    public init(
+        blockSize: Int = 8 << 20, maxPrefetch: Int = 256 << 20, memoryLimit: Int = 1 << 30,
+        maxConcurrentFetches: Int = 32, kernelReadAhead: Int = 4 << 20
+    ) {
+        self.blockSize = blockSize
+        self.maxPrefetch = maxPrefetch
+        self.memoryLimit = memoryLimit
+        self.maxConcurrentFetches = maxConcurrentFetches
+        self.kernelReadAhead = kernelReadAhead
+    }
+}
