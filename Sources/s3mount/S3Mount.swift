@@ -22,6 +22,7 @@ struct S3Mount: ParsableCommand {
 
     @OptionGroup(title: "S3") var connection: ConnectionOptions
     @OptionGroup(title: "File system") var fileSystem: FileSystemOptions
+    @OptionGroup(title: "Reads") var reads: ReadOptions
     @OptionGroup(title: "Process") var process: ProcessOptions
 
     mutating func validate() throws {

@@ -29,8 +29,8 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "Seconds a transfer may make no progress before it is abandoned.")
     var stallTimeout: Double = 10
 
-    @Option(help: "Most concurrent connections to the endpoint.")
-    var maxConnections: Int = 64
+    @Option(help: "Most GETs in flight at once (and connections to the endpoint).")
+    var maxConnections: Int = 32
 
     mutating func validate() throws {
         if let endpoint, !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) || endpoint.count < 9 {

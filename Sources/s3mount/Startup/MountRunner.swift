@@ -72,7 +72,11 @@ struct MountRunner {
         let options = command.fileSystem
         return FileSystemConfig(
             prefix: prefix, uid: options.effectiveUID, gid: options.effectiveGID, fileMode: options.fileMode.bits,
-            dirMode: options.dirMode.bits, readOnly: options.readOnly, metadataTTL: options.metadataTTL)
+            dirMode: options.dirMode.bits, readOnly: options.readOnly, metadataTTL: options.metadataTTL,
+            reads: ReadPipelineConfig(
+                blockSize: command.reads.blockSize.bytes, maxPrefetch: command.reads.maxPrefetch.bytes,
+                memoryLimit: command.reads.effectiveMemoryLimit, maxConcurrentFetches: command.connection.maxConnections,
+                kernelReadAhead: ReadAhead.kilobytes << 10))
     }
 
     private func mountOptions(_ mountpoint: String) -> FuseMountOptions {
