@@ -39,6 +39,10 @@ extension FileSystem {
         }
         let listing = DirectoryListing(directoryKey: directory.key, page: page, directoryMtime: mountTime)
         for hidden in listing.hidden { warnHidden(hidden.key, reason: hidden.reason) }
+        for entry in listing.entries {
+            inodes.upsert(parent: number, entry: entry, ttl: config.metadataTTL, countLookup: false)
+        }
+        inodes.markListed(number, ttl: config.metadataTTL)
         return listing.entries
     }
 
@@ -64,7 +68,7 @@ extension FileSystem {
                 name: resolved.name, attributes: attributes(of: inode), nextOffset: next + 1, ttl: config.metadataTTL,
                 isDotEntry: false)
             guard replier.add(entry) else {
-                if plus { inodes.forget(inode.number, count: 1) }
+                if plus { inodes.uncountLookup(inode.number) }
                 return
             }
             next += 1

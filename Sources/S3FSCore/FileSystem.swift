@@ -5,9 +5,9 @@
 // behind short Mutex sections (InodeTable, HandleTable).
 //
 // Names: a directory is a key prefix ending in "/" (from LIST common prefixes or an explicit "dir/" marker object);
-// a file is an object. lookup asks S3 both questions at once (HEAD key, LIST key/ with max-keys 1) and a
-// directory wins over a file of the same name. Metadata learnt from S3 is trusted for `metadataTTL` seconds, here
-// and in the kernel's caches. See docs/SEMANTICS.md for what each operation promises.
+// a file is an object; a directory wins over a file of the same name (NameResolver). Metadata learnt from S3 —
+// from lookups and from directory listings — is trusted for `metadataTTL` seconds, here and in the kernel's
+// caches; within that time a name missing from a listed directory does not exist. See docs/SEMANTICS.md.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -53,6 +53,7 @@ public final class FileSystem: Sendable {
         if let cached = inodes.lookupFreshChild(of: parent, named: name) {
             return entryReply(cached)
         }
+        if inodes.isFreshlyListed(parent) { throw .notFound("lookup \(directory.key)\(name)") }
         guard let entry = try await resolve(name: name, in: directory) else {
             inodes.removeChild(of: parent, named: name)
             throw .notFound("lookup \(directory.key)\(name)")
@@ -98,29 +99,6 @@ public final class FileSystem: Sendable {
         EntryReply(attributes: attributes(of: inode), ttl: config.metadataTTL)
     }
 
-    /// Asks S3 what `name` in `directory` is now: a directory (any key under "name/"), a file, or nothing.
-    func resolve(name: String, in directory: Inode) async throws(FSError) -> ResolvedEntry? {
-        let key = directory.key + name
-        let store = self.store
-        async let head = capture { () async throws(ObjectStoreError) in try await store.head(key: key) }
-        async let children = capture { () async throws(ObjectStoreError) in
-            try await store.list(ListRequest(prefix: key + "/", delimiter: "/", maxKeys: 1))
-        }
-        switch await children {
-        case .success(let page) where !page.objects.isEmpty || !page.commonPrefixes.isEmpty:
-            return .directory(name: name, prefix: key + "/", mtime: mountTime)
-        case .success:
-            break
-        case .failure(let error):
-            throw FSError(error, operation: "list", key: key + "/")
-        }
-        switch await head {
-        case .success(let object): return .file(name: name, object: object)
-        case .failure(.service(let e)) where e.kind == .noSuchKey: return nil
-        case .failure(let error): throw FSError(error, operation: "head", key: key)
-        }
-    }
-
     /// Re-reads a file's metadata from S3 once its TTL has passed.
     func refreshFile(_ inode: Inode) async throws(FSError) -> Inode {
         let object: ObjectInfo
@@ -144,9 +122,4 @@ public final class FileSystem: Sendable {
             logger.warning("hiding key that cannot be a POSIX path", metadata: ["s3.key": "\(key)", "reason": "\(reason)"])
         }
     }
-}
-
-/// Runs `body` and keeps its typed error as a value, so two S3 calls can run at once with `async let`.
-func capture<T: Sendable>(_ body: () async throws(ObjectStoreError) -> T) async -> Result<T, ObjectStoreError> {
-    do { return .success(try await body()) } catch { return .failure(error) }
 }

@@ -20,6 +20,8 @@ struct Inode: Sendable {
     var pageCacheETag: ETag? = nil
     /// Handles open on this file.
     var openCount = 0
+    /// A directory: until when its last complete listing may answer lookups, including "no such name".
+    var listedUntil: ContinuousClock.Instant? = nil
 }
 
 /// What S3 says a name in a directory is, before it becomes an inode.

@@ -89,6 +89,18 @@ final class InodeTable: Sendable {
         }
     }
 
+    /// A complete listing of directory `number` was just recorded: for `ttl` seconds it answers lookups.
+    func markListed(_ number: InodeNumber, ttl: Double) {
+        let until = ContinuousClock.now.advanced(by: .milliseconds(Int64(ttl * 1000)))
+        state.withLock { $0.inodes[number]?.listedUntil = until }
+    }
+
+    /// Whether a complete listing of directory `number` is fresh, so a name missing from it does not exist.
+    func isFreshlyListed(_ number: InodeNumber) -> Bool {
+        let now = ContinuousClock.now
+        return state.withLock { state in state.inodes[number]?.listedUntil.map { $0 > now } ?? false }
+    }
+
     /// Counts one open handle of a file (+1) or one release (−1).
     func countOpen(_ number: InodeNumber, _ delta: Int) {
         state.withLock { $0.inodes[number]?.openCount += delta }
@@ -107,6 +119,14 @@ final class InodeTable: Sendable {
     /// The server says the version we hold is gone (412): the next open asks S3 again instead of trusting the TTL.
     func markStale(_ number: InodeNumber) {
         state.withLock { $0.inodes[number]?.freshUntil = .now }
+    }
+
+    /// Takes back a lookup counted for an entry the kernel never received (it did not fit in the reply); unlike
+    /// forget, the inode stays known, with its number.
+    func uncountLookup(_ number: InodeNumber) {
+        state.withLock { state in
+            if let count = state.inodes[number]?.lookupCount, count > 0 { state.inodes[number]?.lookupCount = count - 1 }
+        }
     }
 
     /// The kernel dropped `count` lookups; the inode leaves the table at zero (the root never does).
