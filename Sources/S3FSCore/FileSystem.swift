@@ -37,7 +37,7 @@ public final class FileSystem: Sendable {
         self.inodes = InodeTable(rootKey: config.prefix, rootMtime: mountTime)
         let budget = MemoryBudget(limit: config.reads.memoryLimit)
         self.fetcher = BlockFetcher(
-            store: store, cache: MemoryBlockCache(budget: budget),
+            store: store, cache: MemoryBlockCache(pool: BlockMemoryPool(bufferSize: config.reads.blockSize, budget: budget)),
             scheduler: FetchScheduler(maxConcurrent: config.reads.maxConcurrentFetches),
             blockSize: config.reads.blockSize)
     }

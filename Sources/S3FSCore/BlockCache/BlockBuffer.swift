@@ -41,23 +41,26 @@ final class BlockBuffer: ByteSink, @unchecked Sendable {
     /// The FetchScheduler ticket of this block's GET (to promote it when a reader starts waiting).
     let ticket: UInt64
     private let storage: UnsafeMutableRawBufferPointer
-    private let budget: MemoryBudget
+    private let pool: BlockMemoryPool
     private let state = Mutex(State())
     private let fetch = Mutex<Task<Void, Never>?>(nil)
 
-    /// `length` bytes must already be reserved in `budget`; they are released in deinit.
-    init(key: BlockKey, objectOffset: UInt64, length: Int, ticket: UInt64, budget: MemoryBudget) {
+    /// `storage` comes from `pool`, its bytes reserved in the budget; it goes back to the pool in deinit.
+    init(
+        key: BlockKey, objectOffset: UInt64, length: Int, ticket: UInt64, storage: UnsafeMutableRawBufferPointer,
+        pool: BlockMemoryPool
+    ) {
+        precondition(length <= storage.count)
         self.key = key
         self.objectOffset = objectOffset
         self.length = length
         self.ticket = ticket
-        self.budget = budget
-        storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(length, 1), alignment: 64)
+        self.storage = storage
+        self.pool = pool
     }
 
     deinit {
-        storage.deallocate()
-        budget.release(length)
+        pool.recycle(storage)
     }
 
     /// The task running this block's GET, so read-ahead nobody needs any more can be called off.

@@ -38,9 +38,10 @@ final class BlockFetcher: Sendable {
         }
         let start = index * UInt64(blockSize)
         let length = Int(min(UInt64(blockSize), object.size - start))
-        guard cache.reserve(length, demand: priority == .demand) else { return nil }
+        guard let storage = cache.storage(demand: priority == .demand) else { return nil }
         let fresh = BlockBuffer(
-            key: key, objectOffset: start, length: length, ticket: scheduler.makeTicket(), budget: cache.budget)
+            key: key, objectOffset: start, length: length, ticket: scheduler.makeTicket(), storage: storage,
+            pool: cache.pool)
         guard let (buffer, created) = cache.buffer(for: key, make: { fresh }) else { return nil }
         if created {
             buffer.attach(startFetch(buffer, of: object, priority: priority))

@@ -23,10 +23,11 @@ final class MemoryBlockCache: Sendable {
     }
 
     private let state = Mutex(State())
-    let budget: MemoryBudget
+    let pool: BlockMemoryPool
+    var budget: MemoryBudget { pool.budget }
 
-    init(budget: MemoryBudget) {
-        self.budget = budget
+    init(pool: BlockMemoryPool) {
+        self.pool = pool
     }
 
     /// The listed buffer for `key`, or the one `make` creates and lists. `make` runs under the cache's lock and
@@ -56,11 +57,18 @@ final class MemoryBlockCache: Sendable {
         }
     }
 
-    /// Reserves `bytes` in the budget, evicting blocks until it fits. Prefetch (`demand` false) evicts only blocks
+    /// Block memory for a new block: a pooled buffer, or a new one once `reserve` has made room for it.
+    func storage(demand: Bool) -> UnsafeMutableRawBufferPointer? {
+        if let reused = pool.takeReserved() { return reused }
+        return reserve(pool.bufferSize, demand: demand) ? pool.allocate() : nil
+    }
+
+    /// Reserves `bytes` in the budget, giving back pooled buffers and then evicting blocks until it fits. Prefetch (`demand` false) evicts only blocks
     /// that were already read; a demand read may evict unread prefetched blocks too, and when nothing more can be
     /// evicted it takes the memory anyway. Returns whether the bytes are reserved.
     func reserve(_ bytes: Int, demand: Bool) -> Bool {
         while !budget.tryReserve(bytes) {
+            if pool.releaseOne() { continue }
             guard evictOne(includingUnread: demand) else {
                 if demand { budget.forceReserve(bytes) }
                 return demand

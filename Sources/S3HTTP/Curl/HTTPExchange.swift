@@ -16,12 +16,18 @@ struct HTTPRequest: Sendable {
     /// For a ranged GET: the bytes wanted. A server that ignores Range and answers 200 with the whole object
     /// (some S3 gateways do) is sliced to this window while streaming, so the rest is never buffered.
     var bodyWindow: ByteRange?
+    /// Where a successful (2xx) body goes as it arrives, instead of being collected in `HTTPResponse.body`.
+    var bodySink: (any ByteSink)?
 
-    init(method: Method, url: String, headerLines: [String], bodyWindow: ByteRange? = nil) {
+    init(
+        method: Method, url: String, headerLines: [String], bodyWindow: ByteRange? = nil,
+        bodySink: (any ByteSink)? = nil
+    ) {
         self.method = method
         self.url = url
         self.headerLines = headerLines
         self.bodyWindow = bodyWindow
+        self.bodySink = bodySink
     }
 }
 
@@ -30,14 +36,21 @@ struct HTTPResponse: Sendable {
     var status: Int
     /// Header values by lower-cased name (the last one wins for repeated names).
     var headers: [String: String]
+    /// The body, unless it went to the request's sink.
     var body: [UInt8]
+    /// Bytes of the body received (after slicing), whether collected in `body` or delivered to the sink.
+    var bodyLength: Int
     /// True when the server answered 200 to a ranged GET and `body` holds only the requested window.
     var slicedFromFullObject: Bool
 
-    init(status: Int, headers: [String: String], body: [UInt8], slicedFromFullObject: Bool = false) {
+    init(
+        status: Int, headers: [String: String], body: [UInt8], bodyLength: Int? = nil,
+        slicedFromFullObject: Bool = false
+    ) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.bodyLength = bodyLength ?? body.count
         self.slicedFromFullObject = slicedFromFullObject
     }
 

@@ -6,6 +6,9 @@ import ObjectStore
 /// Receives the status line, headers and body of one transfer. Lives on the engine thread only.
 final class ResponseAccumulator: CurlResponseSink {
     private let window: ByteRange?
+    private let sink: (any ByteSink)?
+    /// Body bytes kept (after slicing), in `body` or delivered to the sink.
+    private var keptBytes = 0
     private(set) var status = 0
     private(set) var headers: [String: String] = [:]
     private(set) var body: [UInt8] = []
@@ -15,14 +18,15 @@ final class ResponseAccumulator: CurlResponseSink {
     private(set) var stoppedAfterWindow = false
     private var bodyStarted = false
 
-    init(window: ByteRange?) {
+    init(window: ByteRange?, sink: (any ByteSink)? = nil) {
         self.window = window
+        self.sink = sink
     }
 
     var isSlicing: Bool { window != nil && status == 200 }
 
     var response: HTTPResponse {
-        HTTPResponse(status: status, headers: headers, body: body, slicedFromFullObject: isSlicing)
+        HTTPResponse(status: status, headers: headers, body: body, bodyLength: keptBytes, slicedFromFullObject: isSlicing)
     }
 
     func receiveHeaderLine(_ line: String) {
@@ -46,8 +50,7 @@ final class ResponseAccumulator: CurlResponseSink {
         let chunkStart = receivedBytes
         receivedBytes += UInt64(chunk.count)
         guard isSlicing, let window else {
-            // SAFETY: the chunk is valid for this callback; its bytes are copied into `body`.
-            unsafe body.append(contentsOf: chunk)
+            unsafe keep(chunk)
             return true
         }
         // Keep only the overlap of [chunkStart, receivedBytes) with the window.
@@ -56,7 +59,7 @@ final class ResponseAccumulator: CurlResponseSink {
         if keepFrom < keepTo {
             let slice = unsafe chunk[Int(keepFrom - chunkStart)..<Int(keepTo - chunkStart)]
             // SAFETY: `slice` lies inside the chunk, which is valid for this callback.
-            unsafe body.append(contentsOf: UnsafeRawBufferPointer(rebasing: slice))
+            unsafe keep(UnsafeRawBufferPointer(rebasing: slice))
         }
         if receivedBytes >= window.upperBound {
             stoppedAfterWindow = true
@@ -65,11 +68,25 @@ final class ResponseAccumulator: CurlResponseSink {
         return true
     }
 
+    /// A successful body goes to the sink when there is one (it copies what it needs before returning);
+    /// everything else is collected.
+    private func keep(_ bytes: UnsafeRawBufferPointer) {
+        keptBytes += bytes.count
+        if let sink, (200..<300).contains(status) {
+            // SAFETY: the bytes are valid for this callback; the sink copies them before it returns.
+            unsafe sink.receive(bytes)
+        } else {
+            // SAFETY: the bytes are valid for this callback; they are copied into `body`.
+            unsafe body.append(contentsOf: bytes)
+        }
+    }
+
     /// Preallocates the body: the window for ranged requests, else Content-Length (bounded for error bodies).
     private func reserveExpectedCapacity() {
         let contentLength = headers["content-length"].flatMap { Int($0) }
         var expected = contentLength ?? 0
         if let window { expected = contentLength.map { min($0, Int(window.count)) } ?? Int(window.count) }
+        if sink != nil && (200..<300).contains(status) { return }
         if !(200..<300).contains(status) { expected = min(expected, 64 * 1024) }
         body.reserveCapacity(expected)
     }

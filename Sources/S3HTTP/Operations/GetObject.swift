@@ -5,11 +5,24 @@ import ObjectStore
 extension S3HTTPStore {
     public func get(key: String, range: ByteRange?, ifMatch: ETag?) async throws(ObjectStoreError) -> [UInt8] {
         if let range, range.count == 0 { return [] }
-        let response = try await send(requests.make(.get, key: key, range: range, ifMatch: ifMatch), key: key, range: range)
+        let request = requests.make(.get, key: key, range: range, ifMatch: ifMatch)
+        return try await exchange(request, key: key, range: range).body
+    }
+
+    /// The same GET, the body streamed into `sink` as it arrives (no buffering of the whole range here).
+    public func get(key: String, range: ByteRange?, ifMatch: ETag?, into sink: any ByteSink) async throws(ObjectStoreError) {
+        if let range, range.count == 0 { return }
+        var request = requests.make(.get, key: key, range: range, ifMatch: ifMatch)
+        request.bodySink = sink
+        _ = try await exchange(request, key: key, range: range)
+    }
+
+    private func exchange(_ request: HTTPRequest, key: String, range: ByteRange?) async throws(ObjectStoreError) -> HTTPResponse {
+        let response = try await send(request, key: key, range: range)
         switch response.status {
         case 200, 206:
             try GetObjectBodyCheck.verify(response, key: key, range: range)
-            return response.body
+            return response
         default:
             throw .service(
                 ServiceErrorMapping.serviceError(
@@ -21,7 +34,7 @@ extension S3HTTPStore {
 /// Checks that a GET body holds exactly the bytes requested (clipped at the end of the object).
 enum GetObjectBodyCheck {
     static func verify(_ response: HTTPResponse, key: String, range: ByteRange?) throws(ObjectStoreError) {
-        let received = UInt64(response.body.count)
+        let received = UInt64(response.bodyLength)
         let contentLength = response[header: "content-length"].flatMap { UInt64($0) }
         guard let range else {
             if let contentLength, contentLength != received { throw truncated(key, received, contentLength) }
@@ -45,7 +58,7 @@ enum GetObjectBodyCheck {
 
     /// 206: Content-Range must start where we asked and account for every byte received.
     private static func verifyPartial(_ response: HTTPResponse, key: String, range: ByteRange) throws(ObjectStoreError) {
-        let received = UInt64(response.body.count)
+        let received = UInt64(response.bodyLength)
         guard let header = response[header: "content-range"], let contentRange = ContentRange(header) else {
             if received != range.count { throw truncated(key, received, range.count) }
             return
