@@ -10,6 +10,9 @@ struct AccessPattern: Sendable {
     private(set) var mode: Mode?
     /// The end of the furthest read so far.
     private var frontier: UInt64 = 0
+    /// The end of the previous read: after random reads, a run that starts anywhere follows it (the frontier may
+    /// be far ahead, e.g. after a look at the end of the file).
+    private var lastEnd: UInt64 = 0
     private var streak = 0
     let tolerance: UInt64
 
@@ -18,12 +21,16 @@ struct AccessPattern: Sendable {
     }
 
     mutating func observe(offset: UInt64, size: UInt64) -> Mode {
-        defer { frontier = max(frontier, offset + size) }
+        defer {
+            frontier = max(frontier, offset + size)
+            lastEnd = offset + size
+        }
         guard let current = mode else {
             mode = offset == 0 ? .sequential : .random
             return mode!
         }
-        let follows = offset + tolerance >= frontier && offset <= frontier + tolerance
+        let follows = (offset + tolerance >= frontier && offset <= frontier + tolerance)
+            || (offset >= lastEnd && offset <= lastEnd + tolerance)
         let agrees = (current == .sequential) == follows
         streak = agrees ? 0 : streak + 1
         if streak >= 2 {
