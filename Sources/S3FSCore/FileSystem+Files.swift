@@ -35,7 +35,13 @@ extension FileSystem {
         let mode = file.readAhead.withLock { $0.pattern.observe(offset: offset, size: UInt64(range.count)) }
         do {
             if mode == .sequential { return try await readBlocks(range, of: file) }
-            if let cached = cachedBlocks(range, of: file) { return try await wait(for: cached, of: file) }
+            if let cached = cachedBlocks(range, of: file) {
+                do {
+                    return try await wait(for: cached, of: file)
+                } catch where error.errno == ECANCELED {
+                    // Read-ahead was called off (its handle closed) just as this reader joined it: fetch the range.
+                }
+            }
             return ReadData(pieces: [.owned(try await fetcher.range(ByteRange(range), of: file.object))])
         } catch {
             if error.errno == ESTALE { inodes.markStale(file.inode) }
