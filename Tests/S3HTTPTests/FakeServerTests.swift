@@ -3,6 +3,9 @@
 // (low-speed abort → timedOut), and cancelling the awaiting task (the transfer is removed promptly).
 
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import ObjectStore
 import S3HTTP
@@ -12,17 +15,41 @@ import Testing
 struct FakeServerTests {
     static let objectSize = 100_000
 
-    /// Starts the server; returns the process and its endpoint once it listens.
-    static func startServer() async throws -> (Process, String) {
+    /// A running fake server: its process, endpoint, and the file it appends each request path to.
+    struct Server {
+        let process: Process
+        let endpoint: String
+        let requestLog: URL
+
+        /// SIGKILL, not terminate(): the test process blocks SIGTERM in the threads that spawn children, and the
+        /// child inherits that mask, so a SIGTERM would leave the server (and the test runner) hanging.
+        func stop() {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+
+        /// Waits (bounded) until the server has received a request for `path`.
+        func waitForRequest(_ path: String) async throws {
+            for _ in 0..<400 {
+                if let log = try? String(contentsOf: requestLog, encoding: .utf8), log.contains(path) { return }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            Issue.record("the server never saw a request for \(path)")
+        }
+    }
+
+    /// Starts the server; returns once it listens.
+    static func startServer() async throws -> Server {
         let portFile = FileManager.default.temporaryDirectory.appendingPathComponent("s3http-port-\(UUID().uuidString)")
         let script = """
-            import http.server, sys, time
+            import http.server, os, sys, time
             SIZE = \(objectSize)
             BODY = bytes(i % 251 for i in range(SIZE))
             class H(http.server.BaseHTTPRequestHandler):
                 protocol_version = "HTTP/1.1"
                 def log_message(self, *a): pass
                 def do_GET(self):
+                    open(sys.argv[1] + ".requests", "a").write(self.path + "\\n")
                     self.send_response(200)
                     self.send_header("Content-Length", str(SIZE))
                     self.end_headers()
@@ -30,20 +57,26 @@ struct FakeServerTests {
                         self.wfile.write(BODY[:10]); self.wfile.flush(); time.sleep(30); return
                     self.wfile.write(BODY)  # ignores Range, like some gateways
             s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-            open(sys.argv[1], "w").write(str(s.server_address[1]))
+            open(sys.argv[1] + ".tmp", "w").write(str(s.server_address[1]))
+            os.rename(sys.argv[1] + ".tmp", sys.argv[1])
             s.serve_forever()
             """
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script, portFile.path]
+        // The server must not hold the test runner's stdout/stderr open (a pipe reader would wait for it).
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
         try process.run()
-        for _ in 0..<100 {
+        for _ in 0..<600 {  // up to 30 s: startup is slow while the integration tests' boto3 processes run
             if let port = try? String(contentsOf: portFile, encoding: .utf8), !port.isEmpty {
-                return (process, "http://127.0.0.1:\(port)")
+                return Server(
+                    process: process, endpoint: "http://127.0.0.1:\(port)",
+                    requestLog: URL(fileURLWithPath: portFile.path + ".requests"))
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        process.terminate()
+        kill(process.processIdentifier, SIGKILL)
         throw CancellationError()
     }
 
@@ -57,8 +90,9 @@ struct FakeServerTests {
     static let body = (0..<objectSize).map { UInt8($0 % 251) }
 
     @Test func slicesAWholeObjectAnswerToARangedGet() async throws {
-        let (server, endpoint) = try await Self.startServer()
-        defer { server.terminate() }
+        let server = try await Self.startServer()
+        defer { server.stop() }
+        let endpoint = server.endpoint
         let store = try Self.store(endpoint)
         for range: Range<UInt64> in [0..<10, 5000..<6000, 99_990..<100_000, 99_000..<200_000] {
             let bytes = try await store.get(key: "object", range: ByteRange(range), ifMatch: nil)
@@ -71,24 +105,28 @@ struct FakeServerTests {
     }
 
     @Test func stalledBodyTimesOut() async throws {
-        let (server, endpoint) = try await Self.startServer()
-        defer { server.terminate() }
+        let server = try await Self.startServer()
+        defer { server.stop() }
+        let endpoint = server.endpoint
         let store = try Self.store(endpoint, lowSpeedTime: 1)
         let started = ContinuousClock.now
         #expect(await Kinds.of { _ = try await store.get(key: "stall", range: nil, ifMatch: nil) } == .client(.timedOut))
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // The server holds the body for 30 s: only the stall timer can have ended the transfer before that.
+        #expect(ContinuousClock.now - started < .seconds(25))
     }
 
     @Test func cancellingTheCallerRemovesTheTransfer() async throws {
-        let (server, endpoint) = try await Self.startServer()
-        defer { server.terminate() }
+        let server = try await Self.startServer()
+        defer { server.stop() }
+        let endpoint = server.endpoint
         let store = try Self.store(endpoint)
         let task = Task { await Kinds.of { _ = try await store.get(key: "stall", range: nil, ifMatch: nil) } }
-        try await Task.sleep(for: .milliseconds(300))
+        try await server.waitForRequest("/bucket/stall")
         let started = ContinuousClock.now
         task.cancel()
         #expect(await task.value == .client(.other))
-        #expect(ContinuousClock.now - started < .seconds(1))
+        // The server holds the body for 30 s: only the cancellation can have ended the transfer before that.
+        #expect(ContinuousClock.now - started < .seconds(25))
         // The engine keeps serving after a cancellation.
         #expect(try await store.get(key: "object", range: ByteRange(0..<3), ifMatch: nil) == [0, 1, 2])
     }

@@ -37,6 +37,7 @@ struct FailureIntegrationTests {
         let store = try IntegrationEnvironment.store(IntegrationEnvironment.config(endpoint: "http://127.0.0.1:1"))
         let started = ContinuousClock.now
         #expect(await Kinds.of { try await store.checkBucket(prefix: "") } == .client(.connectionRefused))
-        #expect(ContinuousClock.now - started < .seconds(2))
+        // A hang guard, not a timing benchmark: a refusal is reported as such, well before any timeout.
+        #expect(ContinuousClock.now - started < .seconds(15))
     }
 }
