@@ -89,7 +89,7 @@ extension FileSystem {
     /// Waits for each block's bytes; a wait on read-ahead that has not arrived yet means the window is too short.
     private func wait(for demands: [Demand], of file: FileHandle) async throws(FSError) -> ReadData {
         for demand in demands where !demand.block.has(demand.bytes.upperBound) {
-            let wasReadAhead = file.readAhead.withLock { $0.prefetched[demand.block.key.index] === demand.block }
+            let wasReadAhead = file.readAhead.withLock { $0.prefetched[demand.block.key.index]?.block === demand.block }
             if wasReadAhead { file.readAhead.withLock { $0.window.starved() } }
             try await demand.block.waitFor(demand.bytes.upperBound)
         }
@@ -110,7 +110,7 @@ extension FileSystem {
         for index in wanted {
             guard let block = fetcher.block(index, of: file.object, priority: .prefetch) else { return }
             file.readAhead.withLock { state in
-                state.prefetched[index] = block
+                state.prefetched[index] = FileHandle.Prefetched(block: block)
                 state.requestedThrough = max(state.requestedThrough ?? 0, index)
             }
         }

@@ -11,7 +11,13 @@ final class FileHandle: Sendable {
         var window: PrefetchWindow
         /// The furthest block already requested for read-ahead.
         var requestedThrough: UInt64?
-        var prefetched: [UInt64: BlockBuffer] = [:]
+        /// Weak: the cache owns blocks. A block the cache evicts must free its memory at once, not stay alive
+        /// (unlisted, so neither reusable nor evictable) until this handle's reader passes it.
+        var prefetched: [UInt64: Prefetched] = [:]
+    }
+
+    struct Prefetched {
+        weak var block: BlockBuffer?
     }
 
     let inode: InodeNumber
@@ -28,7 +34,7 @@ final class FileHandle: Sendable {
     func cancelReadAhead() {
         let blocks = readAhead.withLock { state in
             defer { state.prefetched = [:] }
-            return Array(state.prefetched.values)
+            return state.prefetched.values.compactMap(\.block)
         }
         for block in blocks { block.cancelIfUnwanted() }
     }
