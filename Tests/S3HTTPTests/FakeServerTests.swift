@@ -66,7 +66,9 @@ struct FakeServerTests {
         process.arguments = ["python3", "-c", script, portFile.path]
         // The server must not hold the test runner's stdout/stderr open (a pipe reader would wait for it).
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        let stderrURL = portFile.appendingPathExtension("stderr")
+        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: stderrURL)
         try process.run()
         for _ in 0..<600 {  // up to 30 s: startup is slow while the integration tests' boto3 processes run
             if let port = try? String(contentsOf: portFile, encoding: .utf8), !port.isEmpty {
