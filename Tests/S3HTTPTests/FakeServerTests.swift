@@ -67,7 +67,7 @@ struct FakeServerTests {
         // The server must not hold the test runner's stdout/stderr open (a pipe reader would wait for it).
         process.standardOutput = FileHandle.nullDevice
         let stderrURL = portFile.appendingPathExtension("stderr")
-        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: stderrURL)
         try process.run()
         for _ in 0..<600 {  // up to 30 s: startup is slow while the integration tests' boto3 processes run
@@ -79,7 +79,11 @@ struct FakeServerTests {
             try await Task.sleep(for: .milliseconds(50))
         }
         kill(process.processIdentifier, SIGKILL)
-        throw CancellationError()
+        throw ServerDidNotStart(stderr: (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "")
+    }
+
+    struct ServerDidNotStart: Error {
+        var stderr: String
     }
 
     static func store(_ endpoint: String, lowSpeedTime: Int = 30) throws -> S3HTTPStore {

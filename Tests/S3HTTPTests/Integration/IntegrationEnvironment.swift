@@ -82,7 +82,7 @@ enum IntegrationEnvironment {
             try? FileManager.default.removeItem(at: outputURL)
         }
         try input.write(to: inputURL)
-        FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script]
