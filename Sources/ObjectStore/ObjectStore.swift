@@ -27,16 +27,19 @@ public protocol ObjectStore: Sendable {
 }
 
 extension ObjectStore {
-    /// Every page of a listing, following continuation tokens.
-    public func listAll(prefix: String, delimiter: String?) async throws(ObjectStoreError) -> ListPage {
+    /// Every page of a listing, following continuation tokens; with `maxPages`, at most that many, and the
+    /// result's `nextContinuationToken` says whether more remained.
+    public func listAll(prefix: String, delimiter: String?, maxPages: Int = .max) async throws(ObjectStoreError) -> ListPage {
         var merged = ListPage(objects: [], commonPrefixes: [], nextContinuationToken: nil)
-        var token: String? = nil
+        var pages = 0
         repeat {
-            let page = try await list(ListRequest(prefix: prefix, delimiter: delimiter, continuationToken: token))
+            let request = ListRequest(prefix: prefix, delimiter: delimiter, continuationToken: merged.nextContinuationToken)
+            let page = try await list(request)
             merged.objects += page.objects
             merged.commonPrefixes += page.commonPrefixes
-            token = page.nextContinuationToken
-        } while token != nil
+            merged.nextContinuationToken = page.nextContinuationToken
+            pages += 1
+        } while merged.nextContinuationToken != nil && pages < maxPages
         return merged
     }
 }

@@ -30,10 +30,16 @@ extension FileSystem {
 
     /// Lists the whole directory from S3, every page.
     func listDirectory(_ number: InodeNumber) async throws(FSError) -> [ResolvedEntry] {
+        try await listDirectory(number, maxPages: .max) ?? []
+    }
+
+    /// Lists directory `number` from S3 and records what it holds; nil when it has more than `maxPages` pages
+    /// (what was read is recorded, but the listing does not count as complete).
+    func listDirectory(_ number: InodeNumber, maxPages: Int) async throws(FSError) -> [ResolvedEntry]? {
         let directory = try directoryInode(number)
         let page: ListPage
         do {
-            page = try await store.listAll(prefix: directory.key, delimiter: "/")
+            page = try await store.listAll(prefix: directory.key, delimiter: "/", maxPages: maxPages)
         } catch {
             throw FSError(error, operation: "list", key: directory.key)
         }
@@ -42,6 +48,7 @@ extension FileSystem {
         for entry in listing.entries {
             inodes.upsert(parent: number, entry: entry, ttl: config.metadataTTL, countLookup: false)
         }
+        guard page.nextContinuationToken == nil else { return nil }
         inodes.markListed(number, ttl: config.metadataTTL)
         return listing.entries
     }

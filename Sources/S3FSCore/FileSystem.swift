@@ -25,6 +25,7 @@ public final class FileSystem: Sendable {
     let files = HandleTable<FileHandle>()
     let directories = HandleTable<DirectoryHandle>()
     let fetcher: BlockFetcher
+    let walks = DirectoryWalks()
     /// When the mount started: the mtime of directories, which S3 does not have.
     let mountTime: Double
     private let warnedKeys = Mutex<Set<String>>([])
@@ -54,6 +55,7 @@ public final class FileSystem: Sendable {
             return entryReply(cached)
         }
         if inodes.isFreshlyListed(parent) { throw .notFound("lookup \(directory.key)\(name)") }
+        if let answer = try await answerFromWalkListing(parent: parent, name: name) { return answer }
         guard let entry = try await resolve(name: name, in: directory) else {
             inodes.removeChild(of: parent, named: name)
             throw .notFound("lookup \(directory.key)\(name)")
@@ -63,6 +65,21 @@ public final class FileSystem: Sendable {
 
     public func forget(_ inode: InodeNumber, count: UInt64) {
         inodes.forget(inode, count: count)
+        if inodes.inode(inode) == nil { walks.forget(inode) }
+    }
+
+    /// When `parent` is being walked name by name, lists it once and answers from the listing (nil: ask S3).
+    private func answerFromWalkListing(parent: InodeNumber, name: String) async throws(FSError) -> EntryReply? {
+        let walks = self.walks
+        let listing = walks.noteMiss(in: parent) { [self] in
+            let complete = (try? await listDirectory(parent, maxPages: walks.maxPages)) != nil
+            walks.finished(parent, complete: complete)
+            return complete
+        }
+        guard let listing, await listing.value else { return nil }
+        if let cached = inodes.lookupFreshChild(of: parent, named: name) { return entryReply(cached) }
+        if inodes.isFreshlyListed(parent) { throw .notFound("lookup \(name)") }
+        return nil
     }
 
     public func getattr(_ number: InodeNumber) async throws(FSError) -> FileAttributes {

@@ -17,7 +17,7 @@ import Testing
         mock.put("f", "0123456789")
         for index in 0..<250 { mock.put("many/\(index)", []) }
         // 150 siblings sorting between "g" and "g/": the first LIST page cannot settle a lookup of "g", so the
-        // resolver asks HEAD and LIST directly.
+        // resolver sends a second LIST of "g/".
         mock.put("g", "0123")
         for index in 0..<150 { mock.put("g-\(index)", []) }
         faults = FaultInjectingStore(wrapping: mock)
@@ -33,11 +33,11 @@ import Testing
     ]
 
     @Test(arguments: failures)
-    func lookupWhenHeadFails(error: ObjectStoreError, errno: Int32) async throws {
+    func lookupWhenTheSecondListFails(error: ObjectStoreError, errno: Int32) async throws {
         let fs = makeFileSystem(faults)
         #expect(try await fs.lookup(parent: .root, name: "g").attributes.size == 4)
         let fresh = makeFileSystem(faults)
-        faults.failAll(.head, with: error)
+        faults.failAll(with: error) { call in if case .list(let request) = call { request.prefix == "g/" } else { false } }
         #expect(await thrownErrno { try await fresh.lookup(parent: .root, name: "g") } == errno)
     }
 

@@ -1,0 +1,58 @@
+// DirectoryWalks: a process opening file after file of one directory (a data loader walking a dataset directory)
+// makes one lookup request per name. Once a directory has seen `threshold` lookups that S3 had to answer within
+// `window`, it is listed once instead (a page holds 1,000 names), and the listing answers the following lookups —
+// found or not found — for the metadata TTL. Only one listing of a directory runs at a time; lookups that arrive
+// meanwhile wait for it. A directory with more than `maxPages` pages is not listed this way again for a while:
+// listing a million names to answer a few lookups would cost more than it saves.
+import Synchronization
+
+final class DirectoryWalks: Sendable {
+    private struct Walk {
+        var misses = 0
+        var windowStart: ContinuousClock.Instant
+        var listing: Task<Bool, Never>?
+        var tooBigUntil: ContinuousClock.Instant?
+    }
+
+    let threshold: Int
+    let window: Duration
+    let maxPages: Int
+    private let walks = Mutex<[InodeNumber: Walk]>([:])
+
+    init(threshold: Int = 8, window: Duration = .seconds(1), maxPages: Int = 20) {
+        self.threshold = threshold
+        self.window = window
+        self.maxPages = maxPages
+    }
+
+    /// Records a lookup in `directory` that S3 would have to answer. Returns the listing to wait for when the
+    /// directory is being walked (started with `list`, which returns whether the listing was complete).
+    func noteMiss(in directory: InodeNumber, list: @escaping @Sendable () async -> Bool) -> Task<Bool, Never>? {
+        let now = ContinuousClock.now
+        return walks.withLock { walks in
+            var walk = walks[directory] ?? Walk(windowStart: now)
+            defer { walks[directory] = walk }
+            if let listing = walk.listing { return listing }
+            if let until = walk.tooBigUntil, until > now { return nil }
+            if now - walk.windowStart > window { walk = Walk(windowStart: now) }
+            walk.misses += 1
+            guard walk.misses >= threshold else { return nil }
+            let listing = Task { await list() }
+            walk.listing = listing
+            return listing
+        }
+    }
+
+    /// The listing of `directory` ended: complete, or too big to be worth it.
+    func finished(_ directory: InodeNumber, complete: Bool) {
+        let now = ContinuousClock.now
+        walks.withLock { walks in
+            walks[directory] = Walk(windowStart: now, tooBigUntil: complete ? nil : now.advanced(by: .seconds(60)))
+        }
+    }
+
+    /// Forgets directories the kernel no longer holds.
+    func forget(_ directory: InodeNumber) {
+        _ = walks.withLock { $0.removeValue(forKey: directory) }
+    }
+}

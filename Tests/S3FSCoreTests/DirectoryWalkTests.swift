@@ -1,0 +1,55 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ObjectStore
+@testable import S3FSCore
+import S3FSTesting
+import Testing
+
+/// Lookups of name after name in one directory are answered from one listing once the walk is recognised.
+@Suite struct DirectoryWalkTests {
+    let store = MockObjectStore(pageLimit: 1000)
+
+    init() {
+        for index in 0..<500 { store.put("data/file-\(index)", "x") }
+    }
+
+    @Test func aWalkIsAnsweredFromOneListing() async throws {
+        let fs = makeFileSystem(store)
+        let data = try await fs.lookup(parent: .root, name: "data").attributes.inode
+        store.resetCalls()
+        for index in 0..<200 {
+            let entry = try await fs.lookup(parent: data, name: "file-\(index)")
+            #expect(entry.attributes.size == 1)
+        }
+        // The first lookups ask S3 one by one (a name such as "file-1" has over 100 siblings sorting before
+        // "file-1/", so it takes two LISTs); then one listing (one page) answers the other 190-odd.
+        let threshold = fs.walks.threshold
+        let requests = store.totalCallCount
+        #expect(requests <= 2 * (threshold - 1) + 1)
+        #expect(store.callCount(.head) == 0)
+        // Names missing from the fresh listing are missing without a request, and known ones need none either.
+        await #expect(thrownErrno { try await fs.lookup(parent: data, name: "file-9999") } == ENOENT)
+        #expect(try await fs.lookup(parent: data, name: "file-499").attributes.size == 1)
+        #expect(store.totalCallCount == requests)
+    }
+
+    @Test func aDirectoryTooBigToListKeepsPerNameLookups() async throws {
+        let walks = DirectoryWalks(threshold: 2, window: .seconds(60), maxPages: 1)
+        let directory = InodeNumber(42)
+        #expect(walks.noteMiss(in: directory) { true } == nil)
+        let listing = try #require(walks.noteMiss(in: directory) { false })
+        #expect(await listing.value == false)
+        walks.finished(directory, complete: false)
+        for _ in 0..<10 { #expect(walks.noteMiss(in: directory) { true } == nil) }
+    }
+
+    @Test func lookupsDuringAListingWaitForIt() async throws {
+        let walks = DirectoryWalks(threshold: 1, window: .seconds(60), maxPages: 1)
+        let directory = InodeNumber(7)
+        let first = try #require(walks.noteMiss(in: directory) { true })
+        let second = try #require(walks.noteMiss(in: directory) { Issue.record("a second listing started"); return true })
+        #expect(first == second)
+        #expect(await second.value)
+    }
+}
