@@ -103,7 +103,9 @@ extension FileSystem {
             let current = fetcher.blockIndex(of: end)
             state.prefetched = state.prefetched.filter { $0.key >= current }
             let last = fetcher.blockIndex(of: min(file.object.size, end + state.window.bytes) - 1)
-            let first = max(current, state.requestedThrough.map { $0 + 1 } ?? 0)
+            // Beyond the blocks this read demanded: a wait on those is no sign of a short window.
+            let afterDemand = fetcher.blockIndex(of: end - 1) + 1
+            let first = max(afterDemand, state.requestedThrough.map { $0 + 1 } ?? 0)
             return first <= last ? first...last : nil
         }
         guard let wanted else { return }
