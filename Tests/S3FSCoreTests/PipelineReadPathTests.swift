@@ -233,3 +233,42 @@ func thrownErrnoOrBytes(_ body: () async throws(FSError) -> [UInt8]) async -> Re
         return .errno(error.errno)
     }
 }
+
+/// The read-ahead window grows when the reader waits for read-ahead, not when it waits for the block it asked for.
+@Suite struct PipelineWindowGrowthTests {
+    @Test func waitsOnTheDemandedBlockLeaveTheWindowWaitsOnReadAheadDoubleIt() async throws {
+        let mock = MockObjectStore()
+        let content = Pipeline.content(1 << 20, seed: 3)
+        mock.put("f", content)
+        let gate = GatedStore(wrapping: mock)
+        let fs = Pipeline.fileSystem(gate, reads: Pipeline.reads(maxPrefetch: 4 << 20))
+        let handle = try await fs.openFile("f")
+        let initial = UInt64((128 << 10) + Pipeline.block)
+        func window() -> UInt64? { fs.files.get(handle)?.readAhead.withLock { $0.window.bytes } }
+        #expect(window() == initial)
+        // Three reads inside block 0 wait for it, as the kernel's asynchronous reads of a new file do.
+        let executor = IdleTrackingExecutor()
+        let first = (0..<3).map { index in
+            Task(executorPreference: executor) { [fs] in
+                try await fs.read(handle: handle, offset: UInt64(index * 4096), size: 4096).bytes
+            }
+        }
+        #expect(await eventually { executor.isIdle && gate.held.contains { $0.range?.lowerBound == 0 } })
+        #expect(window() == initial)
+        gate.release(where: { $0.range?.lowerBound == 0 })
+        for (index, task) in first.enumerated() {
+            #expect(try await task.value == Array(content[index * 4096..<(index + 1) * 4096]))
+        }
+        #expect(window() == initial)
+        // Block 1 is read-ahead still on its way: the reader caught up with it, so the window was too short.
+        #expect(gate.held.contains { $0.range == Pipeline.blockRange(1, size: 1 << 20) })
+        let next = Task(executorPreference: executor) { [fs] in
+            try await fs.read(handle: handle, offset: UInt64(Pipeline.block), size: 4096).bytes
+        }
+        #expect(await eventually { executor.isIdle })
+        #expect(window() == 2 * initial)
+        gate.open()
+        #expect(try await next.value == Array(content[Pipeline.block..<Pipeline.block + 4096]))
+        fs.release(handle: handle)
+    }
+}
