@@ -101,6 +101,7 @@ extension FileSystem {
         guard end < file.object.size else { return }
         let wanted = file.readAhead.withLock { state -> ClosedRange<UInt64>? in
             let current = fetcher.blockIndex(of: end)
+            for (index, entry) in state.prefetched where index < current { entry.block?.noLongerReadAhead() }
             state.prefetched = state.prefetched.filter { $0.key >= current }
             let last = fetcher.blockIndex(of: min(file.object.size, end + state.window.bytes) - 1)
             // Beyond the blocks this read demanded: a wait on those is no sign of a short window.
@@ -113,6 +114,7 @@ extension FileSystem {
             guard let block = fetcher.block(index, of: file.object, priority: .prefetch) else { return }
             file.readAhead.withLock { state in
                 state.prefetched[index] = FileHandle.Prefetched(block: block)
+                block.wantedAsReadAhead()
                 state.requestedThrough = max(state.requestedThrough ?? 0, index)
             }
         }

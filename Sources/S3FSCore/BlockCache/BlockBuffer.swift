@@ -32,6 +32,8 @@ final class BlockBuffer: ByteSink, @unchecked Sendable {
         var outcome = Outcome.pending
         var waiters: [Waiter] = []
         var wasRead = false
+        /// Handles that asked for this block as read-ahead and still may need it.
+        var readAheadHandles = 0
     }
 
     let key: BlockKey
@@ -68,10 +70,27 @@ final class BlockBuffer: ByteSink, @unchecked Sendable {
         fetch.withLock { $0 = task }
     }
 
-    /// Calls off the GET if it is still running and nobody is waiting for its bytes.
+    /// A handle asked for this block as read-ahead: closing another handle that did too must not call it off.
+    func wantedAsReadAhead() {
+        state.withLock { $0.readAheadHandles += 1 }
+    }
+
+    /// A handle's reader went past this block: that handle no longer wants it (nothing is called off).
+    func noLongerReadAhead() {
+        state.withLock { $0.readAheadHandles = max(0, $0.readAheadHandles - 1) }
+    }
+
+    /// A handle that asked for this block as read-ahead closed: calls off the GET if it is still running, no
+    /// other handle asked for it and nobody is waiting for its bytes.
     func cancelIfUnwanted() {
-        guard !hasWaiters, case .pending = outcome else { return }
-        fetch.withLock { $0?.cancel() }
+        let unwanted = state.withLock { state -> Bool in
+            state.readAheadHandles = max(0, state.readAheadHandles - 1)
+            guard state.readAheadHandles == 0, state.waiters.isEmpty, case .pending = state.outcome else {
+                return false
+            }
+            return true
+        }
+        if unwanted { fetch.withLock { $0?.cancel() } }
     }
 
     // MARK: Writer side (the store's I/O thread)
