@@ -192,6 +192,27 @@ import Testing
         fs.release(handle: b)
     }
 
+    @Test func releaseLeavesReadAheadAnotherHandleAlsoAskedFor() async throws {
+        let gate = GatedStore(wrapping: mock)
+        gate.passThrough { $0.range?.lowerBound == 0 }
+        let fs = Pipeline.fileSystem(gate, reads: Pipeline.reads(maxConcurrent: 2, kernelReadAhead: 0))
+        // Two readers of one file, both at its start: both read ahead block 1 (one GET, shared).
+        let a = try await fs.openFile("f")
+        let b = try await fs.openFile("f")
+        _ = try await fs.read(handle: a, offset: 0, size: 4096)
+        _ = try await fs.read(handle: b, offset: 0, size: 4096)
+        #expect(await eventually { gate.held.map(\.range) == [range(1)] })
+        // A is done with the file; B is not, and will need block 1.
+        fs.release(handle: a)
+        #expect(listed(fs, 1))
+        gate.open()
+        #expect(try await fs.read(handle: b, offset: UInt64(Pipeline.block), size: 4096).bytes
+            == Array(Self.content[Pipeline.block..<Pipeline.block + 4096]))
+        #expect(gate.cancelled.isEmpty)
+        #expect(gate.arrivals.filter { $0.range == range(1) }.count == 1)
+        fs.release(handle: b)
+    }
+
     /// A real transfer's abort takes effect later, on its I/O thread: until then, the cancelled block is still
     /// listed and a reader can join it. That reader must still get its bytes.
     @Test(arguments: [false, true])
