@@ -23,6 +23,10 @@ let package = Package(
             swiftSettings: strictSafety
         ),
         .target(
+            name: "EndpointPool",
+            dependencies: ["ObjectStore", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
             name: "S3FSCore",
             dependencies: ["ObjectStore", .product(name: "Logging", package: "swift-log")]
         ),
@@ -35,7 +39,7 @@ let package = Package(
         .executableTarget(
             name: "s3mount",
             dependencies: [
-                "CShims", "S3HTTP", "S3FSCore", "FuseBridge",
+                "CShims", "S3HTTP", "S3FSCore", "FuseBridge", "EndpointPool",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -44,6 +48,7 @@ let package = Package(
         .testTarget(name: "S3HTTPTests", dependencies: ["S3HTTP", "ObjectStore"]),
         .testTarget(name: "S3FSCoreTests", dependencies: ["S3FSCore", "S3FSTesting", "ObjectStore", "S3HTTP"]),
         .testTarget(name: "S3MountCLITests", dependencies: ["s3mount"]),
+        .testTarget(name: "EndpointPoolTests", dependencies: ["EndpointPool", "S3FSTesting", "ObjectStore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,208 @@
+// EndpointHealth: what the pool knows about one endpoint, from its own traffic (passive health) and from probes
+// while it is down (active health).
+//
+// Circuit breaker:
+//   closed     normal service. `failureThreshold` endpoint faults in a row (refused, reset, timeout, stall, 5xx,
+//              truncated body) open it.
+//   open       no requests. The prober sends a cheap request (ListObjectsV2 max-keys=1) when `nextProbe` comes,
+//              first after `probeInterval`, then with the interval doubling up to `maxProbeInterval`. A probe
+//              that answers moves it to half-open.
+//   half-open  one real request at a time is let through as a trial: success closes the breaker, a fault opens it
+//              again (and the probe interval keeps growing).
+// Throttling (503 SlowDown, 429) never opens the breaker: it halves the endpoint's concurrency limit (AIMD).
+// Latencies are kept per kind of request: time to first body byte for GETs, whole request for HEAD and LIST.
+
+import Synchronization
+
+/// The kinds of request whose latencies are tracked apart (a LIST page takes far longer than a GET's first byte).
+public enum OperationKind: Int, Sendable, CaseIterable {
+    case get, head, list
+}
+
+/// The breaker's state, as reported in snapshots and logs.
+public enum BreakerState: String, Sendable {
+    case closed, open, halfOpen = "half-open"
+}
+
+/// A breaker change the pool logs.
+enum HealthTransition: Sendable, Equatable {
+    case wentDown
+    case cameBack
+}
+
+/// The pool's use of one endpoint right now.
+enum Availability: Sendable, Equatable {
+    /// Closed: `outstanding` requests in flight of `allowed`; `latency` is the latency EWMA (nil: no sample yet).
+    case ready(outstanding: Int, allowed: Int, latency: Double?)
+    /// Half-open and no trial in flight: the next request is the trial.
+    case trial
+    /// Open, or half-open with its trial in flight.
+    case down
+}
+
+final class EndpointHealth: Sendable {
+    struct Settings: Sendable {
+        var failureThreshold = 3
+        var probeInterval = 1.0
+        var maxProbeInterval = 4.0
+        var maxConcurrency = 32
+        /// Weight of a new sample in the latency EWMA.
+        var ewmaWeight = 0.2
+    }
+
+    private struct State {
+        var breaker = BreakerState.closed
+        var consecutiveFaults = 0
+        var nextProbe = 0.0
+        var probeInterval: Double
+        var trialInFlight = false
+        var requests = 0
+        var errors = 0
+        var throttled = 0
+        var outstanding = 0
+        var limit: ConcurrencyLimit
+        var latencyEWMA: Double?
+        var windows = OperationKind.allCases.map { _ in LatencyWindow() }
+    }
+
+    let settings: Settings
+    private let state: Mutex<State>
+
+    init(settings: Settings) {
+        self.settings = settings
+        state = Mutex(State(probeInterval: settings.probeInterval, limit: ConcurrencyLimit(maximum: settings.maxConcurrency)))
+    }
+
+    var availability: Availability {
+        state.withLock { state in
+            switch state.breaker {
+            case .closed:
+                return .ready(outstanding: state.outstanding, allowed: state.limit.allowed, latency: state.latencyEWMA)
+            case .halfOpen: return state.trialInFlight ? .down : .trial
+            case .open: return .down
+            }
+        }
+    }
+
+    var breaker: BreakerState { state.withLock { $0.breaker } }
+
+    /// A request starts on this endpoint (in half-open state it becomes the trial).
+    func begin() {
+        state.withLock { state in
+            state.requests += 1
+            state.outstanding += 1
+            if state.breaker == .halfOpen { state.trialInFlight = true }
+        }
+    }
+
+    /// The request answered; `latency` is its first-byte (GET) or total (HEAD, LIST) time in seconds.
+    func succeeded(_ kind: OperationKind, latency: Double?) -> HealthTransition? {
+        state.withLock { state in
+            state.outstanding -= 1
+            state.consecutiveFaults = 0
+            state.limit.recordSuccess()
+            if let latency { Self.record(latency, kind, in: &state, weight: settings.ewmaWeight) }
+            return Self.closeIfHalfOpen(&state, settings: settings)
+        }
+    }
+
+    /// The first body byte of a GET arrived after `latency` seconds (recorded even if the transfer later fails).
+    func firstByte(after latency: Double) {
+        state.withLock { Self.record(latency, .get, in: &$0, weight: settings.ewmaWeight) }
+    }
+
+    /// The request failed in a way `disposition` describes.
+    func failed(_ disposition: RetryPolicy.Disposition, now: Double) -> HealthTransition? {
+        state.withLock { state in
+            state.outstanding -= 1
+            state.errors += 1
+            switch disposition {
+            case .final, .throttled:
+                // The endpoint answered: it is alive, whatever it said.
+                if disposition == .throttled {
+                    state.throttled += 1
+                    state.limit.recordThrottled(now: now)
+                }
+                state.consecutiveFaults = 0
+                return Self.closeIfHalfOpen(&state, settings: settings)
+            case .endpointFault:
+                state.consecutiveFaults += 1
+                return Self.openIfDue(&state, threshold: settings.failureThreshold, now: now, settings: settings)
+            }
+        }
+    }
+
+    /// The request was called off (the caller gave up, or a hedged twin answered first): no verdict on health.
+    func abandoned() {
+        state.withLock { state in
+            state.outstanding -= 1
+            if state.breaker == .halfOpen { state.trialInFlight = false }
+        }
+    }
+
+    /// Whether an open breaker's next probe is due.
+    func probeDue(now: Double) -> Bool {
+        state.withLock { $0.breaker == .open && now >= $0.nextProbe }
+    }
+
+    /// A probe's outcome: an answer moves an open breaker to half-open; silence pushes the next probe back.
+    func probed(answered: Bool, now: Double) {
+        state.withLock { state in
+            guard state.breaker == .open else { return }
+            if answered {
+                state.breaker = .halfOpen
+                state.trialInFlight = false
+                state.consecutiveFaults = 0
+            } else {
+                state.probeInterval = min(settings.maxProbeInterval, state.probeInterval * 2)
+                state.nextProbe = now + state.probeInterval
+            }
+        }
+    }
+
+    /// The `q` quantile of this endpoint's recent latencies of `kind`, nil while there are too few.
+    func latencyQuantile(_ q: Double, of kind: OperationKind) -> Double? {
+        state.withLock { $0.windows[kind.rawValue].quantile(q) }
+    }
+
+    func snapshot(endpoint: String) -> EndpointSnapshot {
+        state.withLock { state in
+            EndpointSnapshot(
+                endpoint: endpoint, state: state.breaker, requests: state.requests, errors: state.errors,
+                throttled: state.throttled, outstanding: state.outstanding, concurrencyLimit: state.limit.allowed,
+                latencyEWMA: state.latencyEWMA, getLatencyP95: state.windows[OperationKind.get.rawValue].quantile(0.95))
+        }
+    }
+
+    private static func record(_ latency: Double, _ kind: OperationKind, in state: inout State, weight: Double) {
+        state.windows[kind.rawValue].add(latency)
+        state.latencyEWMA = state.latencyEWMA.map { $0 + weight * (latency - $0) } ?? latency
+    }
+
+    private static func closeIfHalfOpen(_ state: inout State, settings: Settings) -> HealthTransition? {
+        guard state.breaker == .halfOpen else { return nil }
+        state.breaker = .closed
+        state.trialInFlight = false
+        state.probeInterval = settings.probeInterval
+        return .cameBack
+    }
+
+    private static func openIfDue(_ state: inout State, threshold: Int, now: Double, settings: Settings) -> HealthTransition? {
+        switch state.breaker {
+        case .open:
+            return nil
+        case .halfOpen:
+            state.trialInFlight = false
+        case .closed:
+            guard state.consecutiveFaults >= threshold else { return nil }
+        }
+        let wasClosed = state.breaker == .closed
+        state.breaker = .open
+        if wasClosed { state.probeInterval = settings.probeInterval }
+        state.nextProbe = now + state.probeInterval
+        // What the endpoint showed before it failed says nothing about it when it returns.
+        state.latencyEWMA = nil
+        for index in state.windows.indices { state.windows[index].removeAll() }
+        return wasClosed ? .wentDown : nil
+    }
+}

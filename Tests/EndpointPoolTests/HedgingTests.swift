@@ -1,0 +1,49 @@
+import EndpointPool
+import ObjectStore
+import S3FSTesting
+import Testing
+
+@Suite struct HedgingTests {
+    /// Endpoint 0 holds GETs of "slow" at its gate; everything else passes. 40 warm-up GETs give endpoint 0 its
+    /// latency samples (a p95 to hedge against) and the bucket two tokens.
+    private func warmedPool(_ mock: MockObjectStore) async throws -> (EndpointPool, GatedStore, GatedStore) {
+        let gated = GatedStore(wrapping: mock)
+        gated.passThrough { $0.key != "slow" }
+        let other = GatedStore(wrapping: mock)
+        other.open()
+        let pool = makePool([gated, other])
+        for _ in 0..<40 { _ = try await pool.get(key: "warm", range: ByteRange(0..<16), ifMatch: nil) }
+        return (pool, gated, other)
+    }
+
+    @Test func aLateGetIsHedgedTheTwinWinsAndTheLoserIsCancelled() async throws {
+        let mock = MockObjectStore()
+        _ = mock.put("warm", Array(repeating: 1, count: 16))
+        let slow = mock.put("slow", (0..<4096).map { UInt8(truncatingIfNeeded: $0) })
+        let (pool, gated, other) = try await warmedPool(mock)
+        let got = try await pool.get(key: "slow", range: ByteRange(0..<4096), ifMatch: slow.etag)
+        #expect(got == (0..<4096).map { UInt8(truncatingIfNeeded: $0) })
+        #expect(other.arrivals.map(\.key) == ["slow"])
+        await eventually { gated.cancelled.count == 1 }
+        let snapshot = pool.snapshot
+        #expect(snapshot.hedges == 1 && snapshot.hedgeWins == 1)
+        #expect(snapshot.endpoints[0].outstanding == 0 && snapshot.endpoints[0].errors == 0)
+    }
+
+    @Test func twinsNeverExceedFivePercentOfGets() async throws {
+        let mock = MockObjectStore()
+        _ = mock.put("warm", Array(repeating: 1, count: 16))
+        _ = mock.put("slow", Array(repeating: 2, count: 64))
+        let (pool, gated, _) = try await warmedPool(mock)
+        for _ in 0..<2 { _ = try await pool.get(key: "slow", range: ByteRange(0..<64), ifMatch: nil) }
+        #expect(pool.snapshot.hedges == 2)
+        // No token left: the third slow GET waits at the gate with no twin.
+        let third = Task { try await pool.get(key: "slow", range: ByteRange(0..<64), ifMatch: nil) }
+        await eventually { gated.held.count == 1 }
+        #expect(pool.snapshot.hedges == 2)
+        gated.release(gated.held[0])
+        _ = try await third.value
+        let snapshot = pool.snapshot
+        #expect(Double(snapshot.hedges) <= 0.05 * Double(snapshot.gets))
+    }
+}

@@ -1,0 +1,60 @@
+// Helpers for the pool tests: a clock the test can move forward, quiet loggers, a pool over given stores.
+import EndpointPool
+import Logging
+import ObjectStore
+import S3FSTesting
+import Synchronization
+
+/// Real time plus an offset the test adds (so breaker timers can be passed without waiting); real sleeps, so
+/// transfers held at a gate are not declared stalled by virtual time; no randomness.
+final class TestClock: Sendable {
+    private let offset = Mutex(0.0)
+    private let sleeps = Mutex<[Double]>([])
+
+    func skip(_ seconds: Double) { offset.withLock { $0 += seconds } }
+
+    /// Every sleep the pool asked for, in seconds.
+    var slept: [Double] { sleeps.withLock { $0 } }
+
+    var timing: PoolTiming {
+        let live = PoolTiming.live
+        return PoolTiming(
+            now: { live.now() + self.offset.withLock { $0 } },
+            sleep: { seconds in
+                self.sleeps.withLock { $0.append(seconds) }
+                try await live.sleep(seconds)
+            },
+            uniform: { 0.5 })
+    }
+}
+
+let quietLogger = Logger(label: "endpoint-pool-tests", factory: { _ in SwiftLogNoOpLogHandler() })
+
+func makePool(
+    _ stores: [any ObjectStore], policy: EndpointPolicy = .failover, clock: TestClock = TestClock(),
+    configure: (inout EndpointPoolConfig) -> Void = { _ in }
+) -> EndpointPool {
+    var config = EndpointPoolConfig(policy: policy, stallFloor: 60)
+    configure(&config)
+    let endpoints = stores.enumerated().map { EndpointPool.Endpoint(name: "http://endpoint-\($0.offset)", store: $0.element) }
+    return EndpointPool(endpoints: endpoints, config: config, logger: quietLogger, timing: clock.timing, activeProbing: false)
+}
+
+/// A bucket with one object `data` of `size` deterministic bytes.
+func mockWithObject(size: Int = 10_000) -> (MockObjectStore, [UInt8], ObjectInfo) {
+    let store = MockObjectStore()
+    let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 8) }
+    let info = store.put("data", bytes)
+    return (store, bytes, info)
+}
+
+func serviceError(_ kind: ServiceError.Kind, _ status: Int, _ code: String) -> ObjectStoreError {
+    .service(ServiceError(kind: kind, status: status, code: code, message: ""))
+}
+
+let refused = ObjectStoreError.client(ClientError(kind: .connectionRefused, detail: "refused (test)"))
+
+/// Yields until `condition` holds (for state another task reaches without a callback to await).
+func eventually(_ condition: () -> Bool) async {
+    while !condition() { await Task.yield() }
+}
