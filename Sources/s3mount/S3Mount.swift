@@ -8,7 +8,7 @@ struct S3Mount: ParsableCommand {
         commandName: "s3mount",
         abstract: "Mount an S3 bucket as a POSIX directory, read-only for now.",
         discussion: """
-            Options may also be given as mount(8) does, -o opt,opt=value (e.g. -o ro,allow_other,endpoint=URL), so \
+            Options may also be given as mount(8) does, -o opt,opt=value (e.g. -o ro,allow_other,endpoint=URL; several endpoints: endpoint=URL1,endpoint=URL2 or endpoint=URL1|URL2), so \
             s3mount works from /etc/fstab with type fuse.s3mount. Unmount with: fusermount3 -u MOUNTPOINT
             """,
         version: "0.1.0"
@@ -34,7 +34,7 @@ struct S3Mount: ParsableCommand {
         if process.foreground || ProcessInfo.processInfo.environment[Daemon.notifyVariable] != nil {
             try MountRunner(command: self).run()
         } else {
-            try Daemon.start(arguments: Array(CommandLine.arguments.dropFirst()))
+            try Daemon.start(arguments: Array(CommandLine.arguments.dropFirst()), endpointWait: connection.waitForEndpoints)
         }
     }
 }

@@ -30,7 +30,7 @@ private func errorMessage(_ arguments: [String]) -> (message: String, exitCode: 
         #expect(command.fileSystem.metadataTTL == 1)
         #expect(command.process.foreground == false)
         #expect(command.process.logLevel == .notice)
-        #expect(command.connection.endpoint == nil)
+        #expect(command.connection.endpoints == [])
         #expect(command.connection.connectTimeout == 5)
     }
 
@@ -46,7 +46,7 @@ private func errorMessage(_ arguments: [String]) -> (message: String, exitCode: 
             "--gid", "100", "--file-mode", "0600", "--dir-mode", "700", "--allow-other", "-f", "--log-level", "debug",
             "--metadata-ttl", "3600",
         ])
-        #expect(command.connection.endpoint == "http://127.0.0.1:7480")
+        #expect(command.connection.endpoints == ["http://127.0.0.1:7480"])
         #expect(command.connection.region == "eu-west-1")
         #expect(command.fileSystem.readOnly)
         #expect(command.fileSystem.effectiveUID == 1000)
@@ -67,7 +67,7 @@ private func errorMessage(_ arguments: [String]) -> (message: String, exitCode: 
         #expect(command.fileSystem.allowOther)
         #expect(command.fileSystem.effectiveUID == 7)
         #expect(command.fileSystem.fileMode.bits == 0o640)
-        #expect(command.connection.endpoint == "http://h:1")
+        #expect(command.connection.endpoints == ["http://h:1"])
     }
 
     @Test func attachedMountOptionList() {

@@ -1,9 +1,22 @@
 import ArgumentParser
+import EndpointPool
 
 /// Where the bucket is and how to reach it.
 struct ConnectionOptions: ParsableArguments {
-    @Option(help: "S3 endpoint URL, e.g. http://127.0.0.1:7480 (default: AWS_ENDPOINT_URL, else AWS S3 for --region).")
-    var endpoint: String?
+    @Option(
+        help: ArgumentHelp(
+            "S3 endpoint URL, e.g. http://127.0.0.1:7480 (default: AWS_ENDPOINT_URL, else AWS S3 for --region).",
+            discussion: "Several gateways of one cluster: repeat --endpoint, or separate the URLs with ',' or '|' (in -o lists, repeat endpoint= or use '|')."))
+    var endpoint: [String] = []
+
+    @Option(help: "With several endpoints: balanced (spread by requests in flight and latency) or failover (first healthy).")
+    var endpointPolicy: EndpointPolicy = .balanced
+
+    @Option(help: "If no endpoint answers at mount time, keep trying this many seconds instead of failing.")
+    var waitForEndpoints: Double = 0
+
+    @Option(help: "With several endpoints: rewrite this file every second with each endpoint's state and counters (JSON).")
+    var statsFile: String?
 
     @Option(help: "Region used for signing and for the AWS endpoint (default: AWS_REGION, the profile's, us-east-1).")
     var region: String?
@@ -32,9 +45,21 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "Most GETs in flight at once (and connections to the endpoint).")
     var maxConnections: Int = 32
 
+    /// Every URL given, in order, the separated forms split.
+    var endpoints: [String] {
+        endpoint.flatMap { $0.split(whereSeparator: { $0 == "," || $0 == "|" }).map(String.init) }
+    }
+
     mutating func validate() throws {
-        if let endpoint, !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) || endpoint.count < 9 {
-            throw ValidationError("--endpoint must be an http:// or https:// URL, got '\(endpoint)'")
+        var seen: Set<String> = []
+        for url in endpoints {
+            if !(url.hasPrefix("http://") || url.hasPrefix("https://")) || url.count < 9 {
+                throw ValidationError("--endpoint must be an http:// or https:// URL, got '\(url)'")
+            }
+            if !seen.insert(url).inserted { throw ValidationError("--endpoint \(url) is given twice") }
+        }
+        guard waitForEndpoints >= 0, waitForEndpoints <= 86400 else {
+            throw ValidationError("--wait-for-endpoints must be between 0 and 86400 seconds, got \(waitForEndpoints)")
         }
         guard connectTimeout > 0, connectTimeout <= 300 else {
             throw ValidationError("--connect-timeout must be between 0 and 300 seconds, got \(connectTimeout)")

@@ -10,11 +10,11 @@ import Glibc
 enum Daemon {
     static let notifyVariable = "S3MOUNT_NOTIFY"
     static let readyLine = "ready"
-    /// Longest wait for the child's verdict; its own checks are bounded well below this.
+    /// Longest wait for the child's verdict, beyond --wait-for-endpoints; its own checks are bounded well below.
     static let verdictTimeout: Double = 120
 
     /// In the parent: starts the child and turns its verdict into this process's exit.
-    static func start(arguments: [String]) throws(MountFailure) {
+    static func start(arguments: [String], endpointWait: Double) throws(MountFailure) {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         child.arguments = arguments
@@ -28,13 +28,13 @@ enum Daemon {
         } catch {
             throw MountFailure("cannot start the mount process: \(error)")
         }
-        try readVerdict(verdict.fileHandleForReading)
+        try readVerdict(verdict.fileHandleForReading, timeout: verdictTimeout + endpointWait)
     }
 
-    private static func readVerdict(_ handle: FileHandle) throws(MountFailure) {
-        DispatchQueue.global().asyncAfter(deadline: .now() + verdictTimeout) {
+    private static func readVerdict(_ handle: FileHandle, timeout: Double) throws(MountFailure) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
             FileHandle.standardError.write(
-                Data("s3mount: error: the mount did not become ready within \(Int(verdictTimeout)) s; see the log (syslog, or --log-file)\n".utf8))
+                Data("s3mount: error: the mount did not become ready within \(Int(timeout)) s; see the log (syslog, or --log-file)\n".utf8))
             exit(1)
         }
         let text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)

@@ -3,6 +3,7 @@
 // "ready" → serve until unmounted. Every failure before "ready" is one MountFailure line; after it, the daemon
 // logs and keeps serving (runtime errors become errnos, never an exit).
 import Dispatch
+import EndpointPool
 import Foundation
 import FuseBridge
 import Glibc
@@ -32,15 +33,18 @@ struct MountRunner {
 
         let mountpoint = try MountpointCheck.validate(command.mountpoint)
         try MountpointCheck.checkFuseDevice()
-        let storeConfig = try StoreFactory.config(command: command, logger: logger)
-        let store: S3HTTPStore
+        let storeConfigs = try StoreFactory.configs(command: command, logger: logger)
+        let stores: [S3HTTPStore]
         do {
-            store = try S3HTTPStore(config: storeConfig, logger: logger)
+            stores = try storeConfigs.map { config throws(S3ConfigError) in try S3HTTPStore(config: config, logger: logger) }
         } catch {
             throw MountFailure(error.description)
         }
         let prefix = FileSystemConfig.normalizedPrefix(command.bucket.prefix)
-        try checkBucket(store, prefix: prefix, config: storeConfig)
+        try EndpointCheck(
+            stores: stores, configs: storeConfigs, prefix: prefix, wait: command.connection.waitForEndpoints, logger: logger
+        ).run()
+        let store = makeStore(stores, configs: storeConfigs, prefix: prefix, logger: logger)
 
         let fileSystem = FileSystem(store: store, config: fileSystemConfig(prefix: prefix), logger: logger, mountTime: now())
         let mount = FuseMount(fileSystem: fileSystem, options: mountOptions(mountpoint), logger: logger)
@@ -55,17 +59,24 @@ struct MountRunner {
         logger.notice(
             "mounted",
             metadata: ["s3.bucket": "\(store.bucket)", "s3.prefix": "\(prefix)", "mountpoint": "\(mountpoint)",
-                       "s3.endpoint": "\(storeConfig.endpoint ?? "aws")"])
+                       "s3.endpoint": "\(storeConfigs.map { $0.endpoint ?? "aws" }.joined(separator: ","))"])
         let status = mount.run()
         withExtendedLifetime(signals) {}
         logger.notice("unmounted", metadata: ["mountpoint": "\(mountpoint)", "status": "\(status)"])
     }
 
-    private func checkBucket(_ store: S3HTTPStore, prefix: String, config: S3HTTPConfig) throws(MountFailure) {
-        let result = BlockingWait.result { () async throws(ObjectStoreError) in try await store.checkBucket(prefix: prefix) }
-        if case .failure(let error) = result {
-            throw MountFailure.bucketCheck(error, bucket: store.bucket, endpoint: config.endpointDescription, config: config)
-        }
+    /// One endpoint: its store itself (no pool in the way). Several: an EndpointPool over them.
+    private func makeStore(
+        _ stores: [S3HTTPStore], configs: [S3HTTPConfig], prefix: String, logger: Logger
+    ) -> any ObjectStore {
+        guard stores.count > 1 else { return stores[0] }
+        let options = command.connection
+        let config = EndpointPoolConfig(
+            policy: options.endpointPolicy, probePrefix: prefix, maxConcurrencyPerEndpoint: options.maxConnections)
+        let endpoints = zip(stores, configs).map { EndpointPool.Endpoint(name: $1.endpointDescription, store: $0) }
+        let pool = EndpointPool(endpoints: endpoints, config: config, logger: logger)
+        if let path = options.statsFile { StatsFile.start(path: path, pool: pool, logger: logger) }
+        return pool
     }
 
     private func fileSystemConfig(prefix: String) -> FileSystemConfig {

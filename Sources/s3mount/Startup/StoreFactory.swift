@@ -2,10 +2,10 @@ import Foundation
 import Logging
 import S3HTTP
 
-/// Builds the S3 client configuration from the command line and the AWS environment (credentials chain, region,
-/// endpoint, CA bundle); flags win over the environment.
+/// Builds the S3 client configurations from the command line and the AWS environment (credentials chain, region,
+/// endpoint, CA bundle); flags win over the environment. One configuration per endpoint (--endpoint repeated).
 enum StoreFactory {
-    static func config(command: S3Mount, logger: Logger) throws(MountFailure) -> S3HTTPConfig {
+    static func configs(command: S3Mount, logger: Logger) throws(MountFailure) -> [S3HTTPConfig] {
         let options = command.connection
         let environment = ProcessInfo.processInfo.environment
         let home = environment["HOME"] ?? FileManager.default.homeDirectoryForCurrentUser.path
@@ -18,13 +18,15 @@ enum StoreFactory {
             throw MountFailure(error.description)
         }
         logger.info("credentials", metadata: ["source": "\(aws.credentialSource)"])
-        return S3HTTPConfig(
-            bucket: command.bucket.bucket, region: options.region ?? aws.region ?? "us-east-1",
-            endpoint: options.endpoint ?? aws.endpoint,
-            addressingStyle: options.virtualHostedStyle ? .virtualHosted : nil,
-            credentials: aws.credentials, connectTimeout: options.connectTimeout, lowSpeedLimit: 1,
-            lowSpeedTime: Int(options.stallTimeout.rounded(.up)), maxConnections: options.maxConnections,
-            tlsVerify: !options.insecureSkipTLSVerify, caBundle: options.caBundle ?? aws.caBundle)
+        let endpoints: [String?] = options.endpoints.isEmpty ? [aws.endpoint] : options.endpoints
+        return endpoints.map { endpoint in
+            S3HTTPConfig(
+                bucket: command.bucket.bucket, region: options.region ?? aws.region ?? "us-east-1", endpoint: endpoint,
+                addressingStyle: options.virtualHostedStyle ? .virtualHosted : nil,
+                credentials: aws.credentials, connectTimeout: options.connectTimeout, lowSpeedLimit: 1,
+                lowSpeedTime: Int(options.stallTimeout.rounded(.up)), maxConnections: options.maxConnections,
+                tlsVerify: !options.insecureSkipTLSVerify, caBundle: options.caBundle ?? aws.caBundle)
+        }
     }
 }
 

@@ -1,0 +1,4 @@
+import ArgumentParser
+import EndpointPool
+
+extension EndpointPolicy: ExpressibleByArgument {}

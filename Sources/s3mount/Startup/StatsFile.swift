@@ -1,0 +1,41 @@
+// --stats-file: the endpoint pool's snapshot as JSON, rewritten (written atomically) every second by a
+// thread of its own, for operators and the failover tests. Holds no secrets: URLs, states and counters only.
+import EndpointPool
+import Foundation
+import Logging
+
+enum StatsFile {
+    static func start(path: String, pool: EndpointPool, logger: Logger) {
+        let thread = Thread { [weak pool] in
+            var warned = false
+            while let current = pool {
+                do {
+                    try write(current.snapshot, to: path)
+                } catch where !warned {
+                    logger.warning("cannot write the stats file", metadata: ["path": "\(path)", "error": "\(error)"])
+                    warned = true
+                } catch {}
+                Thread.sleep(forTimeInterval: 1)
+            }
+        }
+        thread.name = "s3m-stats"
+        thread.start()
+    }
+
+    static func write(_ snapshot: PoolSnapshot, to path: String) throws {
+        let endpoints: [[String: Any]] = snapshot.endpoints.map { endpoint in
+            [
+                "endpoint": endpoint.endpoint, "state": endpoint.state.rawValue, "requests": endpoint.requests,
+                "errors": endpoint.errors, "throttled": endpoint.throttled, "outstanding": endpoint.outstanding,
+                "concurrency_limit": endpoint.concurrencyLimit,
+                "latency_ewma_ms": endpoint.latencyEWMA.map { $0 * 1000 } ?? NSNull(),
+                "get_latency_p95_ms": endpoint.getLatencyP95.map { $0 * 1000 } ?? NSNull(),
+            ]
+        }
+        let document: [String: Any] = [
+            "endpoints": endpoints, "gets": snapshot.gets, "hedges": snapshot.hedges, "hedge_wins": snapshot.hedgeWins,
+        ]
+        let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
+        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+}
