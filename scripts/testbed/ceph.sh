@@ -2,7 +2,7 @@
 # s3mount testbed: a single-node Ceph cluster (mon, osd, optional mgr) with TWO radosgw (S3) gateways,
 # everything on 127.0.0.1, no systemd, all state under $S3MOUNT_TESTBED.
 #
-# usage: scripts/testbed/ceph.sh [start|stop|purge|env|status|packages]
+# usage: scripts/testbed/ceph.sh [start|stop|purge|env|status|packages|restart-rgw PORT]
 #   start  : install the Debian packages if missing, build the cluster the first time, (re)start the
 #            daemons that are not running, create the S3 user and bucket, write $S3MOUNT_TESTBED/env.
 #            On a cluster that is already up this is a fast no-op.
@@ -309,12 +309,32 @@ cmd_start() {
   say "ready: S3 on $(. "$TB/env"; echo "$S3_ENDPOINTS"), bucket $BUCKET; env file: $TB/env"
 }
 
+# restart-rgw PORT: one gateway of a running cluster, killed (SIGCONT first, in case it was stopped) and started
+# again; the failover tests use it to bring back a gateway they killed. The other gateways, mon and osd are untouched.
+cmd_restart_rgw() {
+  local port=$1 name="rgw.p$1" p i
+  case " $RGW_PORTS " in *" $port "*) ;; *) die "no gateway on port $port (RGW_PORTS: $RGW_PORTS)" ;; esac
+  [ -f "$TB/.built" ] || die "no cluster in $TB; run: $0 start"
+  p=$(pid_of "$name" 2>/dev/null || true)
+  if pid_alive "$p" "$name"; then
+    kill -CONT "$p" 2>/dev/null || true
+    kill -9 "$p" 2>/dev/null || true
+    for i in $(seq 1 100); do pid_alive "$p" "$name" || break; sleep 0.1; done
+  fi
+  rm -f "$PIDS/$name"
+  STARTED=()
+  start_daemon "$name" radosgw -n "client.$name"
+  wait_for "radosgw on 127.0.0.1:$port" "$LOG/$name.out" "$LOG/client.$name.log" -- rgw_ok "$port"
+  say "radosgw on 127.0.0.1:$port restarted"
+}
+
 case "${1:-start}" in
   start) cmd_start ;;
+  restart-rgw) cmd_restart_rgw "${2:?usage: $0 restart-rgw PORT}" ;;
   stop) stop_all; say "stopped (data kept in $TB)" ;;
   purge) stop_all; rm -rf "$TB"; say "purged $TB" ;;
   env) [ -f "$TB/env" ] || die "no env file; run: $0 start"; cat "$TB/env" ;;
   packages) echo "$CEPH_PACKAGES" ;;
   status) if all_up; then echo "running: $TB"; else echo "not running: $TB"; exit 1; fi ;;
-  *) echo "usage: $0 [start|stop|purge|env|status|packages]" >&2; exit 2 ;;
+  *) echo "usage: $0 [start|stop|purge|env|status|packages|restart-rgw PORT]" >&2; exit 2 ;;
 esac
