@@ -191,6 +191,10 @@ memstore_device_bytes = $((OSD_SIZE_GB << 30))
 osd_memory_target = 2147483648
 [client]
 rgw_dynamic_resharding = false
+# Deleted objects' space comes back after a minute, not RGW's default two hours: test and benchmark runs delete
+# gigabytes, and a long session would otherwise fill the OSD (RGW then blocks every write).
+rgw_gc_obj_min_wait = 60
+rgw_gc_processor_period = 60
 EOF
   for port in $RGW_PORTS; do
     cat >>"$CONF" <<EOF
