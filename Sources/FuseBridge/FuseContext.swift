@@ -7,10 +7,13 @@ import S3FSCore
 final class FuseContext: Sendable {
     let fileSystem: FileSystem
     let logger: Logger
+    /// Bytes the kernel may read ahead of a sequential reader (answered in init).
+    let maxReadAhead: UInt32
 
-    init(fileSystem: FileSystem, logger: Logger) {
+    init(fileSystem: FileSystem, logger: Logger, maxReadAhead: UInt32) {
         self.fileSystem = fileSystem
         self.logger = logger
+        self.maxReadAhead = maxReadAhead
     }
 
     static func of(_ req: fuse_req_t) -> FuseContext {

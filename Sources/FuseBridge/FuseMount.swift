@@ -17,13 +17,19 @@ public struct FuseMountOptions: Sendable {
     public var allowOther: Bool
     /// Upper bound on libfuse's session threads (they only read requests and hand them to Tasks).
     public var maxThreads: UInt32
+    /// What the kernel may read ahead; the mount's read_ahead_kb is raised to the same value after mounting.
+    public var maxReadAhead: UInt32
 
-    public init(mountpoint: String, fsName: String, readOnly: Bool, allowOther: Bool, maxThreads: UInt32 = 8) {
+    public init(
+        mountpoint: String, fsName: String, readOnly: Bool, allowOther: Bool, maxThreads: UInt32 = 8,
+        maxReadAhead: UInt32 = 1 << 20
+    ) {
         self.mountpoint = mountpoint
         self.fsName = fsName
         self.readOnly = readOnly
         self.allowOther = allowOther
         self.maxThreads = maxThreads
+        self.maxReadAhead = maxReadAhead
     }
 
     /// The -o options for the kernel and fusermount3.
@@ -48,7 +54,7 @@ public struct FuseMountError: Error, CustomStringConvertible {
     private let logger: Logger
 
     public init(fileSystem: FileSystem, options: FuseMountOptions, logger: Logger) {
-        self.context = FuseContext(fileSystem: fileSystem, logger: logger)
+        self.context = FuseContext(fileSystem: fileSystem, logger: logger, maxReadAhead: options.maxReadAhead)
         self.options = options
         self.logger = logger
     }

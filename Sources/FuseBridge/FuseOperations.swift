@@ -29,13 +29,16 @@ enum FuseOperations {
     static let maxRequestBytes: UInt32 = 1 << 20
 
     static let initialize: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<fuse_conn_info>?) -> Void = {
-        _, conn in
-        guard let conn = unsafe conn else { return }
+        userdata, conn in
+        guard let conn = unsafe conn, let userdata = unsafe userdata else { return }
+        // SAFETY: the userdata is the context passed to fuse_session_new, retained by FuseMount for the session.
+        let context = unsafe Unmanaged<FuseContext>.fromOpaque(userdata).takeUnretainedValue()
         let wanted = UInt32(FUSE_CAP_ASYNC_READ | FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO)
             | UInt32(FUSE_CAP_PARALLEL_DIROPS | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE)
         unsafe conn.pointee.want |= conn.pointee.capable & wanted
         unsafe conn.pointee.max_write = maxRequestBytes
-        unsafe conn.pointee.max_readahead = maxRequestBytes
+        // The kernel's read-ahead becomes the smaller of this and the mount's read_ahead_kb, whichever is set last.
+        unsafe conn.pointee.max_readahead = context.maxReadAhead
         unsafe conn.pointee.max_background = 64
         unsafe conn.pointee.congestion_threshold = 48
     }
