@@ -53,3 +53,19 @@ import Testing
         #expect(await second.value)
     }
 }
+
+/// A listing answers lookups only while it still holds every name: after the kernel forgets a listed entry (as
+/// it does when its caches are dropped), looking the name up asks S3 again instead of reporting it missing.
+@Suite struct ListingAfterForgetTests {
+    @Test func aForgottenEntryIsFoundAgain() async throws {
+        let store = MockObjectStore()
+        store.put("dir/f", "x")
+        let fs = makeFileSystem(store)
+        let dir = try await fs.lookup(parent: .root, name: "dir").attributes.inode
+        let entries = try await readWholeDirectory(fs, .root, capacity: 10, plus: true)
+        #expect(entries.map(\.name) == [".", "..", "dir"])
+        fs.forget(dir, count: 2)  // the lookup and the readdirplus entry
+        #expect(fs.inodes.inode(dir) == nil)
+        #expect(try await fs.lookup(parent: .root, name: "dir").attributes.kind == .directory)
+    }
+}

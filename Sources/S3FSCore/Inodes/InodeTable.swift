@@ -169,10 +169,13 @@ final class InodeTable: Sendable {
         }
     }
 
+    /// Takes `inode` out of its parent's names. The parent's listing no longer holds every name, so it stops
+    /// answering lookups (a forgotten name must not look missing).
     private static func unlink(_ inode: Inode, in state: inout State) {
         let name = Array(inode.name.utf8)
         if state.children[inode.parent]?[name] == inode.number {
             state.children[inode.parent]?[name] = nil
+            state.inodes[inode.parent]?.listedUntil = nil
         }
     }
 }
