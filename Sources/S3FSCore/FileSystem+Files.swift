@@ -136,9 +136,11 @@ extension FileSystem {
         AccessPattern(tolerance: UInt64(max(config.reads.kernelReadAhead, config.reads.blockSize)))
     }
 
+    /// One handle may read ahead at most a quarter of the memory budget, so a few sequential readers fit at full
+    /// window and read-ahead never starves for memory it could only get by evicting other readers' blocks.
     private func newWindow() -> PrefetchWindow {
         PrefetchWindow(
             initial: UInt64(config.reads.kernelReadAhead + config.reads.blockSize),
-            maximum: UInt64(config.reads.maxPrefetch))
+            maximum: UInt64(min(config.reads.maxPrefetch, config.reads.memoryLimit / 4)))
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 
 /// How reads are fetched and how much memory they may hold.
 struct ReadOptions: ParsableArguments {
-    @Option(help: "Memory for cached blocks, read-ahead and transfers in flight (default: 1/8 of RAM or of the cgroup limit, 256M to 4G).", transform: ByteSize.parse)
+    @Option(help: "Memory for cached blocks, read-ahead and transfers in flight (default: 1/16 of RAM or of the cgroup limit, 256M to 1G).", transform: ByteSize.parse)
     var memoryLimit: ByteSize?
 
     @Option(help: "Objects are fetched in aligned blocks of this size, one ranged GET each (1M to 64M; default 8M).", transform: ByteSize.parse)
@@ -25,12 +25,15 @@ struct ReadOptions: ParsableArguments {
         }
     }
 
-    /// The limit to use: the operator's, else 1/8 of the smaller of RAM and the cgroup's memory.max, clamped.
+    /// The limit to use: the operator's, else 1/16 of the smaller of RAM and the cgroup's memory.max, between
+    /// 256 MiB and 1 GiB. More does not read faster (the kernel's page cache keeps what was read; this memory is
+    /// for read-ahead and blocks shared between readers), and memory that is reused stays warm: a sequential pass
+    /// over a large file then recycles block buffers instead of touching new pages.
     var effectiveMemoryLimit: Int {
         if let memoryLimit { return memoryLimit.bytes }
         let physical = Int(ProcessInfo.processInfo.physicalMemory)
         let available = min(physical, Self.cgroupLimit() ?? physical)
-        return min(4 << 30, max(256 << 20, available / 8))
+        return min(1 << 30, max(256 << 20, available / 16))
     }
 
     /// cgroup v2 memory.max of this process (containers, systemd units); nil when unlimited or unknown.
