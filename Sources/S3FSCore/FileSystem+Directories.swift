@@ -45,11 +45,14 @@ extension FileSystem {
         }
         let listing = DirectoryListing(directoryKey: directory.key, page: page, directoryMtime: mountTime)
         for hidden in listing.hidden { warnHidden(hidden.key, reason: hidden.reason) }
+        // The listing's freshness starts before its entries' own, so it never outlives one of them: a name it holds
+        // is always found fresh while the listing still answers "missing" for names it does not hold.
+        let listedAt = ContinuousClock.now
         for entry in listing.entries {
             inodes.upsert(parent: number, entry: entry, ttl: config.metadataTTL, countLookup: false)
         }
         guard page.nextContinuationToken == nil else { return nil }
-        inodes.markListed(number, ttl: config.metadataTTL)
+        inodes.markListed(number, at: listedAt, ttl: config.metadataTTL)
         return listing.entries
     }
 

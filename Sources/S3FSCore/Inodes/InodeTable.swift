@@ -89,9 +89,10 @@ final class InodeTable: Sendable {
         }
     }
 
-    /// A complete listing of directory `number` was just recorded: for `ttl` seconds it answers lookups.
-    func markListed(_ number: InodeNumber, ttl: Double) {
-        let until = ContinuousClock.now.advanced(by: .milliseconds(Int64(ttl * 1000)))
+    /// A complete listing of directory `number`, taken at `instant`, was recorded: for `ttl` seconds from then it
+    /// answers lookups.
+    func markListed(_ number: InodeNumber, at instant: ContinuousClock.Instant, ttl: Double) {
+        let until = instant.advanced(by: .milliseconds(Int64(ttl * 1000)))
         state.withLock { $0.inodes[number]?.listedUntil = until }
     }
 
