@@ -24,6 +24,12 @@ struct Inode: Sendable {
     var listedUntil: ContinuousClock.Instant? = nil
 }
 
+extension ObjectInfo {
+    /// Last-Modified in whole seconds. LIST gives milliseconds and HEAD whole seconds; one object must show one
+    /// mtime whichever answered last, or the kernel (auto_inval_data) drops its cached pages on every refresh.
+    var wholeSecondMtime: Double { lastModified.rounded(.down) }
+}
+
 /// What S3 says a name in a directory is, before it becomes an inode.
 struct ResolvedEntry: Sendable, Hashable {
     var name: String
@@ -35,7 +41,8 @@ struct ResolvedEntry: Sendable, Hashable {
 
     static func file(name: String, object: ObjectInfo) -> ResolvedEntry {
         ResolvedEntry(
-            name: name, kind: .file, key: object.key, size: object.size, mtime: object.lastModified, etag: object.etag)
+            name: name, kind: .file, key: object.key, size: object.size, mtime: object.wholeSecondMtime,
+            etag: object.etag)
     }
 
     static func directory(name: String, prefix: String, mtime: Double) -> ResolvedEntry {

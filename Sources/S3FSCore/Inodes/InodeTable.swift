@@ -81,7 +81,7 @@ final class InodeTable: Sendable {
             guard var inode = state.inodes[number] else { return nil }
             if Self.replacesOpenVersion(inode, with: object.etag) { return inode }
             inode.size = object.size
-            inode.mtime = object.lastModified
+            inode.mtime = object.wholeSecondMtime
             inode.etag = object.etag
             inode.freshUntil = freshUntil
             state.inodes[number] = inode
