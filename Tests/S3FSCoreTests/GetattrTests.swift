@@ -75,3 +75,17 @@ import Testing
         #expect(makeFileSystem(store).statfs().maxNameLength == 255)
     }
 }
+
+/// LIST reports Last-Modified in milliseconds, HEAD in whole seconds: one object must keep one mtime whichever
+/// answered, or the kernel drops the file's cached pages each time the attributes are refreshed.
+@Suite struct MtimeStabilityTests {
+    @Test func listAndHeadGiveTheSameMtime() async throws {
+        let store = MockObjectStore()
+        store.put("f", Array("abc".utf8), lastModified: 1_700_000_500.734)
+        let fs = makeFileSystem(store, config: TestConfig.noTTL)
+        let fromList = try await fs.lookup(parent: .root, name: "f").attributes
+        let fromHead = try await fs.getattr(fromList.inode)  // stale at once: refreshed with HEAD
+        #expect(fromList.mtime == 1_700_000_500)
+        #expect(fromHead.mtime == fromList.mtime)
+    }
+}

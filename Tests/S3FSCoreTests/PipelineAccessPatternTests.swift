@@ -109,11 +109,14 @@ import Testing
     @Test func theFileSystemStartsWithKernelReadAheadPlusOneBlock() async throws {
         let store = MockObjectStore()
         store.put("f", Pipeline.content(1000))
-        let fs = Pipeline.fileSystem(store, reads: Pipeline.reads(maxPrefetch: 1 << 30, kernelReadAhead: 128 << 10))
+        let reads = Pipeline.reads(maxPrefetch: 1 << 30, kernelReadAhead: 128 << 10)
+        let fs = Pipeline.fileSystem(store, reads: reads)
         let handle = try await fs.openFile("f")
         let window = fs.files.get(handle)?.readAhead.withLock { $0.window }
         #expect(window?.bytes == UInt64((128 << 10) + Pipeline.block))
-        #expect(window?.maximum == 1 << 30)
+        // --max-prefetch, but never more than a quarter of the memory limit.
+        #expect(reads.memoryLimit / 4 < 1 << 30)
+        #expect(window?.maximum == UInt64(reads.memoryLimit / 4))
     }
 }
 
