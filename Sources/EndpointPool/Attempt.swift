@@ -76,7 +76,7 @@ final class Attempt: Sendable {
             defer { progress.firstByte = progress.firstByte ?? time }
             return progress.firstByte == nil
         }
-        if isFirst { health.firstByte(after: time - started) }
+        if isFirst { health.firstByte(after: time - started, now: time) }
     }
 
     /// When the stall watchdog calls it off, unless bytes arrive before; nil once it ended or was called off.

@@ -9,9 +9,20 @@
 //              that answers moves it to half-open.
 //   half-open  one real request at a time is let through as a trial: success closes the breaker, a fault opens it
 //              again (and the probe interval keeps growing).
-// Throttling (503 SlowDown, 429) never opens the breaker: it halves the endpoint's concurrency limit (AIMD).
+// Throttling (503 SlowDown, 429) never opens the breaker: it halves the endpoint's concurrency limit (AIMD) and
+// pushes the endpoint back for a moment (ConcurrencyLimit).
 // Latencies are kept per kind of request: time to first body byte for GETs, whole request for HEAD and LIST.
+// The latency EWMA the balanced policy ranks by is time-aware: a sample after a silence weighs more
+// (1 - e^(-silence/1 s), at least `ewmaWeight`), and an endpoint without samples for more than a second is ranked
+// as if its latency halved every further second. An endpoint that looked slow once (a cold gateway's first
+// answers) is therefore tried again within seconds and its real latency learnt in a few samples, while one that is
+// really slow (+50 ms) costs about one request every few seconds.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 
 /// The kinds of request whose latencies are tracked apart (a LIST page takes far longer than a GET's first byte).
@@ -46,8 +57,14 @@ final class EndpointHealth: Sendable {
         var probeInterval = 1.0
         var maxProbeInterval = 4.0
         var maxConcurrency = 32
-        /// Weight of a new sample in the latency EWMA.
+        /// How long a throttling episode pushes the endpoint back, at first and at most (ConcurrencyLimit).
+        var initialPushback = 0.1
+        var maxPushback = 5.0
+        /// Weight of a new sample in the latency EWMA (at least; more after a silence).
         var ewmaWeight = 0.2
+        /// Seconds without samples after which the ranked latency starts halving, and its half-life.
+        var staleAfter = 1.0
+        var staleHalfLife = 1.0
     }
 
     private struct State {
@@ -62,6 +79,7 @@ final class EndpointHealth: Sendable {
         var outstanding = 0
         var limit: ConcurrencyLimit
         var latencyEWMA: Double?
+        var lastSample = -Double.infinity
         var windows = OperationKind.allCases.map { _ in LatencyWindow() }
     }
 
@@ -70,14 +88,18 @@ final class EndpointHealth: Sendable {
 
     init(settings: Settings) {
         self.settings = settings
-        state = Mutex(State(probeInterval: settings.probeInterval, limit: ConcurrencyLimit(maximum: settings.maxConcurrency)))
+        let limit = ConcurrencyLimit(
+            maximum: settings.maxConcurrency, initialPushback: settings.initialPushback, maxPushback: settings.maxPushback)
+        state = Mutex(State(probeInterval: settings.probeInterval, limit: limit))
     }
 
-    var availability: Availability {
+    func availability(now: Double) -> Availability {
         state.withLock { state in
             switch state.breaker {
             case .closed:
-                return .ready(outstanding: state.outstanding, allowed: state.limit.allowed, latency: state.latencyEWMA)
+                return .ready(
+                    outstanding: state.outstanding, allowed: state.limit.allowed(now: now),
+                    latency: Self.rankedLatency(state, now: now, settings: settings))
             case .halfOpen: return state.trialInFlight ? .down : .trial
             case .open: return .down
             }
@@ -85,6 +107,9 @@ final class EndpointHealth: Sendable {
     }
 
     var breaker: BreakerState { state.withLock { $0.breaker } }
+
+    /// The latency EWMA in seconds; nil before the first sample.
+    var latency: Double? { state.withLock { $0.latencyEWMA } }
 
     /// A request starts on this endpoint (in half-open state it becomes the trial).
     func begin() {
@@ -96,19 +121,19 @@ final class EndpointHealth: Sendable {
     }
 
     /// The request answered; `latency` is its first-byte (GET) or total (HEAD, LIST) time in seconds.
-    func succeeded(_ kind: OperationKind, latency: Double?) -> HealthTransition? {
+    func succeeded(_ kind: OperationKind, latency: Double?, now: Double) -> HealthTransition? {
         state.withLock { state in
             state.outstanding -= 1
             state.consecutiveFaults = 0
             state.limit.recordSuccess()
-            if let latency { Self.record(latency, kind, in: &state, weight: settings.ewmaWeight) }
+            if let latency { Self.record(latency, kind, at: now, in: &state, settings: settings) }
             return Self.closeIfHalfOpen(&state, settings: settings)
         }
     }
 
     /// The first body byte of a GET arrived after `latency` seconds (recorded even if the transfer later fails).
-    func firstByte(after latency: Double) {
-        state.withLock { Self.record(latency, .get, in: &$0, weight: settings.ewmaWeight) }
+    func firstByte(after latency: Double, now: Double) {
+        state.withLock { Self.record(latency, .get, at: now, in: &$0, settings: settings) }
     }
 
     /// The request failed in a way `disposition` describes.
@@ -169,14 +194,26 @@ final class EndpointHealth: Sendable {
         state.withLock { state in
             EndpointSnapshot(
                 endpoint: endpoint, state: state.breaker, requests: state.requests, errors: state.errors,
-                throttled: state.throttled, outstanding: state.outstanding, concurrencyLimit: state.limit.allowed,
+                throttled: state.throttled, outstanding: state.outstanding, concurrencyLimit: state.limit.current,
                 latencyEWMA: state.latencyEWMA, getLatencyP95: state.windows[OperationKind.get.rawValue].quantile(0.95))
         }
     }
 
-    private static func record(_ latency: Double, _ kind: OperationKind, in state: inout State, weight: Double) {
+    private static func record(
+        _ latency: Double, _ kind: OperationKind, at now: Double, in state: inout State, settings: Settings
+    ) {
         state.windows[kind.rawValue].add(latency)
+        let silence = max(0, now - state.lastSample)
+        let weight = max(settings.ewmaWeight, 1 - exp(-silence / settings.staleAfter))
         state.latencyEWMA = state.latencyEWMA.map { $0 + weight * (latency - $0) } ?? latency
+        state.lastSample = now
+    }
+
+    /// The EWMA, halving every `staleHalfLife` seconds once the endpoint has had no sample for `staleAfter`.
+    private static func rankedLatency(_ state: State, now: Double, settings: Settings) -> Double? {
+        guard let ewma = state.latencyEWMA else { return nil }
+        let stale = now - state.lastSample - settings.staleAfter
+        return stale > 0 ? ewma * pow(0.5, stale / settings.staleHalfLife) : ewma
     }
 
     private static func closeIfHalfOpen(_ state: inout State, settings: Settings) -> HealthTransition? {

@@ -12,9 +12,12 @@
 // - Continuation: a GET's bytes go to the caller's sink through a counter (DeliveredBytes); a retry asks only for
 //   the rest of the range, with the same If-Match, so the caller sees one uninterrupted stream.
 // - Stalls: every attempt is watched (Round.swift); one with no new bytes for max(stallFloor, k × p99 latency of
-//   that endpoint and kind of request) is cancelled, which removes its transfer, and continued elsewhere.
+//   that endpoint and kind of request), for GETs at most getStallCeiling, is cancelled, which removes its
+//   transfer, and continued elsewhere.
 // - Hedging: a GET without its first byte after the hedging threshold gets a twin on another endpoint; the first
 //   to deliver a byte wins, the other is cancelled; twins are capped at 5 % of GETs (Hedging.swift).
+// - Spent retries: a GET that failed after all its retries fails again at once if asked again within 1 s
+//   (SpentGets): the kernel retries a failed buffered read immediately, and it should not wait twice.
 // - Recovery: while an endpoint is down a prober lists the bucket (max-keys=1) every probeInterval (doubling to
 //   maxProbeInterval); when it answers, one real request is let through as a trial, and success puts the endpoint
 //   back in service. Down and up are logged at notice with `s3.endpoint`.
@@ -47,6 +50,7 @@ public final class EndpointPool: ObjectStore {
     let timing: PoolTiming
     let logger: Logger
     let prober = Mutex<Task<Void, Never>?>(nil)
+    let spentGets = SpentGets()
 
     /// With `activeProbing`, a task probes down endpoints every quarter of `probeInterval`; without it, tests
     /// call `probeDueEndpoints()` themselves.
@@ -114,8 +118,24 @@ public final class EndpointPool: ObjectStore {
         async throws(ObjectStoreError)
     {
         if let range, range.count == 0 { return }
+        let request = SpentGets.Request(key: key, range: range, ifMatch: ifMatch)
+        if let error = spentGets.recentError(for: request, now: timing.now()) { throw error }
         hedging.noteGet()
         let delivered = DeliveredBytes(sink)
+        do throws(ObjectStoreError) {
+            try await streamGet(key: key, range: range, ifMatch: ifMatch, into: delivered)
+        } catch {
+            if !Task.isCancelled, RetryPolicy.disposition(of: error) != .final {
+                spentGets.remember(request, failedWith: error, now: timing.now())
+            }
+            throw error
+        }
+    }
+
+    /// The GET, retried and continued across endpoints; bytes reach the caller through `delivered`.
+    private func streamGet(key: String, range: ByteRange?, ifMatch: ETag?, into delivered: DeliveredBytes)
+        async throws(ObjectStoreError)
+    {
         _ = try await perform(.get, hedgeable: true) { attempt, race in
             let offset = delivered.count
             let rest: ByteRange?
@@ -155,7 +175,7 @@ public final class EndpointPool: ObjectStore {
         while true {
             let plan = RoundPlan(
                 kind: kind, hedgeable: hedgeable, excluded: excluded, stallScale: Double(1 << min(stalls, 10)),
-                body: body)
+                retryDeadline: firstFailure.map { $0 + config.retry.budget }, body: body)
             switch await runRound(plan) {
             case .success(let value):
                 return value

@@ -13,10 +13,13 @@ public struct EndpointPoolConfig: Sendable {
     public var retry: RetryPolicy
     public var hedging: HedgingPolicy
     /// A transfer with no new bytes for max(stallFloor, stallLatencyMultiple × the endpoint's p99 latency of that
-    /// kind of request) seconds is abandoned and continued elsewhere; each stall of one operation doubles the limit
-    /// for its next attempt. curl's own low-speed abort (--stall-timeout) stays underneath as the hard bound.
+    /// kind of request) seconds, and for a GET at most getStallCeiling, is abandoned and continued elsewhere; each
+    /// stall of one operation doubles the limit for its next attempt. The ceiling bounds what a reader waits when a
+    /// gateway freezes under load (its p99 is then high); curl's own low-speed abort (--stall-timeout) stays
+    /// underneath as the hard bound.
     public var stallFloor: Double
     public var stallLatencyMultiple: Double
+    public var getStallCeiling: Double
     /// Endpoint faults in a row that take an endpoint out of service.
     public var failureThreshold: Int
     /// First interval between probes of a down endpoint; it doubles up to `maxProbeInterval`.
@@ -28,29 +31,36 @@ public struct EndpointPoolConfig: Sendable {
     public var probePrefix: String
     /// Requests in flight per endpoint before throttling lowers it (AIMD upper bound).
     public var maxConcurrencyPerEndpoint: Int
+    /// A throttling episode keeps new requests off the endpoint this long, doubling per episode in a row.
+    public var initialThrottlePushback: Double
+    public var maxThrottlePushback: Double
 
     public init(
         policy: EndpointPolicy = .balanced, retry: RetryPolicy = RetryPolicy(), hedging: HedgingPolicy = HedgingPolicy(),
-        stallFloor: Double = 1, stallLatencyMultiple: Double = 8, failureThreshold: Int = 3, probeInterval: Double = 1,
+        stallFloor: Double = 1, stallLatencyMultiple: Double = 4, getStallCeiling: Double = 1.5, failureThreshold: Int = 3, probeInterval: Double = 1,
         maxProbeInterval: Double = 4, probeTimeout: Double = 2, probePrefix: String = "",
-        maxConcurrencyPerEndpoint: Int = 32
+        maxConcurrencyPerEndpoint: Int = 32, initialThrottlePushback: Double = 0.1, maxThrottlePushback: Double = 5
     ) {
         self.policy = policy
         self.retry = retry
         self.hedging = hedging
         self.stallFloor = stallFloor
         self.stallLatencyMultiple = stallLatencyMultiple
+        self.getStallCeiling = getStallCeiling
         self.failureThreshold = failureThreshold
         self.probeInterval = probeInterval
         self.maxProbeInterval = maxProbeInterval
         self.probeTimeout = probeTimeout
         self.probePrefix = probePrefix
         self.maxConcurrencyPerEndpoint = maxConcurrencyPerEndpoint
+        self.initialThrottlePushback = initialThrottlePushback
+        self.maxThrottlePushback = maxThrottlePushback
     }
 
     var healthSettings: EndpointHealth.Settings {
         EndpointHealth.Settings(
             failureThreshold: failureThreshold, probeInterval: probeInterval, maxProbeInterval: maxProbeInterval,
-            maxConcurrency: maxConcurrencyPerEndpoint)
+            maxConcurrency: maxConcurrencyPerEndpoint, initialPushback: initialThrottlePushback,
+            maxPushback: maxThrottlePushback)
     }
 }

@@ -5,6 +5,8 @@
 // `minimumDelay`). Not the p95 of the endpoint the GET went to: an endpoint that is uniformly slow (+50 ms) has a
 // p95 that its own requests never exceed, so its GETs would never be hedged; measured against the best endpoint,
 // they are. No threshold (no hedging) until an endpoint has 20 samples.
+// Where: the endpoint the policy would choose next, unless its latency EWMA is more than twice the primary's
+// endpoint's (a twin on a much slower endpoint would answer after the primary's own tail: it only spends a token).
 // Cap: a token bucket that gains `maxExtraFraction` of a token per GET (callers' GETs, not retries) and starts
 // empty; a twin costs one token, so twins never exceed that fraction of GETs; `burst` bounds the savings.
 // A round is also where the stall watchdog runs: see EndpointPool.runRound.
@@ -54,6 +56,12 @@ final class HedgeBudget: Sendable {
             state.hedges += 1
             return true
         }
+    }
+
+    /// Whether a twin on an endpoint with latency EWMA `twin` can beat a primary on one with `primary`.
+    static func isWorthATwin(primary: Double?, twin: Double?) -> Bool {
+        guard let primary, let twin else { return true }
+        return twin <= 2 * primary
     }
 
     func noteWin() { state.withLock { $0.wins += 1 } }

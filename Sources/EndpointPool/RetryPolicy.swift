@@ -3,9 +3,9 @@
 // Bounds: at most `maxAttempts` requests per operation, and no attempt starts later than `budget` seconds after
 // the operation's first failure. Between attempts the pool sleeps a full-jitter exponential backoff,
 // uniform(0, min(maxDelay, baseDelay · 2^(failures-1))) (AWS architecture blog, "Exponential Backoff and Jitter"),
-// so the sleeps alone add at most about `budget`; an attempt already running when the budget ends may still run
-// until it succeeds, fails or stalls. With every endpoint down an operation therefore fails within
-// `budget` + one stall limit.
+// so the sleeps alone add at most about `budget`; an attempt started after the first failure has its stall limit
+// cut to what is left of the budget (but not below the stall floor). With every endpoint down an operation
+// therefore fails within its first attempt's stall limit + `budget` + the stall floor.
 
 import ObjectStore
 

@@ -12,6 +12,9 @@ struct RoundPlan: Sendable {
     let excluded: Set<Int>
     /// Multiplies the stall limit (doubles with each stall of this operation).
     let stallScale: Double
+    /// When the operation's retries end (its first failure + the retry budget): no attempt is left to run much
+    /// past it, so an operation on hanging endpoints fails in bounded time. Nil before the first failure.
+    let retryDeadline: Double?
     let body: @Sendable (Attempt, Race) async -> Result<AttemptValue, ObjectStoreError>
 }
 
@@ -38,7 +41,7 @@ struct RoundState {
 
 extension EndpointPool {
     func runRound(_ plan: RoundPlan) async -> RoundResult {
-        guard let first = selector.pick(healths, excluding: plan.excluded, uniform: timing.uniform) else {
+        guard let first = selector.pick(healths, excluding: plan.excluded, now: timing.now(), uniform: timing.uniform) else {
             return .noEndpoint
         }
         let race = Race()
@@ -74,19 +77,38 @@ extension EndpointPool {
 
     private func startAttempt(_ index: Int, on endpoint: Int, _ plan: RoundPlan, _ race: Race) -> Attempt {
         let health = healths[endpoint]
-        let p99 = health.latencyQuantile(0.99, of: plan.kind) ?? 0
-        let limit = max(config.stallFloor, config.stallLatencyMultiple * p99) * plan.stallScale
-        let attempt = Attempt(index: index, endpoint: endpoint, health: health, stallLimit: limit, now: timing.now)
+        let attempt = Attempt(
+            index: index, endpoint: endpoint, health: health, stallLimit: stallLimit(on: endpoint, plan),
+            now: timing.now)
         race.add(attempt)
         attempt.start { attempt in await plan.body(attempt, race) }
         return attempt
     }
 
+    /// How long an attempt on `endpoint` may go without progress before it is called off. Only worth doing
+    /// early when another endpoint is in service to continue on: with none (one endpoint, or every other one
+    /// down) an attempt on a slow but working endpoint is left alone, curl's --stall-timeout being its bound,
+    /// except that none outlives the operation's retry budget by more than the stall floor.
+    private func stallLimit(on endpoint: Int, _ plan: RoundPlan) -> Double {
+        let hasAlternative = healths.indices.contains { $0 != endpoint && healths[$0].breaker != .open }
+        var limit = Double.infinity
+        if hasAlternative {
+            let p99 = healths[endpoint].latencyQuantile(0.99, of: plan.kind) ?? 0
+            limit = max(config.stallFloor, config.stallLatencyMultiple * p99)
+            if plan.kind == .get { limit = max(config.stallFloor, min(config.getStallCeiling, limit)) }
+            limit *= plan.stallScale
+        }
+        if let deadline = plan.retryDeadline { limit = min(limit, max(config.stallFloor, deadline - timing.now())) }
+        return limit
+    }
+
     private func startTwin(of primary: Attempt, _ plan: RoundPlan, _ race: Race) -> Attempt? {
         guard race.winner == nil else { return nil }
         let tried = plan.excluded.union([primary.endpoint])
-        guard let endpoint = selector.pick(healths, excluding: tried, uniform: timing.uniform),
-            !tried.contains(endpoint), hedging.take()
+        guard let endpoint = selector.pick(healths, excluding: tried, now: timing.now(), uniform: timing.uniform),
+            !tried.contains(endpoint),
+            HedgeBudget.isWorthATwin(primary: healths[primary.endpoint].latency, twin: healths[endpoint].latency),
+            hedging.take()
         else { return nil }
         return startAttempt(1, on: endpoint, plan, race)
     }
@@ -99,8 +121,9 @@ extension EndpointPool {
         let health = attempt.health
         switch outcome {
         case .success(let value):
-            let latency = kind == .get ? nil : timing.now() - attempt.started
-            report(health.succeeded(kind, latency: latency), endpoint: attempt.endpoint, error: nil)
+            let now = timing.now()
+            let latency = kind == .get ? nil : now - attempt.started
+            report(health.succeeded(kind, latency: latency, now: now), endpoint: attempt.endpoint, error: nil)
             guard round.result == nil, race.claim(attempt.index) else { return false }
             if attempt.index > 0 { hedging.noteWin() }
             round.result = .success(value)

@@ -16,7 +16,7 @@ import Testing
         #expect(fault(health, at: 0) == nil)
         #expect(fault(health, at: 0) == .wentDown)
         #expect(health.breaker == .open)
-        #expect(health.availability == .down)
+        #expect(health.availability(now: 0) == .down)
         #expect(!health.probeDue(now: 0.9))
         #expect(health.probeDue(now: 1.0))
         health.probed(answered: false, now: 1)
@@ -32,7 +32,7 @@ import Testing
         _ = fault(health, at: 0)
         _ = fault(health, at: 0)
         health.begin()
-        #expect(health.succeeded(.head, latency: 0.001) == nil)
+        #expect(health.succeeded(.head, latency: 0.001, now: 0) == nil)
         #expect(fault(health, at: 0) == nil)
         #expect(health.breaker == .closed)
     }
@@ -42,10 +42,10 @@ import Testing
         for _ in 0..<3 { _ = fault(health, at: 0) }
         health.probed(answered: true, now: 1)
         #expect(health.breaker == .halfOpen)
-        #expect(health.availability == .trial)
+        #expect(health.availability(now: 0) == .trial)
         health.begin()
-        #expect(health.availability == .down)  // the trial is in flight
-        #expect(health.succeeded(.get, latency: nil) == .cameBack)
+        #expect(health.availability(now: 0) == .down)  // the trial is in flight
+        #expect(health.succeeded(.get, latency: nil, now: 0) == .cameBack)
         #expect(health.breaker == .closed)
     }
 
@@ -62,17 +62,49 @@ import Testing
     @Test func throttlingHalvesTheLimitOncePerEpisodeAndSuccessesGrowItBack() {
         var limit = ConcurrencyLimit(maximum: 32, decreaseSpacing: 0.1)
         limit.recordThrottled(now: 0)
-        #expect(limit.allowed == 16)
+        #expect(limit.current == 16)
         limit.recordThrottled(now: 0.05)
-        #expect(limit.allowed == 16)
+        #expect(limit.current == 16)
         limit.recordThrottled(now: 0.2)
-        #expect(limit.allowed == 8)
+        #expect(limit.current == 8)
         for _ in 0..<9 { limit.recordSuccess() }  // about one window of 8 successes: +1
-        #expect(limit.allowed == 9)
+        #expect(limit.current == 9)
         for _ in 0..<1000 { limit.recordSuccess() }
-        #expect(limit.allowed == 32)
+        #expect(limit.current == 32)
         for step in 0..<10 { limit.recordThrottled(now: Double(step)) }
-        #expect(limit.allowed == 1)
+        #expect(limit.current == 1)
+    }
+
+    @Test func throttlingPushesTheEndpointBackLongerWithEachEpisodeUntilASuccess() {
+        var limit = ConcurrencyLimit(maximum: 32, decreaseSpacing: 0.1, initialPushback: 0.1, maxPushback: 0.4)
+        limit.recordThrottled(now: 10)
+        #expect(limit.allowed(now: 10.05) == 0)
+        #expect(limit.allowed(now: 10.1) == 16)
+        limit.recordThrottled(now: 10.2)  // the next episode in a row: 0.2 s
+        #expect(limit.allowed(now: 10.35) == 0)
+        #expect(limit.allowed(now: 10.4) == 8)
+        limit.recordThrottled(now: 11)
+        limit.recordThrottled(now: 12)  // capped at 0.4 s
+        #expect(limit.allowed(now: 12.39) == 0)
+        #expect(limit.allowed(now: 12.4) == 2)
+        limit.recordSuccess()
+        limit.recordThrottled(now: 13)  // a success in between: back to 0.1 s
+        #expect(limit.allowed(now: 13.1) == 1)
+    }
+
+    @Test func aPushedBackEndpointGetsRequestsOnlyWhenEveryOtherIsFull() {
+        let selector = EndpointSelector(policy: .balanced, explorationOdds: .infinity)
+        let throttled = EndpointHealth(settings: settings)
+        let other = EndpointHealth(settings: settings)
+        for health in [throttled, other] {
+            health.begin()
+            _ = health.succeeded(.get, latency: 0.01, now: 0)
+        }
+        throttled.begin()
+        _ = throttled.failed(.throttled, now: 5)
+        #expect(selector.pick([throttled, other], excluding: [], now: 5.01, uniform: { 0.5 }) == 1)
+        for _ in 0..<32 { other.begin() }  // the other endpoint is at its limit
+        #expect(selector.pick([throttled, other], excluding: [], now: 5.01, uniform: { 0.5 }) == 0)
     }
 
     @Test func throttlingNeverOpensTheBreaker() {

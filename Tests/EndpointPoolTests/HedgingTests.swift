@@ -1,17 +1,19 @@
-import EndpointPool
+@testable import EndpointPool
 import ObjectStore
 import S3FSTesting
 import Testing
 
 @Suite struct HedgingTests {
     /// Endpoint 0 holds GETs of "slow" at its gate; everything else passes. 40 warm-up GETs give endpoint 0 its
-    /// latency samples (a p95 to hedge against) and the bucket two tokens.
+    /// latency samples (10 ms of test clock each: a p95 to hedge against, and a latency a twin can beat) and the
+    /// bucket two tokens.
     private func warmedPool(_ mock: MockObjectStore) async throws -> (EndpointPool, GatedStore, GatedStore) {
-        let gated = GatedStore(wrapping: mock)
+        let clock = TestClock()
+        let gated = GatedStore(wrapping: SlowFirstByteStore(wrapping: mock, clock: clock, slowGets: 40, delay: 0.01))
         gated.passThrough { $0.key != "slow" }
         let other = GatedStore(wrapping: mock)
         other.open()
-        let pool = makePool([gated, other])
+        let pool = makePool([gated, other], clock: clock)
         for _ in 0..<40 { _ = try await pool.get(key: "warm", range: ByteRange(0..<16), ifMatch: nil) }
         return (pool, gated, other)
     }
@@ -45,5 +47,12 @@ import Testing
         _ = try await third.value
         let snapshot = pool.snapshot
         #expect(Double(snapshot.hedges) <= 0.05 * Double(snapshot.gets))
+    }
+
+    @Test func aTwinGoesOnlyWhereItCanBeatThePrimary() {
+        #expect(HedgeBudget.isWorthATwin(primary: 0.055, twin: 0.005))  // slow endpoint hedged onto a fast one
+        #expect(HedgeBudget.isWorthATwin(primary: 0.005, twin: 0.008))  // peers
+        #expect(!HedgeBudget.isWorthATwin(primary: 0.005, twin: 0.055))  // would answer after the primary's tail
+        #expect(HedgeBudget.isWorthATwin(primary: 0.005, twin: nil))  // unknown: try it
     }
 }

@@ -58,3 +58,34 @@ let refused = ObjectStoreError.client(ClientError(kind: .connectionRefused, deta
 func eventually(_ condition: () -> Bool) async {
     while !condition() { await Task.yield() }
 }
+
+/// Moves the test clock forward by `delay` before the first `slowGets` GETs answer, so the pool records a slow
+/// time to first byte for them; later GETs pass straight through.
+final class SlowFirstByteStore: ObjectStore {
+    private let wrapped: any ObjectStore
+    private let clock: TestClock
+    private let delay: Double
+    private let remaining: Mutex<Int>
+
+    init(wrapping store: any ObjectStore, clock: TestClock, slowGets: Int, delay: Double) {
+        wrapped = store
+        self.clock = clock
+        self.delay = delay
+        remaining = Mutex(slowGets)
+    }
+
+    var bucket: String { wrapped.bucket }
+
+    func list(_ request: ListRequest) async throws(ObjectStoreError) -> ListPage { try await wrapped.list(request) }
+
+    func head(key: String) async throws(ObjectStoreError) -> ObjectInfo { try await wrapped.head(key: key) }
+
+    func get(key: String, range: ByteRange?, ifMatch: ETag?) async throws(ObjectStoreError) -> [UInt8] {
+        let isSlow = remaining.withLock { count in
+            defer { count -= 1 }
+            return count > 0
+        }
+        if isSlow { clock.skip(delay) }
+        return try await wrapped.get(key: key, range: range, ifMatch: ifMatch)
+    }
+}
