@@ -26,9 +26,11 @@ private func parse(_ arguments: [String]) throws -> S3Mount {
 
     @Test func policyAndWait() throws {
         let command = try parse(
-            ["b", "/mnt", "--endpoint", "http://a:1,http://b:2", "--endpoint-policy", "failover", "--wait-for-endpoints", "30"])
+            ["b", "/mnt", "--endpoint", "http://a:1,http://b:2", "--endpoint-policy", "failover", "--wait-for-endpoints", "30",
+             "-o", "hedge_percent=0"])
         #expect(command.connection.endpointPolicy == .failover)
         #expect(command.connection.waitForEndpoints == 30)
+        #expect(command.connection.hedgePercent == 0)
     }
 
     @Test(arguments: [
@@ -36,6 +38,7 @@ private func parse(_ arguments: [String]) throws -> S3Mount {
         (["--endpoint", "http://a:1", "--endpoint", "http://a:1"], "--endpoint http://a:1 is given twice"),
         (["--endpoint-policy", "random"], "--endpoint-policy"),
         (["--wait-for-endpoints", "-1"], "--wait-for-endpoints"),
+        (["--hedge-percent", "60"], "--hedge-percent must be between 0 and 50, got 60.0"),
     ])
     func badValuesGiveOneClearLine(_ extra: [String], _ expected: String) {
         do {

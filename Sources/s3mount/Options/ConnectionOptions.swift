@@ -12,10 +12,13 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "With several endpoints: balanced (spread by requests in flight and latency) or failover (first healthy).")
     var endpointPolicy: EndpointPolicy = .balanced
 
+    @Option(help: "With several endpoints: hedged (twin) GETs at most this percentage of GETs; 0 turns hedging off.")
+    var hedgePercent: Double = 5
+
     @Option(help: "If no endpoint answers at mount time, keep trying this many seconds instead of failing.")
     var waitForEndpoints: Double = 0
 
-    @Option(help: "With several endpoints: rewrite this file every second with each endpoint's state and counters (JSON).")
+    @Option(help: "Rewrite this file every second with each endpoint's state and counters (JSON).")
     var statsFile: String?
 
     @Option(help: "Region used for signing and for the AWS endpoint (default: AWS_REGION, the profile's, us-east-1).")
@@ -60,6 +63,9 @@ struct ConnectionOptions: ParsableArguments {
         }
         guard waitForEndpoints >= 0, waitForEndpoints <= 86400 else {
             throw ValidationError("--wait-for-endpoints must be between 0 and 86400 seconds, got \(waitForEndpoints)")
+        }
+        guard hedgePercent >= 0, hedgePercent <= 50 else {
+            throw ValidationError("--hedge-percent must be between 0 and 50, got \(hedgePercent)")
         }
         guard connectTimeout > 0, connectTimeout <= 300 else {
             throw ValidationError("--connect-timeout must be between 0 and 300 seconds, got \(connectTimeout)")

@@ -65,14 +65,16 @@ struct MountRunner {
         logger.notice("unmounted", metadata: ["mountpoint": "\(mountpoint)", "status": "\(status)"])
     }
 
-    /// One endpoint: its store itself (no pool in the way). Several: an EndpointPool over them.
+    /// An EndpointPool over the endpoints' stores, one endpoint included: it brings retries with backoff, the
+    /// stall watchdog, throttling and the --stats-file counters to every mount.
     private func makeStore(
         _ stores: [S3HTTPStore], configs: [S3HTTPConfig], prefix: String, logger: Logger
     ) -> any ObjectStore {
-        guard stores.count > 1 else { return stores[0] }
         let options = command.connection
         let config = EndpointPoolConfig(
-            policy: options.endpointPolicy, probePrefix: prefix, maxConcurrencyPerEndpoint: options.maxConnections)
+            policy: options.endpointPolicy,
+            hedging: HedgingPolicy(enabled: options.hedgePercent > 0, maxExtraFraction: options.hedgePercent / 100),
+            probePrefix: prefix, maxConcurrencyPerEndpoint: options.maxConnections)
         let endpoints = zip(stores, configs).map { EndpointPool.Endpoint(name: $1.endpointDescription, store: $0) }
         let pool = EndpointPool(endpoints: endpoints, config: config, logger: logger)
         if let path = options.statsFile { StatsFile.start(path: path, pool: pool, logger: logger) }
