@@ -3,8 +3,9 @@
 
     python3 faultproxy.py LISTEN_PORT UPSTREAM_PORT CONTROL_FILE
 
-The mode is read from CONTROL_FILE (JSON, re-read whenever its mtime changes, checked every 50 ms); a mode change
-resets every open connection so that the client's next requests meet the new mode (curl keeps connections alive).
+The mode is read from CONTROL_FILE (JSON, re-read whenever its mtime changes, checked every 20 ms); a mode change
+resets every open connection so that the client's next requests meet the new mode (curl keeps connections alive),
+then prints `mode N` (N: the file's "generation") on stdout, so the test knows the new mode is in force.
   {"mode": "pass"}                       relay both ways
   {"mode": "delay", "ms": 50}            relay, holding each chunk from the client (each request) back by ms
   {"mode": "reset"}                      accept, then close with RST
@@ -57,7 +58,8 @@ class Proxy:
             if self.read_mode():
                 for task in list(self.connections):
                     task.cancel()
-            await asyncio.sleep(0.05)
+                print(f"mode {self.mode.get('generation', 0)}", flush=True)
+            await asyncio.sleep(0.02)
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -131,6 +133,7 @@ async def main() -> None:
     listen, upstream, control = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
     proxy = Proxy(upstream, control)
     proxy.read_mode()
+    proxy.mtime = None  # the watcher acknowledges the first mode too
     server = await asyncio.start_server(proxy.handle, "127.0.0.1", listen, reuse_address=True, backlog=512)
     asyncio.get_running_loop().create_task(proxy.watch())
     print("listening", flush=True)

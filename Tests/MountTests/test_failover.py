@@ -1,61 +1,18 @@
-"""Several endpoints (issue 4): mount-time behaviour when endpoints are unreachable, through the fault-injecting
-proxy in faultproxy.py (in front of the testbed's first gateway). The proxy and everything else these tests need
-is started here; the gateways themselves are never touched by these tests.
+"""Several endpoints (issue 4), at mount time: every endpoint unreachable, and --wait-for-endpoints, through the
+fault-injecting proxy (faultproxy.py, in front of the testbed's first gateway). Faults during reads are in
+test_fault_matrix.py.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 
 import pytest
 
 from conftest import mount_fstype
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class FaultProxy:
-    """faultproxy.py on a free port in front of `upstream`; `set(mode=..., ...)` switches its mode."""
-
-    def __init__(self, upstream: int, workdir: str):
-        self.port = free_port()
-        self.upstream = upstream
-        self.control = os.path.join(workdir, f"proxy-{self.port}.json")
-        self.process: subprocess.Popen | None = None
-        self.set(mode="pass")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def set(self, **mode) -> None:
-        tmp = self.control + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(mode, f)
-        os.replace(tmp, self.control)
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, "faultproxy.py"), str(self.port), str(self.upstream), self.control],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        assert self.process.stdout.readline().strip() == "listening", "faultproxy.py did not start"
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
+from faults import FaultProxy, free_port
 
 
 @pytest.fixture
