@@ -13,10 +13,11 @@
 // pushes the endpoint back for a moment (ConcurrencyLimit).
 // Latencies are kept per kind of request: time to first body byte for GETs, whole request for HEAD and LIST.
 // The latency EWMA the balanced policy ranks by is time-aware: a sample after a silence weighs more
-// (1 - e^(-silence/1 s), at least `ewmaWeight`), and an endpoint without samples for more than a second is ranked
-// as if its latency halved every further second. An endpoint that looked slow once (a cold gateway's first
-// answers) is therefore tried again within seconds and its real latency learnt in a few samples, while one that is
-// really slow (+50 ms) costs about one request every few seconds.
+// (1 - e^(-silence/1 s), at least `ewmaWeight`), and an endpoint without samples for more than a second and
+// without requests in flight is ranked as if its latency halved every further second. An endpoint that looked slow
+// once (a cold gateway's first answers) is therefore tried again within seconds and its real latency learnt in a
+// few samples, while one that is really slow (+50 ms) costs one request every few seconds: the decayed estimate
+// buys one request at a time, and its answer refreshes the estimate.
 
 #if canImport(Glibc)
 import Glibc
@@ -158,10 +159,13 @@ final class EndpointHealth: Sendable {
     }
 
     /// The request was called off (the caller gave up, or a hedged twin answered first): no verdict on health.
-    func abandoned() {
+    /// Losing a race to a twin does confirm the latency estimate is still no better than it was: the estimate
+    /// counts as fresh, so a slow endpoint whose requests are all hedged away is not retried ever sooner.
+    func abandoned(lostRace: Bool = false, now: Double = 0) {
         state.withLock { state in
             state.outstanding -= 1
             if state.breaker == .halfOpen { state.trialInFlight = false }
+            if lostRace, state.latencyEWMA != nil { state.lastSample = max(state.lastSample, now) }
         }
     }
 
@@ -209,9 +213,11 @@ final class EndpointHealth: Sendable {
         state.lastSample = now
     }
 
-    /// The EWMA, halving every `staleHalfLife` seconds once the endpoint has had no sample for `staleAfter`.
+    /// The EWMA, halving every `staleHalfLife` seconds once the endpoint has had no sample for `staleAfter` and
+    /// has no request in flight.
     private static func rankedLatency(_ state: State, now: Double, settings: Settings) -> Double? {
         guard let ewma = state.latencyEWMA else { return nil }
+        guard state.outstanding == 0 else { return ewma }
         let stale = now - state.lastSample - settings.staleAfter
         return stale > 0 ? ewma * pow(0.5, stale / settings.staleHalfLife) : ewma
     }

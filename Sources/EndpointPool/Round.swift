@@ -130,7 +130,7 @@ extension EndpointPool {
             return true
         case .failure(let error):
             if Task.isCancelled || attempt.callOffReason == .lostRace {
-                health.abandoned()
+                health.abandoned(lostRace: attempt.callOffReason == .lostRace, now: timing.now())
                 return false
             }
             var failure = error

@@ -62,9 +62,23 @@ import Testing
         // flight at the other, it is the least loaded
         fast.begin()
         #expect(selector.pick([fast, recovered], excluding: [], now: 4, uniform: { 0.5 }) == 1)
-        // and its answer after the silence nearly replaces the stale estimate (weight 1 - e^-4)
+        // while that one request is in flight, the estimate is not decayed: the next request goes to the other
         recovered.begin()
+        #expect(selector.pick([fast, recovered], excluding: [], now: 4, uniform: { 0.5 }) == 0)
+        // and its answer after the silence nearly replaces the stale estimate (weight 1 - e^-4)
         _ = recovered.succeeded(.head, latency: 0.004, now: 4)
         #expect(recovered.latency! < 0.005)
+    }
+
+    @Test func aSlowEndpointWhoseRequestsLoseTheirRacesIsNotRetriedSooner() {
+        let selector = EndpointSelector(policy: .balanced, explorationOdds: .infinity)
+        let fast = endpoint(latency: 0.004)
+        let slow = endpoint(latency: 0.055)
+        fast.begin()  // one request in flight at the fast endpoint
+        // 4.5 s of silence: 55 ms decays below 2 × 4 ms and the slow endpoint gets a request
+        #expect(selector.pick([fast, slow], excluding: [], now: 4.5, uniform: { 0.5 }) == 1)
+        slow.begin()
+        slow.abandoned(lostRace: true, now: 4.51)  // its twin on the fast endpoint answered first
+        #expect(selector.pick([fast, slow], excluding: [], now: 4.52, uniform: { 0.5 }) == 0)
     }
 }
