@@ -99,7 +99,9 @@ def report(line: str) -> None:
 @pytest.mark.parametrize("fault", ["kill", "stop"])
 def test_gateway_fault_mid_read(fault, workload, mounter, dataset, gateways, tmp_path):
     healthy, victim = gateways
-    m, stats = mount_pool(mounter, dataset, [healthy.url, victim.url], tmp_path / "stats.json")
+    log = tmp_path / "s3mount.log"
+    m, stats = mount_pool(mounter, dataset, [healthy.url, victim.url], tmp_path / "stats.json",
+                          "--log-file", str(log))
     if workload == "sequential":
         w = sequential_read(m.p("seq.bin"), SEQ_SIZE, dataset.sha256)
     else:
@@ -132,6 +134,10 @@ def test_gateway_fault_mid_read(fault, workload, mounter, dataset, gateways, tmp
            f"requests before {before}, during {during}; state {victim_state}; back in {return_time:.1f} s")
     assert w.longest <= STALL_BOUND, f"a read() took {w.longest:.2f} s (bound {STALL_BOUND} s)"
     assert victim_state in ("open", "half-open"), f"{victim.url} still in service after the fault: {victim_state}"
+    transitions = [line for line in log.read_text().splitlines() if f"s3.endpoint={victim.url}" in line
+                   and ("endpoint down" in line or "endpoint up" in line)]
+    assert len(transitions) == 2 and "endpoint down" in transitions[0] and "endpoint up" in transitions[1], (
+        f"expected one 'endpoint down' then one 'endpoint up' for {victim.url} in the log: {transitions}")
     assert returned and return_time <= RETURN_BOUND, (
         f"traffic did not return to {victim.url} within {RETURN_BOUND} s of its return "
         f"({return_time:.1f} s; {stats.endpoint(victim.url)})")
