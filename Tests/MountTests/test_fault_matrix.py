@@ -197,15 +197,18 @@ def test_slow_endpoint_gets_less_and_hedging_bounds_p99(mounter, dataset, proxie
 
     # the healthy endpoint's p99: the same reads with that endpoint alone, before and after the others (their mean:
     # the testbed's background work varies over the test)
+    # the +50 ms pool likewise twice, interleaved, so that both sides of the comparison see the same drift
     slow.set(mode="delay", ms=50)
     healthy_before, healthy_counts, _ = measure("healthy", 1, urls=(fast.url,))
-    hedged_p99, hedged_counts, hedged_stats = measure("hedged", 2)
+    hedged_before, hedged_counts, hedged_stats = measure("hedged", 2)
     unhedged_p99, unhedged_counts, _ = measure("unhedged", 3, "--hedge-percent", "0")
-    healthy_after, _, _ = measure("healthy-again", 4, urls=(fast.url,))
+    hedged_after, _, _ = measure("hedged-again", 4)
+    healthy_after, _, _ = measure("healthy-again", 5, urls=(fast.url,))
     healthy_p99 = (healthy_before + healthy_after) / 2
+    hedged_p99 = (hedged_before + hedged_after) / 2
     report(f"+50 ms on one endpoint, {readers} x {reads_per_reader} random 4 KiB reads: p99 healthy "
            f"{healthy_p99 * 1000:.1f} ms (runs: {healthy_before * 1000:.1f}, {healthy_after * 1000:.1f}), with +50 ms and hedging {hedged_p99 * 1000:.1f} ms "
-           f"({hedged_p99 / healthy_p99:.2f}x; {hedged_stats['hedges']} hedges, {hedged_stats['hedge_wins']} won), "
+           f"(runs: {hedged_before * 1000:.1f}, {hedged_after * 1000:.1f}; {hedged_p99 / healthy_p99:.2f}x; {hedged_stats['hedges']} hedges, {hedged_stats['hedge_wins']} won), "
            f"without hedging {unhedged_p99 * 1000:.1f} ms; requests healthy {healthy_counts}, "
            f"hedged {hedged_counts}, unhedged {unhedged_counts}")
     assert hedged_counts[slow.url] * 4 < hedged_counts[fast.url], f"the slow endpoint was not sent less: {hedged_counts}"
@@ -215,7 +218,7 @@ def test_slow_endpoint_gets_less_and_hedging_bounds_p99(mounter, dataset, proxie
         f"p99 with a +50 ms endpoint {hedged_p99 * 1000:.1f} ms > 1.5 x healthy {healthy_p99 * 1000:.1f} ms")
 
 
-@pytest.mark.parametrize("fault,bound", [("reset", 12.0), ("hang", 14.0)])
+@pytest.mark.parametrize("fault,bound", [("reset", 13.0), ("hang", 15.0)])
 def test_every_endpoint_down_gives_eio_in_bounded_time_and_recovers(fault, bound, mounter, dataset, proxies,
                                                                      tmp_path):
     m, stats = mount_pool(mounter, dataset, [p.url for p in proxies], tmp_path / "stats.json")
