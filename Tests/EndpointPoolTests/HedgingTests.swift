@@ -6,14 +6,15 @@ import Testing
 @Suite struct HedgingTests {
     /// Endpoint 0 holds GETs of "slow" at its gate; everything else passes. 40 warm-up GETs give endpoint 0 its
     /// latency samples (10 ms of test clock each: a p95 to hedge against, and a latency a twin can beat) and the
-    /// bucket two tokens.
+    /// bucket two tokens. Balanced policy (hedging is balanced-only), with every random draw 0 so that the first
+    /// choice is endpoint 0.
     private func warmedPool(_ mock: MockObjectStore) async throws -> (EndpointPool, GatedStore, GatedStore) {
-        let clock = TestClock()
+        let clock = TestClock(uniform: 0)
         let gated = GatedStore(wrapping: SlowFirstByteStore(wrapping: mock, clock: clock, slowGets: 40, delay: 0.01))
         gated.passThrough { $0.key != "slow" }
         let other = GatedStore(wrapping: mock)
         other.open()
-        let pool = makePool([gated, other], clock: clock)
+        let pool = makePool([gated, other], policy: .balanced, clock: clock)
         for _ in 0..<40 { _ = try await pool.get(key: "warm", range: ByteRange(0..<16), ifMatch: nil) }
         return (pool, gated, other)
     }
@@ -54,5 +55,25 @@ import Testing
         #expect(HedgeBudget.isWorthATwin(primary: 0.005, twin: 0.008))  // peers
         #expect(!HedgeBudget.isWorthATwin(primary: 0.005, twin: 0.055))  // would answer after the primary's tail
         #expect(HedgeBudget.isWorthATwin(primary: 0.005, twin: nil))  // unknown: try it
+    }
+
+    @Test func failoverSparesAreNeverHedgedTo() async throws {
+        let mock = MockObjectStore()
+        _ = mock.put("slow", Array(repeating: 2, count: 64))
+        let gated = GatedStore(wrapping: mock)
+        gated.passThrough { $0.id <= 40 }
+        let spare = GatedStore(wrapping: mock)
+        spare.open()
+        let clock = TestClock()
+        let pool = makePool([gated, spare], policy: .failover, clock: clock)
+        for _ in 0..<40 { _ = try await pool.get(key: "slow", range: ByteRange(0..<16), ifMatch: nil) }
+        let rounds = clock.slept.count
+        let held = Task { try await pool.get(key: "slow", range: ByteRange(0..<64), ifMatch: nil) }
+        await eventually { gated.held.count == 1 && clock.slept.count > rounds }
+        // every watchdog sleep is the 60 s stall limit: no round ever waited for a hedging time
+        #expect(clock.slept.allSatisfy { $0 >= 30 }, "\(clock.slept.filter { $0 < 30 })")
+        gated.release(gated.held[0])
+        _ = try await held.value
+        #expect(spare.arrivals.isEmpty && pool.snapshot.hedges == 0)
     }
 }

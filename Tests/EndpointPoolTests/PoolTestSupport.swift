@@ -10,6 +10,10 @@ import Synchronization
 final class TestClock: Sendable {
     private let offset = Mutex(0.0)
     private let sleeps = Mutex<[Double]>([])
+    /// What every draw of the random source returns (0: ties and explorations go to the first endpoint).
+    private let draw: Double
+
+    init(uniform: Double = 0.5) { draw = uniform }
 
     func skip(_ seconds: Double) { offset.withLock { $0 += seconds } }
 
@@ -24,7 +28,7 @@ final class TestClock: Sendable {
                 self.sleeps.withLock { $0.append(seconds) }
                 try await live.sleep(seconds)
             },
-            uniform: { 0.5 })
+            uniform: { self.draw })
     }
 }
 

@@ -95,20 +95,26 @@ def report(line: str) -> None:
 # a gateway dies or freezes mid-read, and comes back
 
 
-@pytest.mark.parametrize("workload", ["sequential", "small-files"])
-@pytest.mark.parametrize("fault", ["kill", "stop"])
-def test_gateway_fault_mid_read(fault, workload, mounter, dataset, gateways, tmp_path):
+@pytest.mark.parametrize("fault,workload,policy", [
+    ("kill", "sequential", "balanced"), ("kill", "small-files", "balanced"),
+    ("stop", "sequential", "balanced"), ("stop", "small-files", "balanced"),
+    ("kill", "sequential", "failover"),  # the victim listed first: it has all the traffic, and gets it back
+])
+def test_gateway_fault_mid_read(fault, workload, policy, mounter, dataset, gateways, tmp_path):
     healthy, victim = gateways
     log = tmp_path / "s3mount.log"
-    m, stats = mount_pool(mounter, dataset, [healthy.url, victim.url], tmp_path / "stats.json",
-                          "--log-file", str(log))
+    urls = [healthy.url, victim.url] if policy == "balanced" else [victim.url, healthy.url]
+    m, stats = mount_pool(mounter, dataset, urls, tmp_path / "stats.json", "--log-file", str(log),
+                          "--endpoint-policy", policy)
     if workload == "sequential":
         w = sequential_read(m.p("seq.bin"), SEQ_SIZE, dataset.sha256)
     else:
         w = small_file_readers(m.path, dataset.small, readers=16)
     assert wait_until(lambda: w.progress() >= 0.15, 120), "the readers made no progress"
     before = stats.requests(stats.wait_fresh())
-    assert before[victim.url] > 0, f"balanced mode sent nothing to {victim.url} before the fault: {before}"
+    assert before[victim.url] > 0, f"{policy} mode sent nothing to {victim.url} before the fault: {before}"
+    if policy == "failover":
+        assert before[healthy.url] == 0, f"failover mode used the second endpoint while the first was up: {before}"
     victim.kill() if fault == "kill" else victim.stop()
     faulted_at = time.monotonic()
 
@@ -126,11 +132,14 @@ def test_gateway_fault_mid_read(fault, workload, mounter, dataset, gateways, tmp
     returned = wait_until(lambda: stats.endpoint(victim.url)["state"] == "closed"
                           and stats.requests()[victim.url] >= base + 20, RETURN_BOUND + 5, interval=0.1)
     return_time = time.monotonic() - back_at
+    if policy == "failover":  # back in service, the first endpoint takes everything again
+        settled = stats.requests(stats.wait_fresh())
+        after_return = delta(stats.requests(stats.wait_fresh()), settled)
     traffic.finish()
     traffic.check()
 
     report(f"{fault} -9 of {victim.url}" if fault == "kill" else f"SIGSTOP of {victim.url}")
-    report(f"  {workload}: longest read() {w.longest:.2f} s, {read_for:.1f} s of reading after the fault; "
+    report(f"  {workload}, {policy}: longest read() {w.longest:.2f} s, {read_for:.1f} s of reading after the fault; "
            f"requests before {before}, during {during}; state {victim_state}; back in {return_time:.1f} s")
     assert w.longest <= STALL_BOUND, f"a read() took {w.longest:.2f} s (bound {STALL_BOUND} s)"
     assert victim_state in ("open", "half-open"), f"{victim.url} still in service after the fault: {victim_state}"
@@ -141,6 +150,9 @@ def test_gateway_fault_mid_read(fault, workload, mounter, dataset, gateways, tmp
     assert returned and return_time <= RETURN_BOUND, (
         f"traffic did not return to {victim.url} within {RETURN_BOUND} s of its return "
         f"({return_time:.1f} s; {stats.endpoint(victim.url)})")
+    if policy == "failover":  # a retry may still land on the spare; the traffic is the first endpoint's again
+        assert after_return[victim.url] > 0 and after_return[healthy.url] <= 0.1 * after_return[victim.url], (
+            f"failover did not fail back: {after_return}")
 
 
 # ------------------------------------------------------------------------------------------------------------------
