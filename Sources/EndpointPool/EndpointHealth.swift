@@ -161,7 +161,7 @@ final class EndpointHealth: Sendable {
     /// The request was called off (the caller gave up, or a hedged twin answered first): no verdict on health.
     /// Losing a race to a twin does confirm the latency estimate is still no better than it was: the estimate
     /// counts as fresh, so a slow endpoint whose requests are all hedged away is not retried ever sooner.
-    func abandoned(lostRace: Bool = false, now: Double = 0) {
+    func abandoned(lostRace: Bool, now: Double) {
         state.withLock { state in
             state.outstanding -= 1
             if state.breaker == .halfOpen { state.trialInFlight = false }

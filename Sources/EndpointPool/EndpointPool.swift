@@ -64,7 +64,10 @@ public final class EndpointPool: ObjectStore {
         healths = endpoints.map { _ in EndpointHealth(settings: config.healthSettings) }
         self.config = config
         selector = EndpointSelector(policy: config.policy)
-        hedging = HedgeBudget(policy: config.hedging)
+        // Hedging spreads load over peers; in failover mode the other endpoints are spares and stay idle.
+        var hedgingPolicy = config.hedging
+        if config.policy == .failover { hedgingPolicy.enabled = false }
+        hedging = HedgeBudget(policy: hedgingPolicy)
         self.timing = timing
         self.logger = logger
         if activeProbing { startProber(tick: config.probeInterval / 4) }

@@ -37,8 +37,8 @@ public struct EndpointPoolConfig: Sendable {
 
     public init(
         policy: EndpointPolicy = .balanced, retry: RetryPolicy = RetryPolicy(), hedging: HedgingPolicy = HedgingPolicy(),
-        stallFloor: Double = 1, stallLatencyMultiple: Double = 4, getStallCeiling: Double = 1.5, failureThreshold: Int = 3, probeInterval: Double = 1,
-        maxProbeInterval: Double = 4, probeTimeout: Double = 2, probePrefix: String = "",
+        stallFloor: Double = 1, stallLatencyMultiple: Double = 4, getStallCeiling: Double = 1.5, failureThreshold: Int = 3,
+        probeInterval: Double = 1, maxProbeInterval: Double = 4, probeTimeout: Double = 2, probePrefix: String = "",
         maxConcurrencyPerEndpoint: Int = 32, initialThrottlePushback: Double = 0.1, maxThrottlePushback: Double = 5
     ) {
         self.policy = policy

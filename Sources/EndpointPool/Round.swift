@@ -46,9 +46,7 @@ extension EndpointPool {
         }
         let race = Race()
         let primary = startAttempt(0, on: first, plan, race)
-        // Hedging spreads load over peers; in failover mode the other endpoints are spares and stay idle.
-        let hedges = plan.hedgeable && config.policy == .balanced
-        let hedgeAt = hedges ? hedging.threshold(healths).map { primary.started + $0 } : nil
+        let hedgeAt = plan.hedgeable ? hedging.threshold(healths).map { primary.started + $0 } : nil
         return await withTaskGroup(of: RoundEvent.self) { group in
             var round = RoundState(pending: 1)
             group.addTask { .finished(primary, await primary.outcome()) }
