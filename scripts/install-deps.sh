@@ -11,24 +11,31 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PKGS="pkg-config libfuse3-dev libcurl4-openssl-dev libssl-dev libxml2 fuse3 curl fio
       $(bash "$REPO/scripts/testbed/ceph.sh" packages)"
 
+apt_install() {  # PACKAGE...: apt-get install, quietly, with the log's tail on failure
+  [ "$(id -u)" = 0 ] || { echo "install-deps: need root to install: $*" >&2; exit 1; }
+  echo "install-deps: apt-get install $*" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  local log
+  log=$(mktemp)
+  if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "$@"; } >"$log" 2>&1; then
+    tail -n 30 "$log" >&2; rm -f "$log"; echo "install-deps: apt-get failed" >&2; exit 1
+  fi
+  rm -f "$log"
+}
+
 missing=()
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-if [ ${#missing[@]} -gt 0 ]; then
-  [ "$(id -u)" = 0 ] || { echo "install-deps: need root to install: ${missing[*]}" >&2; exit 1; }
-  echo "install-deps: apt-get install ${missing[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  log=$(mktemp)
-  if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
-    tail -n 30 "$log" >&2; rm -f "$log"; echo "install-deps: apt-get failed" >&2; exit 1
-  fi
-  rm -f "$log"
-fi
+[ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 
+# pytest and boto3 for whichever python3 runs the tests. Debian's own python3 is "externally managed" (PEP 668):
+# pip refuses it unless told --break-system-packages; a pyenv or venv python takes a plain pip install.
 if ! python3 -c 'import pytest, boto3' 2>/dev/null; then
+  python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
   echo "install-deps: pip install pytest boto3" >&2
-  python3 -m pip install -q --disable-pip-version-check pytest boto3
+  pip_install="python3 -m pip install -q --disable-pip-version-check"
+  $pip_install pytest boto3 2>/dev/null || $pip_install --break-system-packages pytest boto3
 fi
 
 command -v swift >/dev/null || [ -x /opt/swift/usr/bin/swift ] ||
