@@ -5,12 +5,12 @@ import Testing
 
 @Suite struct HedgingTests {
     /// Endpoint 0 holds GETs of "slow" at its gate; everything else passes. 40 warm-up GETs give endpoint 0 its
-    /// latency samples (10 ms of test clock each: a p95 to hedge against, and a latency a twin can beat) and the
-    /// bucket two tokens. Balanced policy (hedging is balanced-only), with every random draw 0 so that the first
+    /// latency samples (100 ms of test clock each: a p95 to hedge against, and a latency a twin can beat even when
+    /// a loaded machine makes its real first byte take tens of milliseconds) and the bucket two tokens. Balanced policy (hedging is balanced-only), with every random draw 0 so that the first
     /// choice is endpoint 0.
     private func warmedPool(_ mock: MockObjectStore) async throws -> (EndpointPool, GatedStore, GatedStore) {
         let clock = TestClock(uniform: 0)
-        let gated = GatedStore(wrapping: SlowFirstByteStore(wrapping: mock, clock: clock, slowGets: 40, delay: 0.01))
+        let gated = GatedStore(wrapping: SlowFirstByteStore(wrapping: mock, clock: clock, slowGets: 40, delay: 0.1))
         gated.passThrough { $0.key != "slow" }
         let other = GatedStore(wrapping: mock)
         other.open()

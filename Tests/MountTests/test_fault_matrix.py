@@ -117,10 +117,16 @@ def test_gateway_fault_mid_read(fault, workload, policy, mounter, dataset, gatew
         assert before[healthy.url] == 0, f"failover mode used the second endpoint while the first was up: {before}"
     victim.kill() if fault == "kill" else victim.stop()
     faulted_at = time.monotonic()
+    assert w.progress() < 1, "the readers were done before the fault: nothing was tested"
 
     w.join(timeout=600)
     read_for = time.monotonic() - faulted_at
     w.check()
+    # a few more reads: if the workload had its last blocks in flight before the fault, these are what finds the
+    # victim dead (and they must succeed too)
+    more = random_reads(m.p("seq.bin"), dataset.local, SEQ_SIZE, readers=2, count=20, uncached=True, seed=7)
+    more.join(timeout=120)
+    more.check()
     during_snapshot = stats.wait_fresh()
     during = delta(stats.requests(during_snapshot), before)
     victim_state = stats.endpoint(victim.url, during_snapshot)["state"]
