@@ -41,7 +41,8 @@ public struct RetryPolicy: Sendable, Hashable {
             switch service.kind {
             case .throttled: return .throttled
             case .serverError: return .endpointFault
-            case .noSuchKey, .noSuchBucket, .accessDenied, .preconditionFailed, .invalidRange, .other: return .final
+            case .noSuchKey, .noSuchBucket, .noSuchUpload, .accessDenied, .preconditionFailed, .invalidRange, .other:
+                return .final
             }
         }
     }

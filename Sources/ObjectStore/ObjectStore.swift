@@ -24,6 +24,41 @@ public protocol ObjectStore: Sendable {
     /// The same GET, its body delivered to `sink` as it arrives (see ByteSink). Exactly `range.count` bytes are
     /// delivered on success; on failure, any prefix of them may have been.
     func get(key: String, range: ByteRange?, ifMatch: ETag?, into sink: any ByteSink) async throws(ObjectStoreError)
+
+    // MARK: Writes (ObjectWrites.swift)
+
+    /// PutObject of `body` (at most 5 GiB) under `condition`; the new object's ETag.
+    func put(key: String, body: UploadBody, condition: WriteCondition) async throws(ObjectStoreError) -> ETag
+
+    /// DeleteObject. Deleting a key that does not exist succeeds, as in S3.
+    func delete(key: String) async throws(ObjectStoreError)
+
+    /// CopyObject of `source` (at most 5 GiB) to `key`; with `sourceETag`, only that version is copied
+    /// (x-amz-copy-source-if-match). The new object's ETag.
+    func copy(from source: String, to key: String, sourceETag: ETag?) async throws(ObjectStoreError) -> ETag
+
+    /// CreateMultipartUpload.
+    func createMultipartUpload(key: String) async throws(ObjectStoreError) -> MultipartUploadID
+
+    /// UploadPart `number` (1...10,000); the part's ETag.
+    func uploadPart(key: String, upload: MultipartUploadID, number: Int, body: UploadBody)
+        async throws(ObjectStoreError) -> ETag
+
+    /// UploadPartCopy: part `number` is `range` of the object `source` (only version `sourceETag` when given).
+    func uploadPartCopy(
+        key: String, upload: MultipartUploadID, number: Int, source: String, range: ByteRange, sourceETag: ETag?
+    ) async throws(ObjectStoreError) -> ETag
+
+    /// CompleteMultipartUpload of `parts` (in part order); the object's ETag when the server sent one (Ceph RGW
+    /// sends an empty one: nil).
+    func completeMultipartUpload(key: String, upload: MultipartUploadID, parts: [CompletedPart])
+        async throws(ObjectStoreError) -> ETag?
+
+    /// AbortMultipartUpload. An upload that no longer exists (NoSuchUpload) counts as aborted.
+    func abortMultipartUpload(key: String, upload: MultipartUploadID) async throws(ObjectStoreError)
+
+    /// ListMultipartUploads under `prefix`, every page.
+    func listMultipartUploads(prefix: String) async throws(ObjectStoreError) -> [MultipartUploadInfo]
 }
 
 extension ObjectStore {

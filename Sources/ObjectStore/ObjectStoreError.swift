@@ -17,6 +17,7 @@ public struct ServiceError: Error, Hashable, Sendable {
         case accessDenied  // 403: AccessDenied, InvalidAccessKeyId, SignatureDoesNotMatch, ...
         case preconditionFailed  // 412: If-Match did not match (the object changed)
         case invalidRange  // 416
+        case noSuchUpload  // 404 NoSuchUpload: the multipart upload was completed or aborted
         case throttled  // 503 SlowDown, 429
         case serverError  // other 5xx
         case other  // anything else

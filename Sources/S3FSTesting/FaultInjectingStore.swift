@@ -61,7 +61,7 @@ public final class FaultInjectingStore: ObjectStore {
     }
 
     /// Advances every countdown the call belongs to and throws the first rule's error that fires.
-    private func check(_ call: ObjectStoreCall) throws(ObjectStoreError) {
+    func check(_ call: ObjectStoreCall) throws(ObjectStoreError) {
         let failure: ObjectStoreError? = rules.withLock { rules in
             var fired: ObjectStoreError?
             for index in rules.indices {

@@ -11,7 +11,7 @@
 import ObjectStore
 import Synchronization
 
-public final class GatedStore: ObjectStore {
+public final class GatedStore: WrappingStore {
     /// One GET as the gate sees it.
     public struct Request: Sendable, Hashable, CustomStringConvertible {
         /// Arrival order, from 1.
@@ -72,7 +72,6 @@ public final class GatedStore: ObjectStore {
         passThrough = Mutex({ @Sendable _ in false })
     }
 
-    public var bucket: String { wrapped.bucket }
 
     // MARK: - Test controls
 

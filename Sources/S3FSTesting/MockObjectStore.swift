@@ -12,6 +12,7 @@ public final class MockObjectStore: ObjectStore {
     /// The most keys plus common prefixes one LIST page returns, whatever max-keys asks (S3 caps at 1000).
     public let pageLimit: Int
     private let state = Mutex(MockBucket())
+    private let multipart = Mutex(MockMultipart())
 
     public init(bucket: String = "mock-bucket", pageLimit: Int = 1000) {
         self.bucket = bucket
@@ -41,6 +42,16 @@ public final class MockObjectStore: ObjectStore {
     public func delete(_ key: String) {
         state.withLock { $0.delete(key) }
     }
+
+    /// Runs `body` on the bucket and the multipart uploads, both locked (always in this order).
+    func withBucket<R, E: Error>(_ body: (inout MockBucket, inout MockMultipart) throws(E) -> R) throws(E) -> R {
+        try state.withLock { (bucket: inout MockBucket) throws(E) -> R in
+            try multipart.withLock { (uploads: inout MockMultipart) throws(E) -> R in try body(&bucket, &uploads) }
+        }
+    }
+
+    /// Multipart uploads started and neither completed nor aborted.
+    public var pendingMultipartUploads: [MultipartUploadInfo] { multipart.withLock { $0.list(prefix: "") } }
 
     // MARK: - Inspecting
 

@@ -10,6 +10,7 @@ extension ObjectStoreError {
             case .accessDenied: (403, "AccessDenied")
             case .preconditionFailed: (412, "PreconditionFailed")
             case .invalidRange: (416, "InvalidRange")
+            case .noSuchUpload: (404, "NoSuchUpload")
             case .throttled: (503, "SlowDown")
             case .serverError: (500, "InternalError")
             case .other: (400, "InvalidArgument")

@@ -3,7 +3,7 @@
 import ObjectStore
 import Synchronization
 
-public final class TruncatingStore: ObjectStore {
+public final class TruncatingStore: WrappingStore {
     public let wrapped: any ObjectStore
     public let cutAfter: Int
     public let error: ObjectStoreError
@@ -15,7 +15,6 @@ public final class TruncatingStore: ObjectStore {
         self.error = error
     }
 
-    public var bucket: String { wrapped.bucket }
 
     /// The ranges GETs asked for, oldest first.
     public var requestedRanges: [ByteRange?] { ranges.withLock { $0 } }

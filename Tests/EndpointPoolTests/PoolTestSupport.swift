@@ -65,8 +65,8 @@ func eventually(_ condition: () -> Bool) async {
 
 /// Moves the test clock forward by `delay` before the first `slowGets` GETs answer, so the pool records a slow
 /// time to first byte for them; later GETs pass straight through.
-final class SlowFirstByteStore: ObjectStore {
-    private let wrapped: any ObjectStore
+final class SlowFirstByteStore: WrappingStore {
+    let wrapped: any ObjectStore
     private let clock: TestClock
     private let delay: Double
     private let remaining: Mutex<Int>
@@ -78,7 +78,6 @@ final class SlowFirstByteStore: ObjectStore {
         remaining = Mutex(slowGets)
     }
 
-    var bucket: String { wrapped.bucket }
 
     func list(_ request: ListRequest) async throws(ObjectStoreError) -> ListPage { try await wrapped.list(request) }
 

@@ -22,7 +22,7 @@ extension FSError {
             case .accessDenied: return (EACCES, .warning)
             case .preconditionFailed: return (ESTALE, .warning)
             case .invalidRange: return (EINVAL, .warning)
-            case .throttled, .serverError, .other: return (EIO, .error)
+            case .throttled, .serverError, .noSuchUpload, .other: return (EIO, .error)
             }
         case .client(let e):
             switch e.kind {
