@@ -30,6 +30,14 @@ CURLcode s3m_easy_setopt_header_callback(CURL *handle, s3m_data_callback callbac
     return curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, callback);
 }
 
+CURLcode s3m_easy_setopt_read_callback(CURL *handle, s3m_data_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_READFUNCTION, callback);
+}
+
+CURLcode s3m_easy_setopt_seek_callback(CURL *handle, s3m_seek_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_SEEKFUNCTION, callback);
+}
+
 CURLcode s3m_easy_setopt_xferinfo_callback(CURL *handle, s3m_xferinfo_callback callback) {
     return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);
 }

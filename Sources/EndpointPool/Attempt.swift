@@ -9,6 +9,12 @@ enum AttemptValue: Sendable {
     case streamed
     case info(ObjectInfo)
     case page(ListPage)
+    /// A write's new ETag (nil: CompleteMultipartUpload did not say).
+    case etag(ETag?)
+    case upload(MultipartUploadID)
+    case uploads([MultipartUploadInfo])
+    /// A write that answers nothing (DeleteObject, AbortMultipartUpload).
+    case done
 }
 
 /// Why an attempt was called off before it ended by itself.

@@ -27,8 +27,10 @@ import Darwin
 import Synchronization
 
 /// The kinds of request whose latencies are tracked apart (a LIST page takes far longer than a GET's first byte).
+/// `write` covers every write and multipart call (ListMultipartUploads too): their time grows with the body or
+/// the copy, so none is recorded as a latency, and the pool leaves their stalls to curl's low-speed limit.
 public enum OperationKind: Int, Sendable, CaseIterable {
-    case get, head, list
+    case get, head, list, write
 }
 
 /// The breaker's state, as reported in snapshots and logs.

@@ -16,6 +16,7 @@
 //   transfer, and continued elsewhere.
 // - Hedging: a GET without its first byte after the hedging threshold gets a twin on another endpoint; the first
 //   to deliver a byte wins, the other is cancelled; twins are capped at 5 % of GETs (Hedging.swift).
+// - Writes (EndpointPool+Writes.swift): retried like LIST and HEAD, never hedged, not stall-watched by the pool.
 // - Spent retries: a GET that failed after all its retries fails again at once if asked again within 1 s
 //   (SpentGets): the kernel retries a failed buffered read immediately, and it should not wait twice.
 // - Recovery: while an endpoint is down a prober lists the bucket (max-keys=1) every probeInterval (doubling to
@@ -165,7 +166,7 @@ public final class EndpointPool: ObjectStore {
     // MARK: - Retries
 
     /// Runs rounds until one succeeds, the failure is final, or RetryPolicy's bounds are reached.
-    private func perform(
+    func perform(
         _ kind: OperationKind, hedgeable: Bool = false,
         _ body: @escaping @Sendable (Attempt, Race) async -> Result<AttemptValue, ObjectStoreError>
     ) async throws(ObjectStoreError) -> AttemptValue {

@@ -89,7 +89,10 @@ extension EndpointPool {
     /// early when another endpoint is in service to continue on: with none (one endpoint, or every other one
     /// down) an attempt on a slow but working endpoint is left alone, curl's --stall-timeout being its bound,
     /// except that none outlives the operation's retry budget by more than the stall floor.
+    /// Writes are not watched here: an upload shows no progress the pool could see until it is answered, and a
+    /// 5 GiB part or copy legitimately takes minutes; curl's low-speed limit (--stall-timeout) bounds them.
     private func stallLimit(on endpoint: Int, _ plan: RoundPlan) -> Double {
+        if plan.kind == .write { return .infinity }
         let hasAlternative = healths.indices.contains { $0 != endpoint && healths[$0].breaker != .open }
         var limit = Double.infinity
         if hasAlternative {
@@ -122,7 +125,7 @@ extension EndpointPool {
         switch outcome {
         case .success(let value):
             let now = timing.now()
-            let latency = kind == .get ? nil : now - attempt.started
+            let latency = kind == .get || kind == .write ? nil : now - attempt.started
             report(health.succeeded(kind, latency: latency, now: now), endpoint: attempt.endpoint, error: nil)
             guard round.result == nil, race.claim(attempt.index) else { return false }
             if attempt.index > 0 { hedging.noteWin() }

@@ -17,6 +17,10 @@
 // Callback shapes libcurl documents for CURLOPT_WRITEFUNCTION / CURLOPT_HEADERFUNCTION and
 // CURLOPT_XFERINFOFUNCTION; spelled out so Swift sees @convention(c) function types.
 typedef size_t (*s3m_data_callback)(char *buffer, size_t size, size_t nitems, void *userdata);
+// CURLOPT_READFUNCTION has the same shape as the write callback: fill `buffer` with up to size * nitems bytes and
+// return how many (0 at the end, CURL_READFUNC_ABORT to fail). CURLOPT_SEEKFUNCTION rewinds an upload curl must
+// send again (a reused connection that turned out dead): return CURL_SEEKFUNC_OK or CURL_SEEKFUNC_FAIL.
+typedef int (*s3m_seek_callback)(void *userdata, curl_off_t offset, int origin);
 typedef int (*s3m_xferinfo_callback)(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                                      curl_off_t ulnow);
 
@@ -32,6 +36,10 @@ CURLcode s3m_easy_setopt_off_t(CURL *handle, CURLoption option, curl_off_t value
 CURLcode s3m_easy_setopt_write_callback(CURL *handle, s3m_data_callback callback);
 // CURLOPT_HEADERFUNCTION: same shape as the write callback, one header line per call.
 CURLcode s3m_easy_setopt_header_callback(CURL *handle, s3m_data_callback callback);
+// CURLOPT_READFUNCTION: where an upload's body bytes come from (READDATA is its userdata).
+CURLcode s3m_easy_setopt_read_callback(CURL *handle, s3m_data_callback callback);
+// CURLOPT_SEEKFUNCTION: rewinds the upload body (SEEKDATA is its userdata).
+CURLcode s3m_easy_setopt_seek_callback(CURL *handle, s3m_seek_callback callback);
 // CURLOPT_XFERINFOFUNCTION: progress callback; returning non-zero aborts the transfer.
 CURLcode s3m_easy_setopt_xferinfo_callback(CURL *handle, s3m_xferinfo_callback callback);
 

@@ -27,6 +27,14 @@ protocol CurlResponseSink: AnyObject {
     func receiveBody(_ chunk: UnsafeRawBufferPointer) -> Bool
 }
 
+/// Where curl takes an upload's body from; set as READDATA/SEEKDATA of an easy handle.
+protocol CurlUploadSource: AnyObject {
+    /// Fills the start of `buffer` with the next bytes of the body; the count (0 at the end), or nil to abort.
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> Int?
+    /// Restarts the body at `offset` (curl sends it again on a fresh connection); false if that is impossible.
+    func seek(to offset: UInt64) -> Bool
+}
+
 /// An owned `curl_slist` of request headers ("Name: value"). Must outlive the transfer that uses it.
 /// @safe: the list pointer never leaves this file and is freed exactly once.
 @safe final class CurlHeaderList {
@@ -112,6 +120,23 @@ protocol CurlResponseSink: AnyObject {
         unsafe _ = s3m_easy_setopt_pointer(handle, CURLOPT_HEADERDATA, context)
         unsafe _ = s3m_easy_setopt_write_callback(handle, curlWriteCallback)
         unsafe _ = s3m_easy_setopt_header_callback(handle, curlHeaderCallback)
+    }
+
+    @discardableResult
+    func set(_ option: CURLoption, large value: curl_off_t) -> CURLcode {
+        // SAFETY: the handle is alive; `option` must be a curl_off_t-typed (*_LARGE) option.
+        unsafe s3m_easy_setopt_off_t(handle, option, value)
+    }
+
+    /// Takes the request body from `source`. The caller keeps `source` alive while the handle is in a multi handle.
+    func setUploadSource(_ source: CurlUploadSource) {
+        // SAFETY: as for setResponseSink: an unretained reference kept alive by the caller for the whole transfer,
+        // read back only by the non-capturing C callbacks below.
+        let context = unsafe Unmanaged.passUnretained(source as AnyObject).toOpaque()
+        unsafe _ = s3m_easy_setopt_pointer(handle, CURLOPT_READDATA, context)
+        unsafe _ = s3m_easy_setopt_pointer(handle, CURLOPT_SEEKDATA, context)
+        unsafe _ = s3m_easy_setopt_read_callback(handle, curlReadCallback)
+        unsafe _ = s3m_easy_setopt_seek_callback(handle, curlSeekCallback)
     }
 
     func info(_ info: CURLINFO) -> Int? {
@@ -217,4 +242,28 @@ private let curlHeaderCallback: s3m_data_callback = { buffer, size, count, userd
     let bytes = unsafe UnsafeRawBufferPointer(start: buffer, count: length)
     sink.receiveHeaderLine(unsafe String(decoding: bytes, as: UTF8.self))
     return length
+}
+
+// `userdata` is the unretained CurlUploadSource set by `CurlEasy.setUploadSource`.
+
+private func uploadSource(_ userdata: UnsafeMutableRawPointer?) -> CurlUploadSource? {
+    guard let userdata = unsafe userdata else { return nil }
+    // SAFETY: READDATA/SEEKDATA always hold an object passed by setUploadSource and kept alive by the engine.
+    return unsafe Unmanaged<AnyObject>.fromOpaque(userdata).takeUnretainedValue() as? CurlUploadSource
+}
+
+private let curlReadCallback: s3m_data_callback = { buffer, size, count, userdata in
+    let abort = Int(CURL_READFUNC_ABORT)
+    // SAFETY: curl passes a writable buffer of `size * count` bytes, valid for the duration of this call.
+    guard let source = unsafe uploadSource(userdata), let buffer = unsafe buffer else { return abort }
+    let space = unsafe UnsafeMutableRawBufferPointer(start: buffer, count: size * count)
+    return unsafe source.read(into: space) ?? abort
+}
+
+private let curlSeekCallback: s3m_seek_callback = { userdata, offset, origin in
+    // SAFETY: as for the read callback; curl only ever seeks from the start (SEEK_SET).
+    guard let source = unsafe uploadSource(userdata), origin == SEEK_SET, offset >= 0 else {
+        return Int32(CURL_SEEKFUNC_CANTSEEK)
+    }
+    return source.seek(to: UInt64(offset)) ? Int32(CURL_SEEKFUNC_OK) : Int32(CURL_SEEKFUNC_FAIL)
 }

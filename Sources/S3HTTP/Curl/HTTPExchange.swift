@@ -7,6 +7,9 @@ struct HTTPRequest: Sendable {
     enum Method: String, Sendable {
         case get = "GET"
         case head = "HEAD"
+        case put = "PUT"
+        case post = "POST"
+        case delete = "DELETE"
     }
 
     var method: Method
@@ -18,17 +21,23 @@ struct HTTPRequest: Sendable {
     var bodyWindow: ByteRange?
     /// Where a successful (2xx) body goes as it arrives, instead of being collected in `HTTPResponse.body`.
     var bodySink: (any ByteSink)?
+    /// What a PUT or POST sends (nil: an empty body). Each transfer reads it afresh from its start.
+    var uploadBody: UploadBody?
 
     init(
         method: Method, url: String, headerLines: [String], bodyWindow: ByteRange? = nil,
-        bodySink: (any ByteSink)? = nil
+        bodySink: (any ByteSink)? = nil, uploadBody: UploadBody? = nil
     ) {
         self.method = method
         self.url = url
         self.headerLines = headerLines
         self.bodyWindow = bodyWindow
         self.bodySink = bodySink
+        self.uploadBody = uploadBody
     }
+
+    /// PUT and POST send a body (an empty one when `uploadBody` is nil), through curl's read callback.
+    var sendsBody: Bool { method == .put || method == .post }
 }
 
 /// A complete HTTP response.

@@ -12,6 +12,8 @@ final class TransferLoop {
         let easy: CurlEasy
         let headers: CurlHeaderList
         let response: ResponseAccumulator
+        /// The body a PUT or POST sends, read afresh by every transfer.
+        let upload: UploadBodyReader?
         let continuation: TransferContinuation
     }
 
@@ -46,24 +48,32 @@ final class TransferLoop {
     }
 
     private func start(_ id: UInt64, _ request: HTTPRequest, _ continuation: TransferContinuation) {
+        let upload: UploadBodyReader?
+        do throws(ClientError) {
+            upload = request.sendsBody ? try UploadBodyReader(request.uploadBody ?? .bytes([])) : nil
+        } catch {
+            continuation.resume(returning: .failure(error))
+            return
+        }
         guard let easy = idle.popLast() ?? CurlEasy() else {
             continuation.resume(returning: .failure(ClientError(kind: .other, detail: "curl_easy_init failed")))
             return
         }
-        let headers = CurlHeaderList(request.headerLines)
+        let headers = CurlHeaderList(request.headerLines + Self.transportHeaders(for: request))
         let response = ResponseAccumulator(window: request.bodyWindow, sink: request.bodySink)
-        configure(easy, for: request, headers: headers, response: response)
+        configure(easy, for: request, headers: headers, response: response, upload: upload)
         guard core.multi.add(easy) == CURLM_OK else {
             continuation.resume(returning: .failure(ClientError(kind: .other, detail: "curl_multi_add_handle failed")))
             return
         }
         active[easy.address] = Active(
-            id: id, easy: easy, headers: headers, response: response, continuation: continuation)
+            id: id, easy: easy, headers: headers, response: response, upload: upload, continuation: continuation)
         addressByID[id] = easy.address
     }
 
     private func configure(
-        _ easy: CurlEasy, for request: HTTPRequest, headers: CurlHeaderList, response: ResponseAccumulator
+        _ easy: CurlEasy, for request: HTTPRequest, headers: CurlHeaderList, response: ResponseAccumulator,
+        upload: UploadBodyReader?
     ) {
         easy.set(CURLOPT_URL, request.url)
         // Keys may contain "." and ".." segments; curl must send (and we sign) the path exactly as built.
@@ -71,6 +81,17 @@ final class TransferLoop {
         switch request.method {
         case .get: easy.set(CURLOPT_HTTPGET, 1)
         case .head: easy.set(CURLOPT_NOBODY, 1)
+        case .put:
+            easy.set(CURLOPT_UPLOAD, 1)
+            easy.set(CURLOPT_INFILESIZE_LARGE, large: curl_off_t(upload?.length ?? 0))
+        case .post:
+            easy.set(CURLOPT_POST, 1)
+            easy.set(CURLOPT_POSTFIELDSIZE_LARGE, large: curl_off_t(upload?.length ?? 0))
+        case .delete: easy.set(CURLOPT_CUSTOMREQUEST, "DELETE")
+        }
+        if let upload {
+            easy.setUploadSource(upload)
+            easy.set(CURLOPT_UPLOAD_BUFFERSIZE, 512 * 1024)
         }
         easy.setHeaders(headers)
         easy.setResponseSink(response)
@@ -96,7 +117,9 @@ final class TransferLoop {
         core.connectionsOpened.add(transfer.easy.info(CURLINFO_NUM_CONNECTS) ?? 0, ordering: .relaxed)
         let response = transfer.response
         let outcome: Result<HTTPResponse, ClientError>
-        if result == CURLE_OK || (result == CURLE_WRITE_ERROR && response.stoppedAfterWindow) {
+        if let failure = transfer.upload?.failure {
+            outcome = .failure(failure)
+        } else if result == CURLE_OK || (result == CURLE_WRITE_ERROR && response.stoppedAfterWindow) {
             outcome = .success(response.response)
         } else {
             let detail = transfer.easy.errorMessage
@@ -107,6 +130,14 @@ final class TransferLoop {
         }
         recycle(transfer.easy)
         transfer.continuation.resume(returning: outcome)
+    }
+
+    /// Headers curl needs told: "Expect:" stops it waiting for `100 Continue` before sending a body, and a POST
+    /// without a Content-Type would otherwise go out as application/x-www-form-urlencoded.
+    private static func transportHeaders(for request: HTTPRequest) -> [String] {
+        guard request.sendsBody else { return [] }
+        let hasContentType = request.headerLines.contains { $0.lowercased().hasPrefix("content-type:") }
+        return ["Expect:"] + (request.method == .post && !hasContentType ? ["Content-Type:"] : [])
     }
 
     private func cancel(_ id: UInt64) {

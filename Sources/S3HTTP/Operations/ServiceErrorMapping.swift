@@ -32,6 +32,9 @@ enum ServiceErrorMapping {
         case "NoSuchBucket": return .noSuchBucket
         case "PreconditionFailed": return .preconditionFailed
         case "InvalidRange": return .invalidRange
+        case "NoSuchUpload": return .noSuchUpload
+        // Also sent inside a 200 answer (CompleteMultipartUpload, CopyObject) when the server failed midway.
+        case "InternalError": return .serverError
         case _ where accessDeniedCodes.contains(code): return .accessDenied
         case _ where throttlingCodes.contains(code): return .throttled
         default: break
