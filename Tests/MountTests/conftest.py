@@ -137,9 +137,11 @@ def s3(env: Env):
 
 @pytest.fixture(scope="session")
 def prefix(s3, env: Env):
-    """The session's own prefix `mt-<uuid>/`; every object under it is deleted at the end."""
+    """The session's own prefix `mt-<uuid>/`; every object under it is deleted at the end, and every multipart
+    upload under it aborted."""
     p = f"mt-{uuid.uuid4().hex[:12]}/"
     yield p
+    abort_multipart_uploads(s3, env.bucket, p)
     delete_prefix(s3, env.bucket, p)
 
 
@@ -154,6 +156,13 @@ def delete_prefix(s3, bucket: str, prefix: str) -> None:
                 batch = []
     if batch:
         s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+
+
+def abort_multipart_uploads(s3, bucket: str, prefix: str) -> None:
+    for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=bucket, Prefix=prefix):
+        for upload in page.get("Uploads", []):
+            with contextlib.suppress(Exception):
+                s3.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
 
 
 def list_keys(s3, bucket: str, prefix: str) -> dict[str, str]:

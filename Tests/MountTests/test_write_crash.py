@@ -1,0 +1,63 @@
+"""Crash safety (issue 8): kill -9 of the daemon right after close() of a 1 GiB file, and in the middle of its
+upload. Mounting again with the same --cache-dir resumes the upload; within 180 s the object is in S3 with the
+right sha256, the staging data dir is empty, and no multipart upload is left under the test's prefix.
+
+Each test prints one `write-crash:` line with its timings (`pytest -s` shows them).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from conftest import GiB, MiB, wait_until
+from writes import (assert_object_sha, head, journal_paths, kill9_and_unmount, multipart_uploads, rw,
+                    staging_files, uploaded_part_bytes, wait_durable, wkey,
+                    write_stream_fd)  # noqa: F401 - rw, wkey are fixtures
+
+RESUME_BOUND = 180.0
+
+
+@pytest.mark.parametrize("when", ["after-close", "mid-upload"])
+def test_kill9_then_remount_resumes_the_upload(rw, s3, env, wkey, tmp_path, when):
+    cache = str(tmp_path / "cache")
+    # mid-upload: the upload is held to 32 MiB/s so that it is still running when the daemon is killed
+    m = rw(*(["--upload-bandwidth", "32M"] if when == "mid-upload" else []), cache_dir=cache)
+    key = m.key("big.bin")
+    pid = m.pid()
+    t0 = time.monotonic()
+    fd = os.open(m.p("big.bin"), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    try:
+        sha = write_stream_fd(fd, f"crash/{when}", GiB)
+    finally:
+        os.close(fd)
+    written_s = time.monotonic() - t0
+    uploaded = 0
+    if when == "mid-upload":
+        assert wait_until(lambda: uploaded_part_bytes(s3, env.bucket, key) >= 16 * MiB, 60, interval=0.2), (
+            "no 16 MiB of parts uploaded within 60 s of close" + m.log_tail())
+        uploaded = uploaded_part_bytes(s3, env.bucket, key)
+    kill9_and_unmount(m, pid)
+    assert head(s3, env.bucket, key) is None, (
+        "the 1 GiB object was complete in S3 when the daemon was killed: the kill did not interrupt its upload "
+        "(writeback close() must return before the upload is done)")
+    assert staging_files(cache), f"nothing under {cache}/writeback/*/data after the kill (the staged file is lost)"
+    assert journal_paths(cache), f"no journal at {cache}/writeback/*/journal after the kill"
+
+    t1 = time.monotonic()
+    m2 = rw(cache_dir=cache, timeout=RESUME_BOUND)
+    mount_s = time.monotonic() - t1
+    h = wait_durable(s3, env.bucket, key, max(0.0, RESUME_BOUND - mount_s), size=GiB)
+    resumed_s = time.monotonic() - t1
+    assert h is not None, f"big.bin not in S3 {RESUME_BOUND:.0f}s after mounting again" + m2.log_tail()
+    assert_object_sha(s3, env.bucket, key, GiB, sha, "the resumed upload")
+    assert wait_until(lambda: not staging_files(cache), 30), (
+        f"staging data still there 30 s after the upload completed: {staging_files(cache)[:5]}" + m2.log_tail())
+    assert wait_until(lambda: not multipart_uploads(s3, env.bucket, wkey), 30), (
+        f"multipart uploads left under {wkey}: {multipart_uploads(s3, env.bucket, wkey)}")
+    assert os.stat(m2.p("big.bin")).st_size == GiB
+    m2.unmount_drained()
+    print(f"write-crash: {when}: wrote 1 GiB in {written_s:.1f}s, killed with {uploaded // MiB} MiB of parts "
+          f"uploaded; mount again took {mount_s:.1f}s, object in S3 {resumed_s:.1f}s after mounting again")
