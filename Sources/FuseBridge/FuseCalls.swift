@@ -26,6 +26,17 @@ enum FuseCalls {
         _ = unsafe fuse_reply_attr(req, &st, ttl)
     }
 
+    static func replyCreate(_ req: fuse_req_t, _ entry: EntryReply, handle: UInt64) {
+        var param = entryParam(entry)
+        var info = fuse_file_info()
+        info.fh = handle
+        _ = unsafe fuse_reply_create(req, &param, &info)
+    }
+
+    static func replyWrite(_ req: fuse_req_t, count: Int) {
+        _ = unsafe fuse_reply_write(req, count)
+    }
+
     static func replyOpen(_ req: fuse_req_t, handle: UInt64, keepCache: Bool) {
         var info = fuse_file_info()
         info.fh = handle
@@ -82,6 +93,23 @@ enum FuseCalls {
     }
 
     // MARK: Conversions
+
+    /// The changes a setattr asks for (FUSE_SET_ATTR_* bits of `toSet`).
+    static func attributeChanges(_ attr: Glibc.stat, toSet: Int32) -> AttributeChanges {
+        var changes = AttributeChanges()
+        if toSet & FUSE_SET_ATTR_SIZE != 0 { changes.size = UInt64(max(0, attr.st_size)) }
+        if toSet & FUSE_SET_ATTR_MODE != 0 { changes.mode = UInt32(attr.st_mode) }
+        if toSet & FUSE_SET_ATTR_UID != 0 { changes.uid = attr.st_uid }
+        if toSet & FUSE_SET_ATTR_GID != 0 { changes.gid = attr.st_gid }
+        if toSet & FUSE_SET_ATTR_MTIME_NOW != 0 {
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            changes.mtime = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+        } else if toSet & FUSE_SET_ATTR_MTIME != 0 {
+            changes.mtime = Double(attr.st_mtim.tv_sec) + Double(attr.st_mtim.tv_nsec) / 1e9
+        }
+        return changes
+    }
 
     static func entryParam(_ entry: EntryReply) -> fuse_entry_param {
         var param = fuse_entry_param()

@@ -21,7 +21,7 @@ enum FuseOperations {
         unsafe ops.open = open
         unsafe ops.read = read
         unsafe ops.release = release
-        WriteRefusals.install(into: &ops)
+        FuseWriteOperations.install(into: &ops)
         return ops
     }
 

@@ -45,15 +45,33 @@ extension FileSystem {
         }
         let listing = DirectoryListing(directoryKey: directory.key, page: page, directoryMtime: mountTime)
         for hidden in listing.hidden { warnHidden(hidden.key, reason: hidden.reason) }
+        for shown in listing.shownWithStandIns {
+            warnOnce(shown.key, "showing key with a value S3 did not give", reason: shown.reason)
+        }
         // The listing's freshness starts before its entries' own, so it never outlives one of them: a name it holds
         // is always found fresh while the listing still answers "missing" for names it does not hold.
         let listedAt = ContinuousClock.now
-        for entry in listing.entries {
+        let entries = withStagedFiles(listing.entries, in: directory.key)
+        for entry in entries {
             inodes.upsert(parent: number, entry: entry, ttl: config.metadataTTL, countLookup: false)
         }
         guard page.nextContinuationToken == nil else { return nil }
         inodes.markListed(number, at: listedAt, ttl: config.metadataTTL)
-        return listing.entries
+        return entries
+    }
+
+    /// The listing with the files staged in this directory that S3 does not show yet, in name order.
+    private func withStagedFiles(_ entries: [ResolvedEntry], in directoryKey: String) -> [ResolvedEntry] {
+        guard let staged = writeback?.staging.files(under: directoryKey), !staged.isEmpty else { return entries }
+        let listed = Set(entries.map { Array($0.name.utf8) })
+        var merged = entries
+        for file in staged {
+            let (key, size, mtime) = file.state.withLock { ($0.key, $0.size, $0.mtime) }
+            let name = String(decoding: key.utf8.dropFirst(directoryKey.utf8.count), as: UTF8.self)
+            guard !name.isEmpty, !name.contains("/"), !listed.contains(Array(name.utf8)) else { continue }
+            merged.append(ResolvedEntry(name: name, kind: .file, key: key, size: size, mtime: mtime, etag: nil))
+        }
+        return merged.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
     }
 
     /// Offsets: 1 is after ".", 2 after "..", 2 + i after entries[i - 1].

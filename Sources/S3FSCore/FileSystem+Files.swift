@@ -15,8 +15,8 @@ extension FileSystem {
     public func open(_ number: InodeNumber, flags: Int32) async throws(FSError) -> OpenReply {
         guard var inode = inodes.inode(number) else { throw .notFound("open \(number)") }
         guard inode.kind == .file else { throw FSError(errno: EISDIR, "open \(inode.key): is a directory") }
-        if flags & O_ACCMODE != O_RDONLY || flags & O_TRUNC != 0 {
-            throw .readOnly("open \(inode.key) for writing")
+        if flags & O_ACCMODE != O_RDONLY || flags & O_TRUNC != 0 || isStaged(inode) {
+            return try await openStaged(inode, flags: flags)
         }
         if inode.freshUntil <= .now || inode.etag == nil { inode = try await refreshFile(inode) }
         guard let etag = inode.etag else { throw FSError(errno: EIO, "open \(inode.key): the server sent no ETag") }
@@ -29,6 +29,7 @@ extension FileSystem {
 
     /// Up to `size` bytes from `offset`; fewer only at the end of the file.
     public func read(handle: UInt64, offset: UInt64, size: Int) async throws(FSError) -> ReadData {
+        if let staged = stagedHandle(handle) { return try readStaged(staged, offset: offset, size: size) }
         guard let file = files.get(handle) else { throw .badHandle(handle) }
         guard offset < file.object.size, size > 0 else { return ReadData(pieces: []) }
         let range = offset..<min(file.object.size, offset + UInt64(size))
@@ -50,6 +51,7 @@ extension FileSystem {
     }
 
     public func release(handle: UInt64) {
+        if StagedHandle.isStaged(handle) { return releaseStaged(handle: handle) }
         guard let file = files.remove(handle) else { return }
         inodes.countOpen(file.inode, -1)
         file.cancelReadAhead()

@@ -26,6 +26,14 @@ public final class FileSystem: Sendable {
     let directories = HandleTable<DirectoryHandle>()
     let fetcher: BlockFetcher
     let walks = DirectoryWalks()
+    /// Handles of files read from or written to their staged copy (numbers tagged with StagedHandle.tag).
+    let stagedHandles = HandleTable<StagedHandle>()
+    /// Files being staged (fetched for writing), by key, so concurrent opens share one copy.
+    let preparing = Mutex<[String: Task<Result<StagedFile, FSError>, Never>]>([:])
+    /// The write path; nil on a read-only mount or when the staging directory could not be set up.
+    let writeback: Writeback?
+    /// Why the write path is missing although writes were asked for (answered to every write).
+    let writebackFailure: FSError?
     /// When the mount started: the mtime of directories, which S3 does not have.
     let mountTime: Double
     private let warnedKeys = Mutex<Set<String>>([])
@@ -37,10 +45,25 @@ public final class FileSystem: Sendable {
         self.mountTime = mountTime
         self.inodes = InodeTable(rootKey: config.prefix, rootMtime: mountTime)
         let budget = MemoryBudget(limit: config.reads.memoryLimit)
+        let scheduler = FetchScheduler(
+            maxConcurrent: config.reads.maxConcurrentFetches, maxUploads: config.writes?.uploadConcurrency ?? 1)
         self.fetcher = BlockFetcher(
             store: store, cache: MemoryBlockCache(pool: BlockMemoryPool(bufferSize: config.reads.blockSize, budget: budget)),
-            scheduler: FetchScheduler(maxConcurrent: config.reads.maxConcurrentFetches),
-            blockSize: config.reads.blockSize)
+            scheduler: scheduler, blockSize: config.reads.blockSize)
+        var writeback: Writeback?
+        var failure: FSError?
+        if let writes = config.writes, !config.readOnly {
+            let inodes = self.inodes
+            do {
+                writeback = try Writeback(store: store, config: writes, scheduler: scheduler, logger: logger) { file in
+                    if let inode = file.state.withLock({ $0.inode }) { inodes.markStale(inode) }
+                }
+            } catch {
+                failure = error
+            }
+        }
+        self.writeback = writeback
+        self.writebackFailure = failure
     }
 
     // MARK: - Metadata
@@ -51,6 +74,7 @@ public final class FileSystem: Sendable {
             throw FSError(errno: ENAMETOOLONG, "lookup \"\(name.prefix(32))…\": name over 255 bytes", logLevel: .debug)
         }
         guard PathNames.isValid(name) else { throw .notFound("lookup \(name)") }
+        if let staged = lookupStaged(parent: parent, directory: directory, name: name) { return staged }
         if let cached = inodes.lookupFreshChild(of: parent, named: name) {
             return entryReply(cached)
         }
@@ -84,7 +108,7 @@ public final class FileSystem: Sendable {
 
     public func getattr(_ number: InodeNumber) async throws(FSError) -> FileAttributes {
         guard let inode = inodes.inode(number) else { throw .notFound("getattr \(number)") }
-        guard inode.kind == .file, inode.freshUntil <= .now else { return attributes(of: inode) }
+        guard inode.kind == .file, inode.freshUntil <= .now, !isStaged(inode) else { return attributes(of: inode) }
         return attributes(of: try await refreshFile(inode))
     }
 
@@ -93,8 +117,10 @@ public final class FileSystem: Sendable {
     /// How long the kernel may cache attributes and names.
     public var metadataTTL: Double { config.metadataTTL }
 
-    /// The answer to every operation that would change the bucket: writes are not supported yet.
-    public func refuseWrite(_ operation: String) -> FSError { .readOnly(operation) }
+    /// The answer to an operation s3mount never supports on S3 (links, special files, extended attributes).
+    public func refuseUnsupported(_ operation: String, errno code: Int32) -> FSError {
+        FSError(errno: code, "\(operation): not supported on S3", logLevel: .debug)
+    }
 
     // MARK: - Shared helpers
 
@@ -106,10 +132,33 @@ public final class FileSystem: Sendable {
         return inode
     }
 
+    /// What stat shows: S3's metadata, or for a file with a staged copy its local size and mtime.
     func attributes(of inode: Inode) -> FileAttributes {
-        FileAttributes(
-            inode: inode.number, kind: inode.kind, size: inode.size, mtime: inode.mtime,
+        var size = inode.size
+        var mtime = inode.mtime
+        if inode.kind == .file, let staged = writeback?.staging.file(forKey: inode.key) {
+            (size, mtime) = staged.state.withLock { ($0.size, $0.mtime) }
+        }
+        return FileAttributes(
+            inode: inode.number, kind: inode.kind, size: size, mtime: mtime,
             permissions: inode.kind == .directory ? config.dirMode : config.fileMode, uid: config.uid, gid: config.gid)
+    }
+
+    func isStaged(_ inode: Inode) -> Bool {
+        inode.kind == .file && writeback?.staging.file(forKey: inode.key) != nil
+    }
+
+    /// A name whose file has a staged copy is answered locally: it may not be in S3 yet.
+    private func lookupStaged(parent: InodeNumber, directory: Inode, name: String) -> EntryReply? {
+        guard let writeback, let file = writeback.staging.file(forKey: directory.key + name) else { return nil }
+        if let inode = inodes.child(of: parent, named: name, countLookup: true), inode.kind == .file {
+            return entryReply(inode)
+        }
+        let (size, mtime) = file.state.withLock { ($0.size, $0.mtime) }
+        let entry = ResolvedEntry(name: name, kind: .file, key: file.key, size: size, mtime: mtime, etag: nil)
+        let inode = inodes.upsert(parent: parent, entry: entry, ttl: config.metadataTTL, countLookup: true)
+        file.state.withLock { $0.inode = inode.number }
+        return entryReply(inode)
     }
 
     func entryReply(_ inode: Inode) -> EntryReply {
@@ -132,11 +181,16 @@ public final class FileSystem: Sendable {
 
     /// Logs a key that cannot be shown, once per key for the life of the mount.
     func warnHidden(_ key: String, reason: String) {
+        warnOnce(key, "hiding key that cannot be a POSIX path", reason: reason)
+    }
+
+    /// Logs `message` about `key` at warning, once per key for the life of the mount (whatever the message).
+    func warnOnce(_ key: String, _ message: Logger.Message, reason: String) {
         let isNew = warnedKeys.withLock { warned in
             warned.count < 100_000 && warned.insert(key).inserted
         }
         if isNew {
-            logger.warning("hiding key that cannot be a POSIX path", metadata: ["s3.key": "\(key)", "reason": "\(reason)"])
+            logger.warning(message, metadata: ["s3.key": "\(PathNames.printable(key))", "reason": "\(reason)"])
         }
     }
 }

@@ -11,10 +11,13 @@ public struct FileSystemConfig: Sendable, Hashable {
     public var metadataTTL: Double
     /// The read pipeline's settings.
     public var reads: ReadPipelineConfig
+    /// The write path's settings; nil refuses writes with EROFS.
+    public var writes: WriteConfig?
 
     public init(
         prefix: String = "", uid: UInt32 = 0, gid: UInt32 = 0, fileMode: UInt32 = 0o644, dirMode: UInt32 = 0o755,
-        readOnly: Bool = false, metadataTTL: Double = 1, reads: ReadPipelineConfig = ReadPipelineConfig()
+        readOnly: Bool = false, metadataTTL: Double = 1, reads: ReadPipelineConfig = ReadPipelineConfig(),
+        writes: WriteConfig? = nil
     ) {
         self.prefix = Self.normalizedPrefix(prefix)
         self.uid = uid
@@ -24,6 +27,7 @@ public struct FileSystemConfig: Sendable, Hashable {
         self.readOnly = readOnly
         self.metadataTTL = metadataTTL
         self.reads = reads
+        self.writes = writes
     }
 
     /// "a/b" and "a/b/" and "/a/b/" all mean the directory "a/b/"; "" and "/" mean the bucket root.

@@ -6,7 +6,7 @@ import Logging
 struct S3Mount: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "s3mount",
-        abstract: "Mount an S3 bucket as a POSIX directory, read-only for now.",
+        abstract: "Mount an S3 bucket as a POSIX directory.",
         discussion: """
             Options may also be given as mount(8) does, -o opt,opt=value (e.g. -o ro,allow_other,endpoint=URL; several endpoints: endpoint=URL1,endpoint=URL2 or endpoint=URL1|URL2), so \
             s3mount works from /etc/fstab with type fuse.s3mount. Unmount with: fusermount3 -u MOUNTPOINT
@@ -23,6 +23,7 @@ struct S3Mount: ParsableCommand {
     @OptionGroup(title: "S3") var connection: ConnectionOptions
     @OptionGroup(title: "File system") var fileSystem: FileSystemOptions
     @OptionGroup(title: "Reads") var reads: ReadOptions
+    @OptionGroup(title: "Writes") var writes: WriteOptions
     @OptionGroup(title: "Process") var process: ProcessOptions
 
     mutating func validate() throws {
@@ -43,6 +44,7 @@ struct S3Mount: ParsableCommand {
 enum S3MountMain {
     /// Parses, runs and turns every failure into one line `s3mount: error: …` and a non-zero exit status.
     static func main() {
+        ExitSignals.ignoreBrokenPipes()
         let arguments = MountOptionList.expand(Array(CommandLine.arguments.dropFirst()))
         do {
             var command = try S3Mount.parseAsRoot(arguments)
@@ -52,7 +54,7 @@ enum S3MountMain {
             if code == .success {
                 print(S3Mount.fullMessage(for: error))
             } else {
-                FileHandle.standardError.write(Data("s3mount: error: \(errorLine(for: error))\n".utf8))
+                try? FileHandle.standardError.write(contentsOf: Data("s3mount: error: \(errorLine(for: error))\n".utf8))
             }
             Foundation.exit(code.rawValue)
         }

@@ -2,18 +2,21 @@
 //
 // Common prefixes become directories and objects become files. The directory's own marker object ("dir/") is
 // not an entry. A file and a directory with the same name ("a" beside "a/…"): the directory wins and the file is
-// hidden. Keys whose segment cannot be a POSIX name are hidden too; `hidden` says which and why, so the caller
-// can warn once. Entries come out sorted by the bytes of their names, as S3 sorts keys.
+// hidden. Keys whose segment cannot be a POSIX name are hidden too, and so are the entries the store left out of
+// the page (ListPage.anomalies: keys that are not UTF-8); `hidden` says which and why, and `shownWithStandIns` which
+// entries are shown with a stand-in value (a LastModified that is not a time), so the caller can warn once per key.
+// Entries come out sorted by the bytes of their names, as S3 sorts keys.
 import ObjectStore
 
 struct DirectoryListing: Sendable {
-    struct HiddenKey: Sendable, Hashable {
+    struct KeyNote: Sendable, Hashable {
         var key: String
         var reason: String
     }
 
     private(set) var entries: [ResolvedEntry] = []
-    private(set) var hidden: [HiddenKey] = []
+    private(set) var hidden: [KeyNote] = []
+    private(set) var shownWithStandIns: [KeyNote] = []
 
     /// - Parameters:
     ///   - directoryKey: the directory's prefix ("" or ending in "/").
@@ -22,10 +25,14 @@ struct DirectoryListing: Sendable {
         // Keys are compared and cut as UTF-8 bytes, as S3 does: String's hasPrefix, count and == work on
         // Characters, which would drop "d/\u{301}x" from "d/" and merge NFC and NFD spellings of one name.
         var byName: [[UInt8]: ResolvedEntry] = [:]
+        for anomaly in page.anomalies {
+            let note = KeyNote(key: anomaly.key, reason: anomaly.problem)
+            if anomaly.hidden { hidden.append(note) } else { shownWithStandIns.append(note) }
+        }
         for prefix in page.commonPrefixes {
             guard let name = Self.name(of: prefix, in: directoryKey, dropLast: 1) else { continue }
             if let reason = PathNames.invalidReason(name) {
-                hidden.append(HiddenKey(key: prefix, reason: reason))
+                hidden.append(KeyNote(key: prefix, reason: reason))
                 continue
             }
             byName[Array(name.utf8)] = .directory(name: name, prefix: prefix, mtime: directoryMtime)
@@ -33,9 +40,9 @@ struct DirectoryListing: Sendable {
         for object in page.objects {
             guard let name = Self.name(of: object.key, in: directoryKey, dropLast: 0), !name.isEmpty else { continue }
             if let reason = PathNames.invalidReason(name) {
-                hidden.append(HiddenKey(key: object.key, reason: reason))
+                hidden.append(KeyNote(key: object.key, reason: reason))
             } else if byName[Array(name.utf8)] != nil {
-                hidden.append(HiddenKey(key: object.key, reason: "a directory of the same name exists"))
+                hidden.append(KeyNote(key: object.key, reason: "a directory of the same name exists"))
             } else {
                 byName[Array(name.utf8)] = .file(name: name, object: object)
             }

@@ -3,11 +3,12 @@ import ObjectStore
 /// One file or directory the kernel knows about.
 struct Inode: Sendable {
     let number: InodeNumber
-    let parent: InodeNumber
-    let name: String
+    /// Parent, name and key change only by rename.
+    var parent: InodeNumber
+    var name: String
     let kind: FileAttributes.Kind
     /// The object's key for a file ("data/x.bin"); the prefix for a directory ("data/", "" for the bucket root).
-    let key: String
+    var key: String
     var size: UInt64
     var mtime: Double
     /// The ETag of the version last seen (files only).

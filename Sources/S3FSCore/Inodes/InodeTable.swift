@@ -45,6 +45,46 @@ final class InodeTable: Sendable {
         }
     }
 
+    /// The child `name` of `parent` whatever the freshness of its metadata (a staged file's size is local);
+    /// counts one kernel lookup of it when `countLookup`.
+    func child(of parent: InodeNumber, named name: String, countLookup: Bool) -> Inode? {
+        state.withLock { state in
+            guard let number = state.children[parent]?[Array(name.utf8)], var inode = state.inodes[number] else {
+                return nil
+            }
+            if countLookup {
+                inode.lookupCount += 1
+                state.inodes[number] = inode
+            }
+            return inode
+        }
+    }
+
+    /// Rename: the inode keeps its number under its new parent and name, and it (with, for a directory, every
+    /// inode below it) takes the new key. An inode already at the new name is unlinked from it.
+    func move(_ number: InodeNumber, to parent: InodeNumber, name: String, key newKey: String) {
+        state.withLock { state in
+            guard var inode = state.inodes[number] else { return }
+            if let replaced = state.children[parent]?[Array(name.utf8)], replaced != number,
+                let old = state.inodes[replaced]
+            {
+                Self.unlink(old, in: &state)
+            }
+            Self.unlink(inode, in: &state)
+            let oldKey = inode.key
+            inode.parent = parent
+            inode.name = name
+            inode.key = newKey
+            state.inodes[number] = inode
+            state.children[parent, default: [:]][Array(name.utf8)] = number
+            guard inode.kind == .directory else { return }
+            for (other, var descendant) in state.inodes where other != number && descendant.key.utf8.starts(with: oldKey.utf8) {
+                descendant.key = newKey + String(decoding: descendant.key.utf8.dropFirst(oldKey.utf8.count), as: UTF8.self)
+                state.inodes[other] = descendant
+            }
+        }
+    }
+
     /// Records what S3 says `entry` is and returns its inode; counts one kernel lookup when `countLookup`.
     @discardableResult
     func upsert(parent: InodeNumber, entry: ResolvedEntry, ttl: Double, countLookup: Bool) -> Inode {

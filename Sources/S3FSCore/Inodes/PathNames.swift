@@ -1,6 +1,8 @@
 // Which S3 keys can be POSIX names. A key is split on "/"; each segment becomes a name. A segment that cannot be a
-// name (empty, from "//"; "." or ".."; longer than 255 bytes; containing NUL) hides the object or prefix that
-// holds it: it never crashes the mount and never makes a path that leaves it.
+// name (empty, from "//"; "." or ".."; longer than 255 bytes; containing NUL) or should not be one (a control
+// character: an escape sequence in a name would drive the terminal of whoever lists it) hides the object or prefix
+// that holds it: it never crashes the mount and never makes a path that leaves it. Keys that are not UTF-8 never
+// get here: the store leaves them out of its pages (ListPage.anomalies).
 
 enum PathNames {
     static let maxNameBytes = 255
@@ -12,7 +14,27 @@ enum PathNames {
         if name.utf8.count > maxNameBytes { return "a path segment over \(maxNameBytes) bytes" }
         if name.utf8.contains(0) { return "a NUL byte" }
         if name.utf8.contains(UInt8(ascii: "/")) { return "a \"/\" in the name" }
+        if name.unicodeScalars.contains(where: isControl) { return "a control character" }
         return nil
+    }
+
+    /// `key` for a log line: control characters written as \u{1B}, so a key cannot drive the terminal showing the log.
+    static func printable(_ key: String) -> String {
+        guard key.unicodeScalars.contains(where: isControl) else { return key }
+        var out = String.UnicodeScalarView()
+        for scalar in key.unicodeScalars {
+            if isControl(scalar) {
+                out += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}".unicodeScalars
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
+    /// C0 controls (tab, newline, escape, …), DEL and the C1 controls: Unicode's general category Cc.
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.generalCategory == .control
     }
 
     static func isValid(_ name: String) -> Bool { invalidReason(name) == nil }

@@ -1,13 +1,15 @@
-// FetchScheduler: how many GETs run at once, and in what order they start.
+// FetchScheduler: how many requests run at once, and in what order they start: demand reads > read-ahead > uploads.
 //
-// At most `maxConcurrent` GETs run; prefetch may hold at most `maxConcurrent - demandReserve` of them, so a demand
-// read (a process is waiting) always finds a free slot or is next in line, never queued behind read-ahead. Waiting
-// demand requests start before waiting prefetch requests, and a queued prefetch that a reader starts waiting for
-// is promoted to demand. A request cancelled while queued leaves the queue without running.
+// At most `maxConcurrent` requests run; read-ahead and uploads together may hold at most
+// `maxConcurrent - demandReserve` of them, so a demand read (a process is waiting) always finds a free slot or is
+// next in line, never queued behind read-ahead or an upload; uploads may also hold at most `maxUploads`. Waiting
+// demand requests start before waiting prefetch requests, and those before waiting uploads; a queued prefetch that
+// a reader starts waiting for is promoted to demand. A request cancelled while queued leaves the queue without
+// running.
 import Synchronization
 
 final class FetchScheduler: Sendable {
-    enum Priority: Sendable { case demand, prefetch }
+    enum Priority: Sendable { case demand, prefetch, upload }
 
     private struct Waiting {
         let id: UInt64
@@ -18,6 +20,7 @@ final class FetchScheduler: Sendable {
     private struct State {
         var running: [UInt64: Priority] = [:]
         var runningPrefetch = 0
+        var runningUploads = 0
         var queue: [Waiting] = []
         var cancelledBeforeQueued: Set<UInt64> = []
         var nextID: UInt64 = 1
@@ -25,11 +28,13 @@ final class FetchScheduler: Sendable {
 
     let maxConcurrent: Int
     let maxPrefetch: Int
+    let maxUploads: Int
     private let state = Mutex(State())
 
-    init(maxConcurrent: Int) {
+    init(maxConcurrent: Int, maxUploads: Int = 8) {
         self.maxConcurrent = max(1, maxConcurrent)
         self.maxPrefetch = max(1, self.maxConcurrent - max(1, self.maxConcurrent / 4))
+        self.maxUploads = max(1, min(maxUploads, maxPrefetch))
     }
 
     func makeTicket() -> UInt64 {
@@ -45,7 +50,7 @@ final class FetchScheduler: Sendable {
             await withCheckedContinuation { continuation in
                 let granted: Bool? = state.withLock { state in
                     if state.cancelledBeforeQueued.remove(id) != nil { return false }
-                    if Self.canStart(priority, state, limit: maxConcurrent, prefetchLimit: maxPrefetch) {
+                    if canStart(priority, state) {
                         Self.start(id, priority, &state)
                         return true
                     }
@@ -66,7 +71,11 @@ final class FetchScheduler: Sendable {
 
     func release(_ id: UInt64) {
         let started = state.withLock { state -> [Waiting] in
-            if state.running.removeValue(forKey: id) == .prefetch { state.runningPrefetch -= 1 }
+            switch state.running.removeValue(forKey: id) {
+            case .prefetch: state.runningPrefetch -= 1
+            case .upload: state.runningUploads -= 1
+            case .demand, nil: break
+            }
             return dispatch(&state)
         }
         for waiting in started { waiting.continuation.resume(returning: true) }
@@ -86,8 +95,8 @@ final class FetchScheduler: Sendable {
 
     private func dispatch(_ state: inout State) -> [Waiting] {
         var started: [Waiting] = []
-        for priority in [Priority.demand, .prefetch] {
-            while Self.canStart(priority, state, limit: maxConcurrent, prefetchLimit: maxPrefetch),
+        for priority in [Priority.demand, .prefetch, .upload] {
+            while canStart(priority, state),
                 let index = state.queue.firstIndex(where: { $0.priority == priority })
             {
                 let waiting = state.queue.remove(at: index)
@@ -98,13 +107,25 @@ final class FetchScheduler: Sendable {
         return started
     }
 
-    private static func canStart(_ priority: Priority, _ state: State, limit: Int, prefetchLimit: Int) -> Bool {
-        guard state.running.count < limit else { return false }
-        return priority == .demand || state.runningPrefetch < prefetchLimit
+    private func canStart(_ priority: Priority, _ state: State) -> Bool {
+        guard state.running.count < maxConcurrent else { return false }
+        let background = state.runningPrefetch + state.runningUploads
+        switch priority {
+        case .demand: return true
+        case .prefetch: return background < maxPrefetch
+        case .upload:
+            // Below reads: only while no demand read waits, and within the uploads' own bound.
+            return background < maxPrefetch && state.runningUploads < maxUploads
+                && !state.queue.contains { $0.priority == .demand }
+        }
     }
 
     private static func start(_ id: UInt64, _ priority: Priority, _ state: inout State) {
         state.running[id] = priority
-        if priority == .prefetch { state.runningPrefetch += 1 }
+        switch priority {
+        case .prefetch: state.runningPrefetch += 1
+        case .upload: state.runningUploads += 1
+        case .demand: break
+        }
     }
 }

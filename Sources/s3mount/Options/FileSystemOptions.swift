@@ -3,7 +3,7 @@ import Glibc
 
 /// What the mounted tree looks like to processes.
 struct FileSystemOptions: ParsableArguments {
-    @Flag(help: "Mount read-only (writes get EROFS; until the write path lands they do anyway).")
+    @Flag(help: "Mount read-only (writes get EROFS).")
     var readOnly = false
 
     @Option(help: "Owner of every file and directory (default: the user running s3mount).")

@@ -46,7 +46,9 @@ struct MountRunner {
         ).run()
         let store = makeStore(stores, configs: storeConfigs, prefix: prefix, logger: logger)
 
-        let fileSystem = FileSystem(store: store, config: fileSystemConfig(prefix: prefix), logger: logger, mountTime: now())
+        let fileSystem = FileSystem(
+            store: store, config: fileSystemConfig(prefix: prefix, endpoints: storeConfigs), logger: logger, mountTime: now())
+        try WriteLifecycle.start(fileSystem, logger: logger)
         let mount = FuseMount(fileSystem: fileSystem, options: mountOptions(mountpoint), logger: logger)
         do {
             try mount.mount()
@@ -54,7 +56,10 @@ struct MountRunner {
             throw MountFailure("cannot mount \(mountpoint): \(error.description)")
         }
         ReadAhead.raise(mountpoint: mountpoint, logger: logger)
-        let signals = ExitSignals.install { mount.requestExit() }
+        let signals = ExitSignals.install { name in
+            logger.notice("unmounting", metadata: ["signal": "\(name)", "mountpoint": "\(mountpoint)"])
+            mount.requestExit()
+        }
         Daemon.notifyReady()
         logger.notice(
             "mounted",
@@ -63,9 +68,10 @@ struct MountRunner {
         let status = mount.run()
         withExtendedLifetime(signals) {}
         logger.notice("unmounted", metadata: ["mountpoint": "\(mountpoint)", "status": "\(status)"])
+        WriteLifecycle.drain(fileSystem, timeout: command.writes.drainTimeout, logger: logger)
         // Leave without atexit handlers: OpenSSL's and libcurl's cleanups would run while read-ahead, retries or
         // probes still sign and send requests on other threads (a SIGSEGV at exit, seen under the fault tests).
-        // Nothing is left to flush: log lines are written unbuffered and the mount is read-only.
+        // Nothing is left to flush: log lines are written unbuffered and uploads were drained (or journalled) above.
         Glibc._exit(0)
     }
 
@@ -85,15 +91,18 @@ struct MountRunner {
         return pool
     }
 
-    private func fileSystemConfig(prefix: String) -> FileSystemConfig {
+    private func fileSystemConfig(prefix: String, endpoints: [S3HTTPConfig]) -> FileSystemConfig {
         let options = command.fileSystem
+        let writes = command.writes.config(
+            bucket: command.bucket.bucket, prefix: prefix, endpoints: endpoints.map { $0.endpoint ?? "aws:\($0.region)" })
         return FileSystemConfig(
             prefix: prefix, uid: options.effectiveUID, gid: options.effectiveGID, fileMode: options.fileMode.bits,
             dirMode: options.dirMode.bits, readOnly: options.readOnly, metadataTTL: options.metadataTTL,
             reads: ReadPipelineConfig(
                 blockSize: command.reads.blockSize.bytes, maxPrefetch: command.reads.maxPrefetch.bytes,
                 memoryLimit: command.reads.effectiveMemoryLimit, maxConcurrentFetches: command.connection.maxConnections,
-                kernelReadAhead: ReadAhead.kilobytes << 10))
+                kernelReadAhead: ReadAhead.kilobytes << 10),
+            writes: options.readOnly ? nil : writes)
     }
 
     private func mountOptions(_ mountpoint: String) -> FuseMountOptions {

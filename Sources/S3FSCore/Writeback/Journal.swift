@@ -1,0 +1,163 @@
+// Journal: the write-back journal, one append-only file per staging directory.
+//
+// Each record is framed as [length: UInt32 LE][crc32 of the payload: UInt32 LE][payload: JSON] and appended with
+// one write(2) followed by fdatasync, so once `append` returns the record survives kill -9, OOM and power loss.
+// Replay reads records until the first frame that is short or fails its checksum (a write torn by a crash) and
+// cuts the file there. `compact` rewrites the file with only the records the current state needs (temp file,
+// fsync, rename, fsync of the directory), at mount after recovery and whenever nothing is owed any more.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import Synchronization
+
+final class Journal: Sendable {
+    struct Failure: Error, CustomStringConvertible {
+        let errno: Int32
+        let description: String
+    }
+
+    let path: String
+    private let file: Mutex<Int32>
+    private let state = Mutex(JournalState())
+
+    /// Opens (or creates) the journal at `path` and replays it.
+    init(path: String) throws(Failure) {
+        self.path = path
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw Failure(errno: errno, description: "cannot open the journal \(path): \(Self.errorText())") }
+        file = Mutex(fd)
+        let (records, validLength) = Self.read(fd)
+        if ftruncate(fd, off_t(validLength)) != 0 || lseek(fd, 0, SEEK_END) < 0 {
+            throw Failure(errno: errno, description: "cannot repair the journal \(path): \(Self.errorText())")
+        }
+        state.withLock { state in for record in records { state.apply(record) } }
+    }
+
+    deinit {
+        file.withLock { _ = close($0) }
+    }
+
+    /// What the journal says is owed, as of the last record.
+    var current: JournalState { state.withLock { $0 } }
+
+    /// Appends `record` and makes it durable before returning.
+    func append(_ record: JournalRecord) throws(Failure) {
+        try append([record])
+    }
+
+    func append(_ records: [JournalRecord]) throws(Failure) {
+        let frame = records.reduce(into: [UInt8]()) { $0 += Self.frame($1) }
+        let failure: Failure? = file.withLock { fd in
+            guard Self.writeAll(fd, frame), fdatasync(fd) == 0 else {
+                return Failure(errno: errno, description: "cannot write the journal \(path): \(Self.errorText())")
+            }
+            state.withLock { state in for record in records { state.apply(record) } }
+            return nil
+        }
+        if let failure { throw failure }
+    }
+
+    /// Rewrites the journal with only the records that rebuild the current state.
+    func compact() throws(Failure) {
+        let failure: Failure? = file.withLock { fd in
+            let records = state.withLock { $0.records }
+            let temporary = path + ".new"
+            let fresh = open(temporary, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard fresh >= 0 else { return Failure(errno: errno, description: "cannot compact the journal: \(Self.errorText())") }
+            let bytes = records.reduce(into: [UInt8]()) { $0 += Self.frame($1) }
+            guard Self.writeAll(fresh, bytes), fsync(fresh) == 0, rename(temporary, path) == 0 else {
+                let failure = Failure(errno: errno, description: "cannot compact the journal: \(Self.errorText())")
+                close(fresh)
+                unlink(temporary)
+                return failure
+            }
+            Self.syncDirectory(of: path)
+            close(fd)
+            fd = fresh
+            _ = lseek(fd, 0, SEEK_END)
+            return nil
+        }
+        if let failure { throw failure }
+    }
+
+    // MARK: - Framing
+
+    static func frame(_ record: JournalRecord) -> [UInt8] {
+        let payload = Array((try? JSONEncoder().encode(record)) ?? Data())
+        return littleEndian(UInt32(payload.count)) + littleEndian(CRC32.checksum(payload)) + payload
+    }
+
+    /// Every intact record from the start, and the length they cover.
+    static func read(_ fd: Int32) -> ([JournalRecord], Int) {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var offset: off_t = 0
+        while true {
+            let count = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }
+            guard count > 0 else { break }
+            bytes += chunk[0..<count]
+            offset += off_t(count)
+        }
+        var records: [JournalRecord] = []
+        var position = 0
+        while position + 8 <= bytes.count {
+            let length = Int(readLittleEndian(bytes, at: position))
+            let checksum = readLittleEndian(bytes, at: position + 4)
+            let end = position + 8 + length
+            guard length > 0, end <= bytes.count else { break }
+            let payload = Array(bytes[(position + 8)..<end])
+            guard CRC32.checksum(payload) == checksum,
+                let record = try? JSONDecoder().decode(JournalRecord.self, from: Data(payload))
+            else { break }
+            records.append(record)
+            position = end
+        }
+        return (records, position)
+    }
+
+    private static func littleEndian(_ value: UInt32) -> [UInt8] {
+        [UInt8(value & 0xff), UInt8((value >> 8) & 0xff), UInt8((value >> 16) & 0xff), UInt8(value >> 24)]
+    }
+
+    private static func readLittleEndian(_ bytes: [UInt8], at index: Int) -> UInt32 {
+        UInt32(bytes[index]) | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2]) << 16 | UInt32(bytes[index + 3]) << 24
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { buffer in
+            var done = 0
+            while done < buffer.count {
+                let written = write(fd, buffer.baseAddress! + done, buffer.count - done)
+                if written < 0 && errno == EINTR { continue }
+                guard written > 0 else { return false }
+                done += written
+            }
+            return true
+        }
+    }
+
+    /// fsync of the directory holding `path`, so a rename or a new file in it is durable.
+    static func syncDirectory(of path: String) {
+        let directory = (path as NSString).deletingLastPathComponent
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
+    }
+
+    static func errorText() -> String { String(cString: strerror(errno)) }
+}
+
+/// CRC-32 (IEEE 802.3, the zlib polynomial) of the journal's record payloads.
+enum CRC32 {
+    private static let table: [UInt32] = (0..<256).map { index in
+        (0..<8).reduce(UInt32(index)) { crc, _ in crc & 1 == 1 ? 0xEDB8_8320 ^ (crc >> 1) : crc >> 1 }
+    }
+
+    static func checksum(_ bytes: [UInt8]) -> UInt32 {
+        ~bytes.reduce(~UInt32(0)) { crc, byte in table[Int((crc ^ UInt32(byte)) & 0xff)] ^ (crc >> 8) }
+    }
+}

@@ -1,0 +1,141 @@
+// StagedFile: the local copy of one file being written or waiting for its upload.
+//
+// The bytes live in a staging file on local disk (StagingArea), written with pwrite and read back with pread, so a
+// file of any size costs no memory. The state says what S3 is owed: `generation` counts changes, and the file is
+// dirty while the last generation durable in S3 is older. `base` is the version the bytes replace, which the
+// upload checks to detect a conflicting writer. A new file written strictly sequentially streams its complete
+// parts to a multipart upload while it is still being written (`stream`); any write below what was already
+// handed off ends the stream and the file is uploaded whole after close.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ObjectStore
+import Synchronization
+
+final class StagedFile: Sendable {
+    enum Base: Sendable, Hashable {
+        /// No object existed: upload only if none appeared meanwhile (If-None-Match: *).
+        case new
+        /// The bytes are an edit of this version: another version in S3 at upload time is a conflict.
+        case version(ETag)
+        /// Replace whatever is there (the file was renamed onto this key).
+        case replace
+
+        var journalValue: String? {
+            switch self {
+            case .new: nil
+            case .version(let etag): etag.value
+            case .replace: "*"
+            }
+        }
+
+        init(journalValue: String?) {
+            switch journalValue {
+            case nil: self = .new
+            case "*": self = .replace
+            case let etag?: self = .version(ETag(etag))
+            }
+        }
+    }
+
+    struct State {
+        var key: String
+        var inode: InodeNumber?
+        var size: UInt64
+        var mtime: Double
+        var base: Base
+        var generation: UInt64
+        /// The last generation made durable on local disk with a journal record.
+        var journalledGeneration: UInt64
+        /// The last generation durable in S3 (0: none).
+        var uploadedGeneration: UInt64
+        /// Open handles that may write.
+        var writers = 0
+        /// Unlinked or replaced: nothing is uploaded; the staging file goes when the last handle closes.
+        var removed = false
+        /// Every write so far continued where the file ended (streaming is possible).
+        var appendOnly: Bool
+        var stream: MultipartStream?
+    }
+
+    let id: UInt64
+    let path: String
+    let fd: Int32
+    let state: Mutex<State>
+
+    init(id: UInt64, path: String, fd: Int32, state: State) {
+        self.id = id
+        self.path = path
+        self.fd = fd
+        self.state = Mutex(state)
+    }
+
+    deinit {
+        close(fd)
+    }
+
+    var key: String { state.withLock { $0.key } }
+    var isDirty: Bool { state.withLock { $0.generation > $0.uploadedGeneration && !$0.removed } }
+
+    // MARK: - Bytes
+
+    /// Writes `bytes` at `offset`; the file grows as needed (a gap reads as zeros).
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64, now: Double) throws(FSError) -> Int {
+        var done = 0
+        while done < bytes.count {
+            let written = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { throw Self.localError("write", key: key) }
+            done += written
+        }
+        state.withLock { state in
+            if offset != state.size { state.appendOnly = false }
+            state.size = max(state.size, offset + UInt64(done))
+            state.generation += 1
+            state.mtime = now
+        }
+        return done
+    }
+
+    /// Up to `count` bytes from `offset` (fewer at the end of the file).
+    func read(at offset: UInt64, count: Int) throws(FSError) -> [UInt8] {
+        let size = state.withLock { $0.size }
+        guard offset < size else { return [] }
+        let wanted = Int(min(UInt64(count), size - offset))
+        var bytes = [UInt8](repeating: 0, count: wanted)
+        var done = 0
+        while done < wanted {
+            let got = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, wanted - done, off_t(offset) + off_t(done)) }
+            if got < 0 && errno == EINTR { continue }
+            guard got >= 0 else { throw Self.localError("read", key: key) }
+            if got == 0 { break }
+            done += got
+        }
+        return done == wanted ? bytes : Array(bytes[0..<done])
+    }
+
+    func truncate(to size: UInt64, now: Double) throws(FSError) {
+        guard ftruncate(fd, off_t(size)) == 0 else { throw Self.localError("truncate", key: key) }
+        state.withLock { state in
+            if size != state.size { state.appendOnly = state.appendOnly && size > state.size }
+            state.size = size
+            state.generation += 1
+            state.mtime = now
+        }
+    }
+
+    /// fsync of the staging file: its bytes survive a crash or power loss.
+    func syncToDisk() throws(FSError) {
+        guard fsync(fd) == 0 else { throw Self.localError("fsync", key: key) }
+    }
+
+    /// The errno of a failed local file operation, as the staging disk reported it (ENOSPC, EIO, EDQUOT, …).
+    static func localError(_ operation: String, key: String) -> FSError {
+        let code = errno
+        return FSError(
+            errno: code, "\(operation) of the staged copy of \"\(key)\": \(String(cString: strerror(code)))",
+            logLevel: code == ENOSPC || code == EDQUOT ? .warning : .error)
+    }
+}
