@@ -16,7 +16,7 @@ extension S3HTTPStore {
             let response = try await sendExpectingSuccess(.get, key: nil, query: query)
             let page: MultipartUploadsPage
             do {
-                page = try ListMultipartUploadsReader.read(response.body)
+                page = try ListMultipartUploadsReader.read(response.body, urlEncodingRequested: true)
             } catch {
                 throw .client(error)
             }

@@ -1,5 +1,6 @@
 // Reads one page of ListMultipartUploads (ListMultipartUploadsResult): the uploads, and the markers of the next
-// page when the listing is truncated. Keys and markers are url-decoded when the answer says EncodingType=url.
+// page when the listing is truncated. Keys and markers are url-decoded when the answer says EncodingType=url, or
+// when it was asked for and the answer names no encoding: Ceph RGW 16 encodes them without saying so.
 
 import ObjectStore
 
@@ -16,12 +17,12 @@ struct MultipartUploadsPage: Sendable, Equatable {
 }
 
 enum ListMultipartUploadsReader {
-    static func read(_ body: [UInt8]) throws(ClientError) -> MultipartUploadsPage {
+    static func read(_ body: [UInt8], urlEncodingRequested: Bool) throws(ClientError) -> MultipartUploadsPage {
         let root = try XMLTree.parse(body, what: "ListMultipartUploads response")
         guard root.name == "ListMultipartUploadsResult" else {
             throw malformed("root element is <\(root.name)>, expected <ListMultipartUploadsResult>")
         }
-        let urlEncoded = root.childText("EncodingType")?.lowercased() == "url"
+        let urlEncoded = root.childText("EncodingType").map { $0.lowercased() == "url" } ?? urlEncodingRequested
         var uploads: [MultipartUploadInfo] = []
         for entry in root.children(named: "Upload") {
             guard let rawKey = entry.childText("Key"), let id = entry.childText("UploadId"), !id.isEmpty else {
