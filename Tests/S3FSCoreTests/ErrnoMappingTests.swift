@@ -12,7 +12,8 @@ import Testing
 /// to compile here until someone decides its errno.
 @Suite struct ErrnoMappingTests {
     static let serviceKinds: [ServiceError.Kind] = [
-        .noSuchKey, .noSuchBucket, .accessDenied, .preconditionFailed, .invalidRange, .throttled, .serverError, .other,
+        .noSuchKey, .noSuchBucket, .accessDenied, .preconditionFailed, .invalidRange, .noSuchUpload, .throttled,
+        .serverError, .other,
     ]
     static let clientKinds: [ClientError.Kind] = [
         .connectionRefused, .hostNotFound, .timedOut, .connectionReset, .tls, .truncatedBody, .malformedResponse,
@@ -25,7 +26,7 @@ import Testing
         case .accessDenied: EACCES
         case .preconditionFailed: ESTALE
         case .invalidRange: EINVAL
-        case .throttled, .serverError, .other: EIO
+        case .noSuchUpload, .throttled, .serverError, .other: EIO
         }
     }
 
