@@ -24,7 +24,12 @@ struct TimestampsTests {
     @Test func parsesRFC1123() {
         #expect(Timestamps.parseRFC1123("Mon, 12 Oct 2009 17:50:30 GMT") == 1_255_369_830)
         #expect(Timestamps.parseRFC1123("Thu, 29 Feb 2024 23:59:59 GMT") == 1_709_251_199)
-        for bad in ["", "12 Oct 2009 17:50:30 GMT", "Mon, 12 Foo 2009 17:50:30 GMT", "Mon, 12 Oct 2009 17:50 GMT"] {
+        for bad in [
+            "", "12 Oct 2009 17:50:30 GMT", "Mon, 12 Foo 2009 17:50:30 GMT", "Mon, 12 Oct 2009 17:50 GMT",
+            // Years that would overflow the day arithmetic (a trap, before the year was bounded).
+            "Mon, 12 Oct 9223372036854775807 17:50:30 GMT", "Mon, 12 Oct -9223372036854775807 17:50:30 GMT",
+            "Mon, 12 Oct 10000 17:50:30 GMT", "Mon, 99 Oct 2009 17:50:30 GMT",
+        ] {
             #expect(Timestamps.parseRFC1123(bad) == nil, "\(bad)")
         }
     }

@@ -14,7 +14,8 @@ final class ResponseAccumulator: CurlResponseSink {
     private(set) var body: [UInt8] = []
     /// Body bytes seen from the server, before any slicing.
     private(set) var receivedBytes: UInt64 = 0
-    /// Set when a 200 answer to a ranged request was cut off on purpose once the window was complete.
+    /// Set when the body was cut off on purpose: a 200 answer to a ranged request once the window was complete, or a
+    /// GET answer whose head GetObjectBodyCheck refuses (no byte of it is kept; the check rejects the response).
     private(set) var stoppedAfterWindow = false
     private var bodyStarted = false
 
@@ -45,6 +46,10 @@ final class ResponseAccumulator: CurlResponseSink {
     func receiveBody(_ chunk: UnsafeRawBufferPointer) -> Bool {
         if !bodyStarted {
             bodyStarted = true
+            if refusesHead {
+                stoppedAfterWindow = true
+                return false
+            }
             reserveExpectedCapacity()
         }
         let chunkStart = receivedBytes
@@ -68,6 +73,18 @@ final class ResponseAccumulator: CurlResponseSink {
         return true
     }
 
+    /// A GET answer (ranged, or streamed to a sink) whose status and headers cannot carry the bytes asked for:
+    /// refused before its first byte is kept, so a sink never sees bytes of another range.
+    private var refusesHead: Bool {
+        guard window != nil || sink != nil, (200..<300).contains(status) else { return false }
+        do {
+            _ = try GetObjectBodyCheck.expectedLength(status: status, headers: headers, range: window)
+            return false
+        } catch {
+            return true
+        }
+    }
+
     /// A successful body goes to the sink when there is one (it copies what it needs before returning);
     /// everything else is collected.
     private func keep(_ bytes: UnsafeRawBufferPointer) {
@@ -81,13 +98,14 @@ final class ResponseAccumulator: CurlResponseSink {
         }
     }
 
-    /// Preallocates the body: the window for ranged requests, else Content-Length (bounded for error bodies).
+    /// Preallocates the body: the window for ranged requests, else Content-Length. The server's number is only a
+    /// hint: at most 64 MiB are reserved (64 KiB for error bodies), so a lying Content-Length cannot exhaust memory.
     private func reserveExpectedCapacity() {
-        let contentLength = headers["content-length"].flatMap { Int($0) }
+        let success = (200..<300).contains(status)
+        if sink != nil && success { return }
+        let contentLength = headers["content-length"].flatMap { ServerNumbers.size($0) }
         var expected = contentLength ?? 0
-        if let window { expected = contentLength.map { min($0, Int(window.count)) } ?? Int(window.count) }
-        if sink != nil && (200..<300).contains(status) { return }
-        if !(200..<300).contains(status) { expected = min(expected, 64 * 1024) }
-        body.reserveCapacity(expected)
+        if let window { expected = contentLength.map { min($0, window.count) } ?? window.count }
+        body.reserveCapacity(Int(min(expected, success ? 64 << 20 : 64 << 10)))
     }
 }

@@ -1,4 +1,5 @@
-// GetObject, whole or ranged, with If-Match. The body length is checked against what was asked for.
+// GetObject, whole or ranged, with If-Match. The answer's status, Content-Range and Content-Length are checked
+// against what was asked for before any body byte is used, and the body's length once it is in.
 
 import ObjectStore
 
@@ -31,71 +32,121 @@ extension S3HTTPStore {
     }
 }
 
-/// Checks that a GET body holds exactly the bytes requested (clipped at the end of the object).
+/// Checks that a GET answer holds exactly the bytes requested: `range.count` of them, fewer only for the open-ended
+/// range EndpointPool continues a whole-object GET with (upper bound UInt64.max: "to the end"). A 2xx head is judged
+/// before its first body byte reaches a sink (ResponseAccumulator), so bytes of another range are never delivered,
+/// and again with the body's length once the transfer is over.
 enum GetObjectBodyCheck {
+    /// How many body bytes a 2xx answer to a GET of `range` must bring (after slicing a 200 to the range); nil when
+    /// the server did not say how long the object is and nothing else fixes it. Throws when the head cannot carry
+    /// the bytes asked for: a 206 starting elsewhere or ending early, a 206 without Content-Range, a partial answer
+    /// to a whole-object GET, numbers that are not numbers or contradict each other.
+    static func expectedLength(status: Int, headers: [String: String], range: ByteRange?) throws(ObjectStoreError)
+        -> UInt64?
+    {
+        var contentLength: UInt64?
+        if let text = headers["content-length"] {
+            guard let value = ServerNumbers.size(text) else { throw malformed("Content-Length \"\(text)\" is not a size") }
+            contentLength = value
+        }
+        var contentRange: ContentRange?
+        if let text = headers["content-range"] {
+            guard let value = ContentRange(text) else { throw malformed("Content-Range \"\(text)\" is not a byte range") }
+            contentRange = value
+        }
+        let asked = range?.httpHeaderValue ?? "the whole object"
+        let openEnded = range?.upperBound == UInt64.max
+        guard status == 206 else {
+            // A 200 is the whole object (Content-Length long); a Content-Range on it may only say so.
+            if let contentRange, !contentRange.isWholeObject {
+                throw malformed("asked for \(asked), got \(status) with Content-Range \(contentRange)")
+            }
+            guard let range else { return contentLength }
+            guard let total = contentLength else { return openEnded ? nil : range.count }
+            guard openEnded else {
+                // The reader knows the object is longer (If-Match pins it): a shorter one is a garbled answer.
+                guard range.lowerBound < total, range.count <= total - range.lowerBound else {
+                    throw malformed("asked for \(asked), got \(status) with an object of \(total) bytes")
+                }
+                return range.count
+            }
+            // "The rest" of an object that ends where the last attempt stopped: nothing is missing (see EndpointPool).
+            guard range.lowerBound < total else {
+                throw .service(
+                    ServiceError(
+                        kind: .invalidRange, status: 416, code: "InvalidRange",
+                        message: "range starts at \(range.lowerBound) but the object has \(total) bytes"))
+            }
+            return total - range.lowerBound
+        }
+        guard let contentRange else { throw malformed("asked for \(asked), got 206 without Content-Range") }
+        let length = contentRange.count
+        if let contentLength, contentLength != length {
+            throw malformed("Content-Length \(contentLength) contradicts Content-Range \(contentRange)")
+        }
+        let reachesEnd = contentRange.total.map { contentRange.last + 1 == $0 } ?? false
+        let fits: Bool
+        if let range {
+            fits = contentRange.first == range.lowerBound && (length == range.count || (openEnded && reachesEnd))
+        } else {
+            fits = contentRange.first == 0 && reachesEnd
+        }
+        guard fits else { throw malformed("asked for \(asked), got Content-Range \(contentRange)") }
+        return length
+    }
+
     static func verify(_ response: HTTPResponse, key: String, range: ByteRange?) throws(ObjectStoreError) {
+        let expected: UInt64?
+        do {
+            expected = try expectedLength(status: response.status, headers: response.headers, range: range)
+        } catch {
+            guard case .client(var failure) = error else { throw error }
+            failure.detail = "GET \(key): \(failure.detail)"
+            throw .client(failure)
+        }
         let received = UInt64(response.bodyLength)
-        let contentLength = response[header: "content-length"].flatMap { UInt64($0) }
-        guard let range else {
-            if let contentLength, contentLength != received { throw truncated(key, received, contentLength) }
-            return
-        }
-        if response.status == 206 {
-            try verifyPartial(response, key: key, range: range)
-            return
-        }
-        // 200 to a ranged request: the server sent the whole object and the engine kept only the window.
-        guard let total = contentLength else { return }  // length unknown: the stream's end was the object's end
-        guard range.lowerBound < total else {
-            throw .service(
-                ServiceError(
-                    kind: .invalidRange, status: 416, code: "InvalidRange",
-                    message: "range starts at \(range.lowerBound) but the object has \(total) bytes"))
-        }
-        let expected = min(range.count, total - range.lowerBound)
-        if received != expected { throw truncated(key, received, expected) }
+        // Without a length from the server (a whole object, or the rest of it), the stream's end was the object's end.
+        guard let expected, received != expected else { return }
+        throw .client(
+            ClientError(
+                kind: received < expected ? .truncatedBody : .malformedResponse,
+                detail: "GET \(key): received \(received) of \(expected) bytes"))
     }
 
-    /// 206: Content-Range must start where we asked and account for every byte received.
-    private static func verifyPartial(_ response: HTTPResponse, key: String, range: ByteRange) throws(ObjectStoreError) {
-        let received = UInt64(response.bodyLength)
-        guard let header = response[header: "content-range"], let contentRange = ContentRange(header) else {
-            if received != range.count { throw truncated(key, received, range.count) }
-            return
-        }
-        guard contentRange.first == range.lowerBound, contentRange.last >= contentRange.first else {
-            throw .client(
-                ClientError(
-                    kind: .malformedResponse,
-                    detail: "GET \(key): asked for \(range.httpHeaderValue), got Content-Range \(header)"))
-        }
-        var expected = contentRange.last - contentRange.first + 1
-        if let total = contentRange.total {
-            expected = min(expected, min(range.count, total - range.lowerBound))
-        }
-        if received != expected { throw truncated(key, received, expected) }
-    }
-
-    private static func truncated(_ key: String, _ received: UInt64, _ expected: UInt64) -> ObjectStoreError {
-        .client(ClientError(kind: .truncatedBody, detail: "GET \(key): received \(received) of \(expected) bytes"))
+    private static func malformed(_ detail: String) -> ObjectStoreError {
+        .client(ClientError(kind: .malformedResponse, detail: detail))
     }
 }
 
-/// "bytes 0-99/1234" (total may be "*").
-struct ContentRange: Equatable {
+/// "bytes 0-99/1234" (total may be "*"), read strictly: first ≤ last, last < total, every number a plausible size.
+struct ContentRange: Equatable, CustomStringConvertible {
     var first: UInt64
     var last: UInt64
     var total: UInt64?
 
     init?(_ header: String) {
         guard header.hasPrefix("bytes ") else { return nil }
-        let parts = header.dropFirst(6).split(separator: "/", maxSplits: 1)
-        let bounds = parts.first?.split(separator: "-", maxSplits: 1) ?? []
-        guard parts.count == 2, bounds.count == 2, let first = UInt64(bounds[0]), let last = UInt64(bounds[1]) else {
-            return nil
+        let parts = header.dropFirst(6).split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return nil }
+        let bounds = parts[0].split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard bounds.count == 2, let first = ServerNumbers.size(bounds[0]), let last = ServerNumbers.size(bounds[1]),
+            first <= last
+        else { return nil }
+        if parts[1] == "*" {
+            total = nil
+        } else {
+            guard let total = ServerNumbers.size(parts[1]), last < total else { return nil }
+            self.total = total
         }
         self.first = first
         self.last = last
-        total = UInt64(parts[1])
     }
+
+    /// Bytes the range holds (no overflow: both ends are at most ServerNumbers.maxObjectSize).
+    var count: UInt64 { last - first + 1 }
+
+    /// "bytes 0-(n-1)/n": the whole object.
+    var isWholeObject: Bool { first == 0 && total == last + 1 }
+
+    var description: String { "bytes \(first)-\(last)/\(total.map(String.init) ?? "*")" }
 }

@@ -10,15 +10,11 @@ extension S3HTTPStore {
                 ServiceErrorMapping.serviceError(
                     status: response.status, headers: response.headers, body: response.body, target: .object))
         }
-        guard let size = response[header: "content-length"].flatMap({ UInt64($0) }) else {
-            throw .client(ClientError(kind: .malformedResponse, detail: "HEAD \(key): missing Content-Length"))
+        guard let size = response[header: "content-length"].flatMap({ ServerNumbers.size($0) }) else {
+            throw .client(ClientError(kind: .malformedResponse, detail: "HEAD \(key): missing or absurd Content-Length"))
         }
-        guard let modified = response[header: "last-modified"].flatMap(Timestamps.parseRFC1123) else {
-            throw .client(
-                ClientError(
-                    kind: .malformedResponse,
-                    detail: "HEAD \(key): bad Last-Modified \"\(response[header: "last-modified"] ?? "")\""))
-        }
+        // A Last-Modified that is not a time shows as 0 (the epoch), as the same entry does in a listing.
+        let modified = response[header: "last-modified"].flatMap(Timestamps.parseRFC1123) ?? 0
         return ObjectInfo(key: key, size: size, lastModified: modified, etag: ETag(response[header: "etag"] ?? ""))
     }
 }

@@ -47,7 +47,8 @@ enum Timestamps {
     private static func seconds(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int, _ second: Int)
         -> Int?
     {
-        guard (1...12).contains(month), (1...31).contains(day), (0...23).contains(hour), (0...59).contains(minute),
+        // Four-digit years only: a server's absurd year must not overflow the day arithmetic below.
+        guard (0...9999).contains(year), (1...12).contains(month), (1...31).contains(day), (0...23).contains(hour), (0...59).contains(minute),
             (0...60).contains(second)
         else { return nil }
         return days(fromCivil: year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
