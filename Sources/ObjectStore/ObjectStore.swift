@@ -61,20 +61,41 @@ public protocol ObjectStore: Sendable {
     func listMultipartUploads(prefix: String) async throws(ObjectStoreError) -> [MultipartUploadInfo]
 }
 
+/// How far `listAll` follows a listing.
+public enum ListingBounds {
+    /// 100,000 pages: 100 million keys at 1,000 a page, beyond any directory that can be listed into memory. A server
+    /// whose continuation tokens never end would otherwise keep a listing, and the process waiting on it, forever.
+    public static let maxPages = 100_000
+}
+
 extension ObjectStore {
     /// Every page of a listing, following continuation tokens; with `maxPages`, at most that many, and the
-    /// result's `nextContinuationToken` says whether more remained.
-    public func listAll(prefix: String, delimiter: String?, maxPages: Int = .max) async throws(ObjectStoreError) -> ListPage {
+    /// result's `nextContinuationToken` says whether more remained. A token that comes back (the server would send
+    /// the same pages forever) or a listing longer than `pageLimit` pages is a malformed answer.
+    public func listAll(
+        prefix: String, delimiter: String?, maxPages: Int = .max, pageLimit: Int = ListingBounds.maxPages
+    ) async throws(ObjectStoreError) -> ListPage {
         var merged = ListPage(objects: [], commonPrefixes: [], nextContinuationToken: nil)
+        var tokens: Set<String> = []
         var pages = 0
-        repeat {
+        while true {
             let request = ListRequest(prefix: prefix, delimiter: delimiter, continuationToken: merged.nextContinuationToken)
             let page = try await list(request)
             merged.objects += page.objects
             merged.commonPrefixes += page.commonPrefixes
+            merged.anomalies += page.anomalies
             merged.nextContinuationToken = page.nextContinuationToken
             pages += 1
-        } while merged.nextContinuationToken != nil && pages < maxPages
+            guard let token = page.nextContinuationToken, pages < maxPages else { break }
+            guard tokens.insert(token).inserted else {
+                throw endless(prefix, "page \(pages) repeats an earlier continuation token")
+            }
+            guard pages < pageLimit else { throw endless(prefix, "more than \(pageLimit) pages") }
+        }
         return merged
+    }
+
+    private func endless(_ prefix: String, _ detail: String) -> ObjectStoreError {
+        .client(ClientError(kind: .malformedResponse, detail: "ListObjectsV2 of \"\(prefix)\" never ends: \(detail)"))
     }
 }

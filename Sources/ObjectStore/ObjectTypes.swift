@@ -52,11 +52,32 @@ public struct ListPage: Hashable, Sendable {
     public var commonPrefixes: [String]
     /// Present when the listing is truncated: pass it back for the next page.
     public var nextContinuationToken: String?
+    /// Entries of this page the store could not take as the server sent them; one bad entry never fails a page.
+    public var anomalies: [ListAnomaly]
 
-    public init(objects: [ObjectInfo], commonPrefixes: [String], nextContinuationToken: String?) {
+    public init(
+        objects: [ObjectInfo], commonPrefixes: [String], nextContinuationToken: String?, anomalies: [ListAnomaly] = []
+    ) {
         self.objects = objects
         self.commonPrefixes = commonPrefixes
         self.nextContinuationToken = nextContinuationToken
+        self.anomalies = anomalies
+    }
+}
+
+/// One LIST entry that was left out of its page (a key that is not UTF-8, a size that is not a size) or kept with a
+/// stand-in value (a LastModified that is not a time: 0, the epoch). The filesystem logs each key once.
+public struct ListAnomaly: Hashable, Sendable {
+    /// The key or common prefix; as the server sent it (percent-encoded) when it could not be decoded.
+    public var key: String
+    public var problem: String
+    /// True when the entry is not in the page; false when it is, with a stand-in value.
+    public var hidden: Bool
+
+    public init(key: String, problem: String, hidden: Bool) {
+        self.key = key
+        self.problem = problem
+        self.hidden = hidden
     }
 }
 

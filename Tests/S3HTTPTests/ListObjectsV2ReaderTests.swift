@@ -79,10 +79,9 @@ struct ListObjectsV2ReaderTests {
     }
 
     @Test(arguments: [
-        ("<IsTruncated>false</IsTruncated><Contents><Key>k</Key><Size>x</Size></Contents>", "<Size>"),
         ("<IsTruncated>true</IsTruncated>", "NextContinuationToken"),
         ("<Contents><Size>1</Size></Contents>", "without <Key>"),
-        ("<Contents><Key>k</Key><Size>1</Size><LastModified>yesterday</LastModified></Contents>", "LastModified"),
+        ("<CommonPrefixes></CommonPrefixes>", "without <Prefix>"),
     ])
     func rejectsMalformedPages(body: String, reason: String) {
         do {
@@ -107,11 +106,41 @@ struct ListObjectsV2ReaderTests {
         }
     }
 
-    @Test func rejectsBadPercentEncoding() {
+    /// One entry the reader cannot take never fails its page: it is left out (a key that is not UTF-8 or not valid
+    /// percent-encoding, a size that is not a size) or kept with LastModified 0, and reported as an anomaly.
+    @Test func oneBadEntryDoesNotFailThePage() throws {
+        func entry(_ key: String, size: String = "1", modified: String = "2020-01-01T00:00:00.000Z") -> String {
+            "<Contents><Key>\(key)</Key><LastModified>\(modified)</LastModified><ETag>\"e\"</ETag><Size>\(size)</Size></Contents>"
+        }
+        let page = try ListObjectsV2Reader.read(
+            Self.document(
+                "<IsTruncated>true</IsTruncated><NextContinuationToken>t2</NextContinuationToken>"
+                    + entry("d/good") + entry("d/bad-date", modified: "2020-13-45T99:99:99.000Z")
+                    + entry("d/no-date", modified: "") + entry("d/latin1-%E9t%E9") + entry("d/bad%zzescape")
+                    + entry("d/huge", size: "1152921504606846976") + entry("d/overflow", size: "99999999999999999999999")
+                    + entry("d/negative", size: "-1") + entry("d/plus", size: "+5") + entry("d/esc%1B%5B31m")
+                    + "<CommonPrefixes><Prefix>d/cut%E6%97/</Prefix></CommonPrefixes>"
+                    + "<CommonPrefixes><Prefix>d/sub/</Prefix></CommonPrefixes>",
+                encoded: true))
+        #expect(page.objects.map(\.key) == ["d/good", "d/bad-date", "d/no-date", "d/esc\u{1B}[31m"])
+        #expect(page.objects.map(\.lastModified) == [1_577_836_800, 0, 0, 1_577_836_800])
+        #expect(page.commonPrefixes == ["d/sub/"])
+        #expect(page.nextContinuationToken == "t2")
+        #expect(
+            page.anomalies.map(\.key) == [
+                "d/bad-date", "d/no-date", "d/latin1-%E9t%E9", "d/bad%zzescape", "d/huge", "d/overflow", "d/negative",
+                "d/plus", "d/cut%E6%97/",
+            ])
+        #expect(page.anomalies.map(\.hidden) == [false, false, true, true, true, true, true, true, true])
+    }
+
+    @Test func sizesUpToTheLargestPlausibleObjectAreRead() throws {
         let body = Self.document(
-            "<Contents><Key>bad%zz</Key><LastModified>2020-01-01T00:00:00Z</LastModified><Size>1</Size></Contents>",
-            encoded: true)
-        #expect(throws: ClientError.self) { try ListObjectsV2Reader.read(body) }
+            "<IsTruncated>false</IsTruncated><Contents><Key>big</Key><LastModified>2020-01-01T00:00:00Z</LastModified>"
+                + "<Size>\(ServerNumbers.maxObjectSize)</Size></Contents>")
+        let page = try ListObjectsV2Reader.read(body)
+        #expect(page.objects.map(\.size) == [ServerNumbers.maxObjectSize])
+        #expect(page.anomalies.isEmpty)
     }
 
     @Test(arguments: ["", "not xml at all", "<ListBucketResult>", "<Error><Code>x</Code></Error>", "<a></a><b/>"])
