@@ -1,4 +1,5 @@
 import CFuse
+import Glibc
 import Logging
 import S3FSCore
 
@@ -9,6 +10,8 @@ final class FuseContext: Sendable {
     let logger: Logger
     /// Bytes the kernel may read ahead of a sequential reader (answered in init).
     let maxReadAhead: UInt32
+    /// Every request a Task is working on; answered by FuseMount.requestExit when the process exits on a signal.
+    let inFlight = InFlightRequests()
 
     init(fileSystem: FileSystem, logger: Logger, maxReadAhead: UInt32) {
         self.fileSystem = fileSystem
@@ -23,7 +26,12 @@ final class FuseContext: Sendable {
 
     /// Runs `body` on a Task; an FSError becomes the error reply, logged once at the level it carries.
     func run(_ request: FuseRequest, _ body: @escaping @Sendable (FileSystem) async throws(FSError) -> Void) {
+        guard inFlight.begin(request) else {
+            unsafe request.reply { unsafe FuseCalls.replyError($0, errno: EIO) }
+            return
+        }
         Task {
+            defer { inFlight.end(request) }
             do throws(FSError) {
                 try await body(fileSystem)
             } catch {

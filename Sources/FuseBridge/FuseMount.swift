@@ -1,13 +1,20 @@
 // FuseMount: one libfuse session from mount to unmount.
 //
 // mount() creates the session with the callback table and mounts it (errors come back as a message, before any
-// thread starts serving). run() serves requests on libfuse's multi-threaded loop on the calling thread until the
-// filesystem is unmounted, by `fusermount3 -u` or by requestExit() (called on SIGINT/SIGTERM). The session is not
-// destroyed afterwards: a reply still in flight on a Task must never touch freed memory, and the process exits.
+// thread starts serving). run() serves requests on libfuse's multi-threaded loop, on a thread of its own, until the
+// filesystem is unmounted by `fusermount3 -u` (the loop ends) or requestExit() is called (SIGINT/SIGTERM). The exit
+// does not wait for the loop: libfuse's threads sit in read() on /dev/fuse and would only notice at the next request,
+// which never comes while callers wait for answers. requestExit answers every request in flight (a short grace, then
+// EIO), unmounts lazily (open files do not block it), and lets run() return; the process then exits, and the kernel
+// aborts the connection. The session is never destroyed: a reply still in flight on a Task must never touch freed
+// memory. Whichever comes first, the loop's end or requestExit, unmounts; the other does not.
 import CFuse
+import Dispatch
+import Foundation
 import Glibc
 import Logging
 import S3FSCore
+import Synchronization
 
 public struct FuseMountOptions: Sendable {
     public var mountpoint: String
@@ -47,11 +54,20 @@ public struct FuseMountError: Error, CustomStringConvertible {
 
 @safe public final class FuseMount: @unchecked Sendable {
     // SAFETY: `session` is set once in mount() before run(); requestExit() only calls libfuse functions that are
-    // safe from another thread (fuse_session_exit sets a flag; unmount aborts the connection).
+    // safe from another thread (fuse_session_exit sets a flag; the unmount, claimed once, closes the device).
     private var session: OpaquePointer?
     private let context: FuseContext
     private let options: FuseMountOptions
     private let logger: Logger
+    /// How long requests in flight at a signal may take to finish with their own answers before they get EIO.
+    private static let exitGrace = DispatchTimeInterval.seconds(1)
+    /// Set by the first requestExit; later signals change nothing.
+    private let exiting = Atomic<Bool>(false)
+    /// Claimed by whoever unmounts first: the loop's end or requestExit.
+    private let unmountClaimed = Atomic<Bool>(false)
+    /// Signalled when the loop has ended or requestExit is done; run() returns then.
+    private let finished = DispatchSemaphore(value: 0)
+    private let loopStatus = Atomic<Int32>(0)
 
     public init(fileSystem: FileSystem, options: FuseMountOptions, logger: Logger) {
         self.context = FuseContext(fileSystem: fileSystem, logger: logger, maxReadAhead: options.maxReadAhead)
@@ -72,18 +88,37 @@ public struct FuseMountError: Error, CustomStringConvertible {
         }
     }
 
-    /// Serves requests until unmounted; returns the loop's status (0 after a clean unmount).
+    /// Serves requests until unmounted or requestExit(); returns the loop's status (0 after a clean unmount or exit).
     public func run() -> Int32 {
-        guard let session = unsafe session else { return -1 }
-        let status = unsafe FuseCalls.loop(session, maxThreads: options.maxThreads)
-        unsafe FuseCalls.unmount(session)
-        return status
+        guard unsafe session != nil else { return -1 }
+        let loop = Thread { [self] in
+            guard let session = unsafe self.session else { return }
+            loopStatus.store(unsafe FuseCalls.loop(session, maxThreads: options.maxThreads), ordering: .releasing)
+            unsafe unmountOnce(session)
+            finished.signal()
+        }
+        loop.name = "s3m-fuse-loop"
+        loop.start()
+        finished.wait()
+        return loopStatus.load(ordering: .acquiring)
     }
 
-    /// Stops serving and unmounts; safe to call from a signal-handling thread.
+    /// Answers what is in flight, unmounts and makes run() return; safe to call from a signal-handling thread, and
+    /// more than once (only the first call acts).
     public func requestExit() {
-        guard let session = unsafe session else { return }
+        guard let session = unsafe session, !exiting.exchange(true, ordering: .acquiringAndReleasing) else { return }
         unsafe FuseCalls.exit(session)
+        let failed = context.inFlight.close(grace: Self.exitGrace, failingWith: EIO)
+        if failed > 0 {
+            logger.notice("exiting: answered requests still in flight with EIO", metadata: ["count": "\(failed)"])
+        }
+        unsafe unmountOnce(session)
+        finished.signal()
+    }
+
+    /// fuse_session_unmount (lazy: open files do not keep the mount) the first time only; it closes the device.
+    private func unmountOnce(_ session: OpaquePointer) {
+        guard !unmountClaimed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         unsafe FuseCalls.unmount(session)
     }
 }

@@ -64,7 +64,8 @@ enum Daemon {
 
     private static func notify(_ line: String) {
         guard isChild else { return }
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        // The parent may be gone (killed, timed out): EPIPE then, which must not stop the mount.
+        try? FileHandle.standardOutput.write(contentsOf: Data((line + "\n").utf8))
         let null = unsafe open("/dev/null", O_WRONLY)
         dup2(null, STDOUT_FILENO)
         close(null)
