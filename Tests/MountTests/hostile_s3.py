@@ -1,0 +1,221 @@
+"""A small S3 server that can be told to misbehave, for Tests/MountTests/test_hostile_server.py.
+
+It answers path-style ListObjectsV2 (delimiter, continuation tokens, encoding-type=url), HeadObject and GetObject
+(Range, If-Match) for one bucket held in memory, on 127.0.0.1 and a free port, from threads of the test process.
+Signatures are not checked. Keys are bytes, so a key that is not UTF-8 can be stored. What it can be told:
+
+  bad_dates            keys whose LastModified in a listing is an impossible date
+  repeat_token         prefixes whose listing hands out the same continuation token forever
+  fault(key, kind, n)  the next n GETs of key (None: all) answer wrongly, `kind` one of GET_FAULTS
+  hold_gets            GETs wait (before any byte) until released; `gets_held` counts those waiting
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+GET_FAULTS = {
+    "shift": "206 whose Content-Range (and bytes) start 4 KiB from where the Range asked",
+    "no_content_range": "206 without Content-Range, holding bytes from 4 KiB further on",
+    "partial_200": "200 holding only the range asked for, as if it were the whole object",
+    "small_total": "206 whose Content-Range total is smaller than the range's start",
+    "absurd_numbers": "206 whose Content-Range numbers overflow 64 bits",
+}
+
+LAST_MODIFIED = "2024-01-02T03:04:05.000Z"
+LAST_MODIFIED_HTTP = "Tue, 02 Jan 2024 03:04:05 GMT"
+BAD_DATE = "2024-13-45T99:99:99.000Z"
+
+
+class HostileS3:
+    def __init__(self, bucket: str = "hostile"):
+        self.bucket = bucket
+        self.objects: dict[bytes, bytes] = {}
+        self.bad_dates: set[bytes] = set()
+        self.repeat_token: set[bytes] = set()
+        self.faults: dict[bytes, list] = {}  # key -> [kind, remaining or None]
+        self.lock = threading.Lock()
+        self.changed = threading.Condition(self.lock)
+        self.hold_gets = False
+        self.gets_held = 0
+        self.release = threading.Event()
+        self.list_requests = 0
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.server.handle_error = lambda request, address: None  # clients reset connections on purpose
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> HostileS3:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def put(self, key: str | bytes, data: bytes) -> None:
+        self.objects[key.encode() if isinstance(key, str) else key] = data
+
+    def fault(self, key: str, kind: str, count: int | None) -> None:
+        assert kind in GET_FAULTS, kind
+        self.faults[key.encode()] = [kind, count]
+
+    def wait_for_held_gets(self, count: int, timeout: float) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: self.gets_held >= count, timeout)
+
+    # ------------------------------------------------------------------------------------------------------------
+
+    def take_fault(self, key: bytes) -> str | None:
+        with self.lock:
+            entry = self.faults.get(key)
+            if not entry or entry[1] == 0:
+                return None
+            if entry[1] is not None:
+                entry[1] -= 1
+            return entry[0]
+
+    def list_page(self, query: dict[str, str]) -> bytes:
+        with self.lock:
+            self.list_requests += 1
+        prefix = query.get("prefix", "").encode()
+        delimiter = query.get("delimiter", "").encode()
+        max_keys = max(1, min(1000, int(query.get("max-keys", "1000"))))
+        token = query.get("continuation-token")
+        marker = bytes.fromhex(token[1:]) if token and token != "loop" else None
+        marker_is_prefix = bool(token) and token[0] == "p"
+        keys, prefixes, last, truncated = [], [], None, False
+        for key in sorted(k for k in self.objects if k.startswith(prefix)):
+            if marker is not None and (key <= marker or (marker_is_prefix and key.startswith(marker))):
+                continue
+            cut = key.find(delimiter, len(prefix)) if delimiter else -1
+            if cut >= 0:
+                common = key[: cut + len(delimiter)]
+                if prefixes and prefixes[-1] == common:
+                    continue
+                if len(keys) + len(prefixes) == max_keys:
+                    truncated = True
+                    break
+                prefixes.append(common)
+                last = "p" + common.hex()
+                continue
+            if len(keys) + len(prefixes) == max_keys:
+                truncated = True
+                break
+            keys.append(key)
+            last = "k" + key.hex()
+        if prefix in self.repeat_token:
+            truncated, last = True, "loop"
+
+        def enc(b: bytes) -> str:
+            return urllib.parse.quote(b, safe="/")
+
+        parts = [f'<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>{self.bucket}</Name>'
+                 f"<Prefix>{enc(prefix)}</Prefix><EncodingType>url</EncodingType><KeyCount>{len(keys)}</KeyCount>"
+                 f"<MaxKeys>{max_keys}</MaxKeys><IsTruncated>{'true' if truncated else 'false'}</IsTruncated>"]
+        if truncated:
+            parts.append(f"<NextContinuationToken>{last}</NextContinuationToken>")
+        for key in keys:
+            data = self.objects[key]
+            date = BAD_DATE if key in self.bad_dates else LAST_MODIFIED
+            parts.append(f"<Contents><Key>{enc(key)}</Key><LastModified>{date}</LastModified>"
+                         f"<ETag>{etag(data)}</ETag><Size>{len(data)}</Size></Contents>")
+        for common in prefixes:
+            parts.append(f"<CommonPrefixes><Prefix>{enc(common)}</Prefix></CommonPrefixes>")
+        parts.append("</ListBucketResult>")
+        return "".join(parts).encode()
+
+    def _handler(self):
+        s3 = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def send(self, status: int, headers: dict[str, str], body: bytes = b"", head: bool = False) -> None:
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                if "Content-Length" not in headers:
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if not head:
+                    with contextlib.suppress(OSError):
+                        self.wfile.write(body)
+
+            def target(self) -> tuple[bytes | None, dict[str, str]]:
+                path, _, query = self.path.partition("?")
+                parts = path.lstrip("/").split("/", 1)
+                key = urllib.parse.unquote_to_bytes(parts[1]) if len(parts) > 1 and parts[1] else None
+                return key, dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
+
+            def not_found(self, head: bool) -> None:
+                self.send(404, {"Content-Type": "application/xml"},
+                          b"<Error><Code>NoSuchKey</Code><Message>no such key</Message></Error>", head)
+
+            def do_HEAD(self) -> None:
+                key, _ = self.target()
+                data = s3.objects.get(key) if key is not None else None
+                if data is None:
+                    return self.not_found(head=True)
+                self.send(200, {"Content-Length": str(len(data)), "ETag": etag(data),
+                                "Last-Modified": LAST_MODIFIED_HTTP}, head=True)
+
+            def do_GET(self) -> None:
+                key, query = self.target()
+                if key is None:
+                    return self.send(200, {"Content-Type": "application/xml"}, s3.list_page(query))
+                data = s3.objects.get(key)
+                if data is None:
+                    return self.not_found(head=False)
+                if self.headers.get("If-Match") not in (None, etag(data)):
+                    return self.send(412, {}, b"<Error><Code>PreconditionFailed</Code></Error>")
+                if s3.hold_gets:
+                    with s3.changed:
+                        s3.gets_held += 1
+                        s3.changed.notify_all()
+                    s3.release.wait(120)
+                first, last = 0, len(data) - 1
+                ranged = self.headers.get("Range")
+                if ranged:
+                    low, _, high = ranged.removeprefix("bytes=").partition("-")
+                    first, last = int(low), min(int(high) if high else last, len(data) - 1)
+                self.answer(data, first, last, bool(ranged), s3.take_fault(key))
+
+            def answer(self, data: bytes, first: int, last: int, ranged: bool, fault: str | None) -> None:
+                size, count = len(data), last - first + 1
+                tag = {"ETag": etag(data), "Last-Modified": LAST_MODIFIED_HTTP}
+                shifted = first + 4096 if first + 4096 + count <= size else first - 4096
+                if fault == "shift":
+                    self.send(206, {**tag, "Content-Range": f"bytes {shifted}-{shifted + count - 1}/{size}"},
+                              data[shifted:shifted + count])
+                elif fault == "no_content_range":
+                    self.send(206, tag, data[shifted:shifted + count])
+                elif fault == "partial_200":
+                    self.send(200, tag, data[first:last + 1])
+                elif fault == "small_total":
+                    self.send(206, {**tag, "Content-Range": f"bytes {first}-{last}/1"}, data[first:last + 1])
+                elif fault == "absurd_numbers":
+                    self.send(206, {**tag, "Content-Range": f"bytes {first}-99999999999999999999999/*"},
+                              data[shifted:shifted + count])
+                elif ranged:
+                    self.send(206, {**tag, "Content-Range": f"bytes {first}-{last}/{size}"}, data[first:last + 1])
+                else:
+                    self.send(200, tag, data)
+
+        return Handler
+
+
+def etag(data: bytes) -> str:
+    return '"' + hashlib.md5(data).hexdigest() + '"'
