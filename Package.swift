@@ -16,6 +16,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CFuse", path: "CFuse", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
         .target(name: "CShims", linkerSettings: [.linkedLibrary("curl"), .linkedLibrary("crypto")]),
+        .target(name: "CSystem"),
         .target(name: "ObjectStore"),
         .target(
             name: "S3HTTP",
@@ -28,7 +29,7 @@ let package = Package(
         ),
         .target(
             name: "S3FSCore",
-            dependencies: ["ObjectStore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CSystem", "ObjectStore", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "FuseBridge",
