@@ -173,6 +173,21 @@ import Testing
         #expect(await thrownErrno { try await fs.lookup(parent: .root, name: "gone") } == ENOENT)
     }
 
+    @Test func anUnlinkedOpenFileIsGoneAtOnceStaysUsableAndIsNeverUploaded() async throws {
+        let fs = try await makeWritableFileSystem(store, staging: staging)
+        let (_, open) = try await fs.create(parent: .root, name: "scratch", flags: O_RDWR)
+        try fs.writeAll(open.handle, [1, 2, 3])
+        try await fs.unlink(parent: .root, name: "scratch")
+        #expect(await thrownErrno { try await fs.lookup(parent: .root, name: "scratch") } == ENOENT)
+        try fs.writeAll(open.handle, [4], at: 3)
+        #expect(try await fs.read(handle: open.handle, offset: 0, size: 10).bytes == [1, 2, 3, 4])
+        try await fs.flush(handle: open.handle)
+        fs.release(handle: open.handle)
+        await fs.drainAll()
+        #expect(store.keys.isEmpty)
+        #expect(stagedDataFiles(staging).isEmpty)
+    }
+
     @Test func renameOfAStagedFileUploadsOnlyTheNewKey() async throws {
         let faults = FaultInjectingStore(wrapping: store)
         faults.failAll(.put, with: .stub(.serverError))

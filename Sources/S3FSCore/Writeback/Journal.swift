@@ -20,7 +20,8 @@ final class Journal: Sendable {
     }
 
     let path: String
-    private let file: Mutex<Int32>
+    /// The descriptor and the file's length.
+    private let file: Mutex<(fd: Int32, size: Int)>
     private let state = Mutex(JournalState())
 
     /// Opens (or creates) the journal at `path` and replays it.
@@ -28,8 +29,8 @@ final class Journal: Sendable {
         self.path = path
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw Failure(errno: errno, description: "cannot open the journal \(path): \(Self.errorText())") }
-        file = Mutex(fd)
         let (records, validLength) = Self.read(fd)
+        file = Mutex((fd, validLength))
         if ftruncate(fd, off_t(validLength)) != 0 || lseek(fd, 0, SEEK_END) < 0 {
             throw Failure(errno: errno, description: "cannot repair the journal \(path): \(Self.errorText())")
         }
@@ -37,8 +38,11 @@ final class Journal: Sendable {
     }
 
     deinit {
-        file.withLock { _ = close($0) }
+        file.withLock { _ = close($0.fd) }
     }
+
+    /// The journal file's length in bytes.
+    var size: Int { file.withLock { $0.size } }
 
     /// What the journal says is owed, as of the last record.
     var current: JournalState { state.withLock { $0 } }
@@ -50,10 +54,11 @@ final class Journal: Sendable {
 
     func append(_ records: [JournalRecord]) throws(Failure) {
         let frame = records.reduce(into: [UInt8]()) { $0 += Self.frame($1) }
-        let failure: Failure? = file.withLock { fd in
-            guard Self.writeAll(fd, frame), fdatasync(fd) == 0 else {
+        let failure: Failure? = file.withLock { file in
+            guard Self.writeAll(file.fd, frame), fdatasync(file.fd) == 0 else {
                 return Failure(errno: errno, description: "cannot write the journal \(path): \(Self.errorText())")
             }
+            file.size += frame.count
             state.withLock { state in for record in records { state.apply(record) } }
             return nil
         }
@@ -62,7 +67,7 @@ final class Journal: Sendable {
 
     /// Rewrites the journal with only the records that rebuild the current state.
     func compact() throws(Failure) {
-        let failure: Failure? = file.withLock { fd in
+        let failure: Failure? = file.withLock { file in
             let records = state.withLock { $0.records }
             let temporary = path + ".new"
             let fresh = open(temporary, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
@@ -75,9 +80,9 @@ final class Journal: Sendable {
                 return failure
             }
             Self.syncDirectory(of: path)
-            close(fd)
-            fd = fresh
-            _ = lseek(fd, 0, SEEK_END)
+            close(file.fd)
+            file = (fresh, bytes.count)
+            _ = lseek(fresh, 0, SEEK_END)
             return nil
         }
         if let failure { throw failure }

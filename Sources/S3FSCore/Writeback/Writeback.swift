@@ -91,12 +91,7 @@ final class Writeback: Sendable {
             state.writers -= 1
             return (state.writers, state.removed)
         }
-        guard writers == 0 else { return }
-        if removed {
-            discard(file)
-        } else if file.isDirty {
-            schedule(file)
-        }
+        if writers == 0, !removed, file.isDirty { schedule(file) }
     }
 
     /// Waits until the bytes written so far are durable in S3 (fsync, sync mode's close).
@@ -174,27 +169,21 @@ final class Writeback: Sendable {
 
     // MARK: - Removal
 
-    /// The file was unlinked or replaced: nothing is owed; its staging file goes once no handle writes it.
+    /// The file was unlinked or replaced: nothing is owed, its name is gone at once, and its staging file is
+    /// unlinked (handles still open keep reading and writing it until they close; nothing is uploaded).
     func remove(_ file: StagedFile) {
-        let writers = file.state.withLock { state in
-            state.removed = true
-            return state.writers
-        }
+        file.state.withLock { $0.removed = true }
         queue.withLock { $0.workers[file.id]?.cancel() }
         finishWaiters(file, upTo: .max, failure: nil)
         endStream(of: file)
-        if writers == 0 { discard(file) }
-    }
-
-    private func discard(_ file: StagedFile) {
         try? journal(JournalRecord(kind: .discarded, id: file.id))
         staging.remove(file)
         compactIfIdle()
     }
 
-    /// With nothing owed any more, the journal starts over empty.
+    /// With nothing owed any more, a journal grown past 1 MiB starts over empty.
     func compactIfIdle() {
-        guard staging.journal.current.pending.isEmpty else { return }
+        guard staging.journal.current.pending.isEmpty, staging.journal.size > 1 << 20 else { return }
         try? staging.journal.compact()
     }
 
