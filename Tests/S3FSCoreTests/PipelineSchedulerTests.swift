@@ -77,6 +77,28 @@ import Testing
         #expect(scheduler.runningCount == 0)
     }
 
+    @Test func uploadsStartAfterReadsAndWithinTheirOwnBound() async {
+        let scheduler = FetchScheduler(maxConcurrent: 8, maxUploads: 2)
+        let grants = Grants()
+        let uploads = [await acquire(scheduler, .upload, grants).id, await acquire(scheduler, .upload, grants).id]
+        let third = await acquire(scheduler, .upload, grants).id
+        #expect(grants.granted == uploads)  // the upload bound holds with slots free
+        var demands: [UInt64] = []
+        for _ in 0..<6 { demands.append(await acquire(scheduler, .demand, grants).id) }
+        let waitingDemand = await acquire(scheduler, .demand, grants).id
+        #expect(grants.granted == uploads + demands)
+        // A freed upload slot goes to the waiting demand read, never to the waiting upload.
+        scheduler.release(uploads[0])
+        #expect(await eventually { grants.count == 9 })
+        #expect(grants.granted.last == waitingDemand)
+        // With no read waiting, the upload starts.
+        scheduler.release(demands[0])
+        #expect(await eventually { grants.count == 10 })
+        #expect(grants.granted.last == third)
+        for id in [uploads[1], third, waitingDemand] + demands[1...] { scheduler.release(id) }
+        #expect(scheduler.runningCount == 0)
+    }
+
     @Test func promoteStartsAQueuedPrefetchAsDemand() async {
         let scheduler = FetchScheduler(maxConcurrent: 4)
         let grants = Grants()
