@@ -154,9 +154,8 @@ public final class EndpointPool: ObjectStore {
                 try await self.endpoints[attempt.endpoint].store.get(key: key, range: rest, ifMatch: ifMatch, into: attemptSink)
                 return .success(.streamed)
             } catch {
-                // A whole-object GET whose object ended exactly where the last attempt stopped: nothing was missing.
-                // (A range was asked for because the object is known to hold it: a 416 there is not its end.)
-                if range == nil, offset > 0, case .service(let service) = error, service.kind == .invalidRange {
+                // The object ended exactly where the last attempt stopped: nothing was missing after all.
+                if offset > 0, case .service(let service) = error, service.kind == .invalidRange {
                     return .success(.streamed)
                 }
                 return .failure(error)

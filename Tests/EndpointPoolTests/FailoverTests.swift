@@ -26,18 +26,6 @@ import Testing
         #expect(got == bytes)
     }
 
-    /// A 416 to the continuation of a range means a server that contradicts the object it pinned, not the object's
-    /// end: the GET fails instead of returning the first attempt's bytes as if they were the whole range.
-    @Test func aRangeWhoseContinuationIsRefusedAs416Fails() async throws {
-        let (mock, _, info) = mockWithObject(size: 10_000)
-        let cut = TruncatingStore(wrapping: mock, cutAfter: 1234, error: .client(ClientError(kind: .truncatedBody, detail: "")))
-        let refusing = FaultInjectingStore(wrapping: mock)
-        let invalidRange = serviceError(.invalidRange, 416, "InvalidRange")
-        refusing.failAll(.get, with: invalidRange)
-        let pool = makePool([cut, refusing])
-        await #expect(throws: invalidRange) { try await pool.get(key: "data", range: ByteRange(100..<9_100), ifMatch: info.etag) }
-    }
-
     @Test(arguments: [
         serviceError(.accessDenied, 403, "AccessDenied"), serviceError(.noSuchKey, 404, "NoSuchKey"),
         serviceError(.preconditionFailed, 412, "PreconditionFailed"),
