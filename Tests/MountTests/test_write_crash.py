@@ -34,12 +34,11 @@ def test_kill9_then_remount_resumes_the_upload(rw, s3, env, wkey, tmp_path, when
     finally:
         os.close(fd)
     written_s = time.monotonic() - t0
-    uploaded = 0
     if when == "mid-upload":
         assert wait_until(lambda: uploaded_part_bytes(s3, env.bucket, key) >= 16 * MiB, 60, interval=0.2), (
             "no 16 MiB of parts uploaded within 60 s of close" + m.log_tail())
-        uploaded = uploaded_part_bytes(s3, env.bucket, key)
     kill9_and_unmount(m, pid)
+    uploaded = uploaded_part_bytes(s3, env.bucket, key)
     assert head(s3, env.bucket, key) is None, (
         "the 1 GiB object was complete in S3 when the daemon was killed: the kill did not interrupt its upload "
         "(writeback close() must return before the upload is done)")

@@ -504,8 +504,10 @@ def test_read_your_writes_while_the_file_is_open(rw, s3, env):
 
 
 def test_read_your_writes_while_the_upload_is_pending(rw, s3, env):
-    m = rw("--upload-bandwidth", "512K")  # 4 MiB takes 8 s to upload
-    data = det_bytes("ryw-pending", 4 * MiB)
+    # 12 MiB in parts of 5 MiB at 1 MiB/s: even if the first part goes at once (a token bucket that starts full
+    # lets one part through), the rest takes 7 s
+    m = rw("--upload-bandwidth", "1M", "--part-size", "5M")
+    data = det_bytes("ryw-pending", 12 * MiB)
     inner = det_bytes("ryw-pending/inner", 2 * MiB + 1)
     os.mkdir(m.p("sub"))
     t0 = time.monotonic()
@@ -515,8 +517,9 @@ def test_read_your_writes_while_the_upload_is_pending(rw, s3, env):
         f.write(inner)
     close_s = time.monotonic() - t0
     assert head(s3, env.bucket, m.key("pending.bin")) is None, (
-        f"pending.bin is already in S3 {close_s:.1f}s after it was written, with --upload-bandwidth 512K "
-        f"(4 MiB needs 8 s): either close() waited for the upload or the bandwidth limit does not hold")
+        f"pending.bin is already in S3 {close_s:.1f}s after it was written, with --upload-bandwidth 1M "
+        f"(12 MiB needs 7 s after a first part of 5 MiB): either close() waited for the upload or the bandwidth "
+        f"limit does not hold")
     assert sorted(os.listdir(m.path)) == ["pending.bin", "sub"]
     assert os.listdir(m.p("sub")) == ["inner.bin"]
     assert os.stat(m.p("pending.bin")).st_size == len(data)

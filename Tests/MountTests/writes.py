@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from conftest import (MOUNT_TIMEOUT, Env, MiB, Mount, Mounter, describe_exit, det_bytes, is_mounted,
-                      live_daemons, mount_fstype, unmount, wait_until, zombie_exit_status)
+from conftest import (MOUNT_TIMEOUT, Env, MiB, Mount, Mounter, abort_multipart_uploads, delete_prefix, describe_exit,
+                      det_bytes, is_mounted, live_daemons, mount_fstype, unmount, wait_until, zombie_exit_status)
 
 DRAIN_DEADLINE = 120  # bound for a daemon to upload what is pending and exit after an unmount (small files)
 
@@ -35,10 +35,15 @@ DRAIN_DEADLINE = 120  # bound for a daemon to upload what is pending and exit af
 
 
 @pytest.fixture
-def wkey(request, prefix) -> str:
-    """This test's own key prefix under the session prefix: `<session>/w/<test name>-<6 hex>/`."""
+def wkey(request, s3, env, prefix) -> str:
+    """This test's own key prefix under the session prefix: `<session>/w/<test name>-<6 hex>/`. Emptied after the
+    test (multipart uploads aborted too): these tests write GiBs, and the testbed's OSD is small, so space is given
+    back as soon as possible rather than at the end of the session."""
     slug = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name).strip("-")[:48]
-    return f"{prefix}w/{slug}-{uuid.uuid4().hex[:6]}/"
+    key = f"{prefix}w/{slug}-{uuid.uuid4().hex[:6]}/"
+    yield key
+    abort_multipart_uploads(s3, env.bucket, key)
+    delete_prefix(s3, env.bucket, key)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -123,9 +128,10 @@ def mount_rw(mounter: Mounter, env: Env, key_prefix: str, cache_dir: str, log: s
 
 
 @pytest.fixture
-def rw(mounter, env, wkey, tmp_path):
+def rw(wkey, mounter, env, tmp_path):
     """Factory: rw(*options, cache_dir=..., key_prefix=..., timeout=...) -> RW. Defaults: this test's key prefix
-    and one staging root per test (tmp_path/cache); each mount logs to its own tmp_path/s3mount-N.log."""
+    and one staging root per test (tmp_path/cache); each mount logs to its own tmp_path/s3mount-N.log.
+    (wkey comes first: set up before the mounter, it is torn down after the mounts are gone.)"""
     count = [0]
 
     def make(*options: str, cache_dir: str | None = None, key_prefix: str | None = None,
