@@ -34,6 +34,10 @@ extension FileSystem {
         let writeback = try writable("create \(name)")
         let directory = try directoryInode(parent)
         let key = try childKey(directory, name)
+        if writeback.staging.file(forKey: key) != nil, let existing = inodes.child(of: parent, named: name, countLookup: true) {
+            // The name is staged already (the kernel's negative entry was stale): open it, never replace it.
+            return (entryReply(existing), try await openStaged(existing, flags: flags))
+        }
         let file = try writeback.staging.create(key: key, inode: nil, base: .new, now: now(), dirty: true)
         let entry = ResolvedEntry(name: name, kind: .file, key: key, size: 0, mtime: now(), etag: nil)
         let inode = inodes.upsert(parent: parent, entry: entry, ttl: config.metadataTTL, countLookup: true)
