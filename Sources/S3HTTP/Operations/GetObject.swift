@@ -32,15 +32,17 @@ extension S3HTTPStore {
     }
 }
 
-/// Checks that a GET answer holds exactly the bytes requested: `range.count` of them, fewer only for the open-ended
-/// range EndpointPool continues a whole-object GET with (upper bound UInt64.max: "to the end"). A 2xx head is judged
-/// before its first body byte reaches a sink (ResponseAccumulator), so bytes of another range are never delivered,
-/// and again with the body's length once the transfer is over.
+/// Checks that a GET answer holds exactly the bytes requested, clipped where the server says the object ends (as S3
+/// does for a range past the end). A 2xx head is judged before its first body byte reaches a sink
+/// (ResponseAccumulator), so bytes of another range are never delivered, and again with the body's length once the
+/// transfer is over. A server that says an object ends earlier than it does is not caught here (the store does not
+/// know the size): the filesystem refuses answers shorter than the range it knows exists.
 enum GetObjectBodyCheck {
     /// How many body bytes a 2xx answer to a GET of `range` must bring (after slicing a 200 to the range); nil when
-    /// the server did not say how long the object is and nothing else fixes it. Throws when the head cannot carry
-    /// the bytes asked for: a 206 starting elsewhere or ending early, a 206 without Content-Range, a partial answer
-    /// to a whole-object GET, numbers that are not numbers or contradict each other.
+    /// the server did not say (a 200 without Content-Length: the stream's end is the object's end). Throws when the
+    /// head cannot carry the bytes asked for: a 206 starting elsewhere, or ending early but not at the object's end,
+    /// a 206 without Content-Range, a partial answer to a whole-object GET, numbers that are not sizes or
+    /// contradict each other.
     static func expectedLength(status: Int, headers: [String: String], range: ByteRange?) throws(ObjectStoreError)
         -> UInt64?
     {
@@ -55,29 +57,19 @@ enum GetObjectBodyCheck {
             contentRange = value
         }
         let asked = range?.httpHeaderValue ?? "the whole object"
-        let openEnded = range?.upperBound == UInt64.max
         guard status == 206 else {
             // A 200 is the whole object (Content-Length long); a Content-Range on it may only say so.
             if let contentRange, !contentRange.isWholeObject {
                 throw malformed("asked for \(asked), got \(status) with Content-Range \(contentRange)")
             }
-            guard let range else { return contentLength }
-            guard let total = contentLength else { return openEnded ? nil : range.count }
-            guard openEnded else {
-                // The reader knows the object is longer (If-Match pins it): a shorter one is a garbled answer.
-                guard range.lowerBound < total, range.count <= total - range.lowerBound else {
-                    throw malformed("asked for \(asked), got \(status) with an object of \(total) bytes")
-                }
-                return range.count
-            }
-            // "The rest" of an object that ends where the last attempt stopped: nothing is missing (see EndpointPool).
+            guard let range, let total = contentLength else { return contentLength }
             guard range.lowerBound < total else {
                 throw .service(
                     ServiceError(
                         kind: .invalidRange, status: 416, code: "InvalidRange",
                         message: "range starts at \(range.lowerBound) but the object has \(total) bytes"))
             }
-            return total - range.lowerBound
+            return min(range.count, total - range.lowerBound)
         }
         guard let contentRange else { throw malformed("asked for \(asked), got 206 without Content-Range") }
         let length = contentRange.count
@@ -87,7 +79,7 @@ enum GetObjectBodyCheck {
         let reachesEnd = contentRange.total.map { contentRange.last + 1 == $0 } ?? false
         let fits: Bool
         if let range {
-            fits = contentRange.first == range.lowerBound && (length == range.count || (openEnded && reachesEnd))
+            fits = contentRange.first == range.lowerBound && (length == range.count || (length < range.count && reachesEnd))
         } else {
             fits = contentRange.first == 0 && reachesEnd
         }
@@ -105,7 +97,7 @@ enum GetObjectBodyCheck {
             throw .client(failure)
         }
         let received = UInt64(response.bodyLength)
-        // Without a length from the server (a whole object, or the rest of it), the stream's end was the object's end.
+        // Without a length from the server, the stream's end was the object's end.
         guard let expected, received != expected else { return }
         throw .client(
             ClientError(
