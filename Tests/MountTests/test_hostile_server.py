@@ -94,7 +94,9 @@ SPOTS = [(4096, 128 * 1024), (2 * MiB + 17, 100_000), (SIZE - 5000, 5000)]
 def test_a_wrong_range_once_is_retried_and_the_bytes_are_right(mounter, server):
     """The first GET of each file answers with another range (or no range, or a 200, or absurd numbers): the read
     must come back with the object's own bytes. Had the wrong answer reached the block buffer, the retry would
-    continue after it and the file's checksum would differ."""
+    continue after it and the file's checksum would differ. One lie cannot be told from a short object by the
+    store alone (a 200 holding just the range, as if it were the whole object): the filesystem, which knows the
+    object is longer, refuses it with EIO, so for that one a random read may fail, but never with wrong bytes."""
     files = {}
     for kind in GET_FAULTS:
         for path in ("seq", "rand"):
@@ -113,7 +115,10 @@ def test_a_wrong_range_once_is_retried_and_the_bytes_are_right(mounter, server):
         assert error is None, f"{kind}: sequential read failed: {error}"
         assert sha(got) == sha(files[f"{kind}-seq"]), f"{kind}: sequential read returned wrong bytes"
         pieces, error = results[f"{kind}-rand"]
-        assert error is None, f"{kind}: random read failed: {error}"
+        if kind == "partial_200" and error is not None:
+            assert error.errno in FAILED, f"{kind}: {error}"
+        else:
+            assert error is None, f"{kind}: random read failed: {error}"
         want = files[f"{kind}-rand"]
         for (offset, size), piece in zip(SPOTS, pieces):
             assert sha(piece) == sha(want[offset:offset + size]), f"{kind}: pread({offset}, {size}) wrong bytes"

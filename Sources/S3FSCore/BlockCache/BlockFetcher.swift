@@ -1,6 +1,11 @@
 // BlockFetcher: turns "block i of this object version" into a BlockBuffer that is being filled, starting at most
 // one GET per block across the whole mount (the cache lists a block from the moment its GET starts), within the
 // memory budget and the scheduler's limits.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 import ObjectStore
 
@@ -56,16 +61,31 @@ final class BlockFetcher: Sendable {
         cache.buffer(for: BlockKey(key: object.key, etag: object.etag, index: index), make: { nil })?.buffer
     }
 
-    /// A GET of exactly `range`, outside the block cache (random reads).
+    /// A GET of exactly `range`, outside the block cache (random reads). The range lies inside the object, so a
+    /// shorter answer (a server that says the object ends earlier) is an error, as it is for a block.
     func range(_ range: ByteRange, of object: ObjectVersion) async throws(FSError) -> [UInt8] {
         let ticket = scheduler.makeTicket()
         guard await scheduler.acquire(ticket, priority: .demand) else { throw .cancelled(object.key) }
         defer { scheduler.release(ticket) }
+        let bytes: [UInt8]
         do {
-            return try await store.get(key: object.key, range: range, ifMatch: object.etag)
+            bytes = try await store.get(key: object.key, range: range, ifMatch: object.etag)
         } catch {
-            throw FSError(error, operation: "read", key: object.key)
+            throw Self.readError(error, object)
         }
+        guard bytes.count == range.count else {
+            throw FSError(errno: EIO, "GET of \(object.key) ended early: \(bytes.count) of \(range.count) bytes", logLevel: .error)
+        }
+        return bytes
+    }
+
+    /// The errno of a failed GET. Every range read lies inside the object, so a 416 means a server that contradicts
+    /// the object's size (which the pinned ETag fixes): EIO, like any other garbled answer, not EINVAL.
+    private static func readError(_ error: ObjectStoreError, _ object: ObjectVersion) -> FSError {
+        if case .service(let service) = error, service.kind == .invalidRange {
+            return FSError(errno: EIO, "GET of \(object.key): the server says the object is shorter: \(error)", logLevel: .error)
+        }
+        return FSError(error, operation: "read", key: object.key)
     }
 
     private func startFetch(
@@ -83,7 +103,7 @@ final class BlockFetcher: Sendable {
                 try await store.get(key: object.key, range: range, ifMatch: object.etag, into: buffer)
                 buffer.finish()
             } catch {
-                buffer.fail(Task.isCancelled ? .cancelled(object.key) : FSError(error, operation: "read", key: object.key))
+                buffer.fail(Task.isCancelled ? .cancelled(object.key) : Self.readError(error, object))
             }
             if buffer.isFailed { cache.remove(buffer) }
         }
