@@ -392,6 +392,14 @@ class Mounter:
         self.env = env
         self.base = base
         self.mountpoints: list[str] = []
+        self._cache_dir: str | None = None
+
+    def cache_dir(self) -> str:
+        """This mounter's own staging root, given to every s3mount it runs that names none (--cache-dir): the
+        default (/var/cache/s3mount for root) would be shared with every other run on the machine."""
+        if self._cache_dir is None:
+            self._cache_dir = tempfile.mkdtemp(prefix="cache-", dir=self.base)
+        return self._cache_dir
 
     def mountpoint(self) -> str:
         path = tempfile.mkdtemp(prefix="mnt-", dir=self.base)
@@ -401,6 +409,8 @@ class Mounter:
     def run(self, args: list[str], timeout: float = MOUNT_TIMEOUT, env: dict | None = None,
             ) -> subprocess.CompletedProcess:
         """Run s3mount with args (daemon mode unless args say otherwise); return the completed process."""
+        if not any(a == "--cache-dir" or a.startswith("--cache-dir=") for a in args):
+            args = ["--cache-dir", self.cache_dir(), *args]
         # stdin/stdout/stderr are files, not pipes a daemon could keep open: the verdict must come from the exit.
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             p = subprocess.run([self.env.binary, *args], stdin=subprocess.DEVNULL, stdout=out, stderr=err,
