@@ -1,20 +1,22 @@
 """Crash safety (issue 8): kill -9 of the daemon right after close() of a 1 GiB file, and in the middle of its
 upload. Mounting again with the same --cache-dir resumes the upload; within 180 s the object is in S3 with the
-right sha256, the staging data dir is empty, and no multipart upload is left under the test's prefix.
+right sha256, the staging data dir is empty, and no multipart upload is left under the test's prefix. And an
+unmount whose drain runs out of --drain-timeout leaves its uploads journalled for the next mount.
 
 Each test prints one `write-crash:` line with its timings (`pytest -s` shows them).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 
 import pytest
 
 from conftest import GiB, MiB, wait_until
-from writes import (assert_object_sha, head, journal_paths, kill9_and_unmount, multipart_uploads, rw,
-                    staging_files, uploaded_part_bytes, wait_durable, wkey,
+from writes import (assert_object_sha, det_stream_bytes, head, journal_paths, kill9_and_unmount, multipart_uploads,
+                    read_uncached, rw, staging_files, uploaded_part_bytes, wait_durable, wkey,
                     write_stream_fd)  # noqa: F401 - rw, wkey are fixtures
 
 RESUME_BOUND = 180.0
@@ -60,3 +62,55 @@ def test_kill9_then_remount_resumes_the_upload(rw, s3, env, wkey, tmp_path, when
     m2.unmount_drained()
     print(f"write-crash: {when}: wrote 1 GiB in {written_s:.1f}s, killed with {uploaded // MiB} MiB of parts "
           f"uploaded; mount again took {mount_s:.1f}s, object in S3 {resumed_s:.1f}s after mounting again")
+
+
+
+def _unmount_with_uploads_left(rw, s3, env, cache: str, data: bytes) -> None:
+    """Write `data` to slow.bin on a mount whose uploads go at 1 MiB/s in 5 MiB parts, unmount with a drain of 1 s:
+    the daemon exits (cleanly) with the upload unfinished, says so in the log, and leaves it staged."""
+    m = rw("--upload-bandwidth", "1M", "--part-size", "5M", "--drain-timeout", "1", cache_dir=cache)
+    with open(m.p("slow.bin"), "wb") as f:
+        f.write(data)
+    log_before = len(m.log_text().splitlines())
+    exit_s = m.unmount_drained(timeout=30)  # the daemon must exit 0 within the bound
+    assert head(s3, env.bucket, m.key("slow.bin")) is None, (
+        f"slow.bin is in S3 although its upload needs ~20 s and the drain was given 1 s (daemon exited after "
+        f"{exit_s:.1f}s)")
+    said = [line for line in m.log_text().splitlines()[log_before:]
+            if (" warning " in line or " error " in line or " notice " in line)
+            and ("journal" in line.lower() or "staged" in line.lower())]
+    assert said, "the log does not say that uploads were left staged/journalled at exit" + m.log_tail()
+    assert staging_files(cache), f"nothing staged under {cache} after an unfinished drain"
+
+
+def _next_mount_uploads(rw, s3, env, cache: str, data: bytes, *options: str) -> None:
+    # no bandwidth limit now; a short drain so that a failing upload does not hold up teardown
+    m2 = rw("--drain-timeout", "10", *options, cache_dir=cache)
+    key = m2.key("slow.bin")
+    assert wait_durable(s3, env.bucket, key, 30) is not None, \
+        "slow.bin not uploaded within 30 s by the next mount" + m2.log_tail()
+    assert_object_sha(s3, env.bucket, key, len(data), hashlib.sha256(data).hexdigest(), "the resumed upload")
+    assert read_uncached(m2.p("slow.bin")) == data
+    m2.unmount_drained()
+    assert not staging_files(cache), f"staging data left after the upload: {staging_files(cache)[:5]}"
+    assert multipart_uploads(s3, env.bucket, m2.key_prefix) == []
+
+
+def test_drain_timeout_leaves_uploads_journalled_for_the_next_mount(rw, s3, env, tmp_path):
+    """An unmount whose uploads outlast --drain-timeout: the daemon exits anyway (cleanly), says so in the log, and
+    the next mount with the same --cache-dir (and the same --part-size) uploads what was left."""
+    cache = str(tmp_path / "cache")
+    data = det_stream_bytes("drain-timeout", 24 * MiB + 7)
+    _unmount_with_uploads_left(rw, s3, env, cache, data)
+    _next_mount_uploads(rw, s3, env, cache, data, "--part-size", "5M")
+
+
+@pytest.mark.parametrize("next_part_size", ["8M", "16M"])
+def test_resume_under_another_part_size_uploads_the_right_bytes(rw, s3, env, tmp_path, next_part_size):
+    """The same, but the next mount has another --part-size (the default, or larger) than the one that began the
+    multipart upload. Not in the contract's words; a user may change options between mounts, and the bytes in S3
+    must still be the file's."""
+    cache = str(tmp_path / "cache")
+    data = det_stream_bytes(f"part-size-change/{next_part_size}", 24 * MiB + 7)
+    _unmount_with_uploads_left(rw, s3, env, cache, data)
+    _next_mount_uploads(rw, s3, env, cache, data, "--part-size", next_part_size)

@@ -1,5 +1,6 @@
 """Large sequential files through a read-write mount (issue 8): 1 GiB and 5 GiB with dd, 200 MiB of small writes
-then fsync (what torch.save does), and the unmount drain. Checked in S3 by the sha256 of a GET.
+then fsync (what torch.save does), parts streamed before close, and the unmount drain. Checked in S3 by the
+sha256 of a GET.
 
 Each test prints one `write-large:` line with its timings (`pytest -s` shows them).
 """
@@ -13,9 +14,9 @@ import time
 
 import pytest
 
-from conftest import GiB, KiB, MiB, det_bytes
+from conftest import GiB, KiB, MiB, det_bytes, wait_until
 from writes import (assert_object, assert_object_sha, dd_stream, det_stream_bytes, head, keys_under,
-                    multipart_uploads, rw, wkey, write_all)  # noqa: F401 - rw, wkey are fixtures
+                    multipart_uploads, rw, uploaded_part_bytes, wkey, write_all)  # noqa: F401 - fixtures
 
 
 def test_dd_1gib_with_fsync(rw, s3, env):
@@ -97,3 +98,23 @@ def test_unmount_drains_pending_uploads(rw, s3, env, how):
     assert multipart_uploads(s3, env.bucket, m.key_prefix) == []
     print(f"write-large: unmount ({how}) drained in {drain_s:.1f}s; big.bin was "
           f"{'still pending' if pending_big else 'already in S3'} at the unmount")
+
+
+def test_sequential_writes_stream_parts_before_close(rw, s3, env):
+    """A new file written sequentially sends its parts while it is still open (by close only the tail is left)."""
+    size = 64 * MiB + 5
+    data = det_stream_bytes("streaming", size)
+    m = rw()
+    key = m.key("stream.bin")
+    fd = os.open(m.p("stream.bin"), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    try:
+        write_all(fd, data)
+        # still open: parts of it are in S3 already (bounded poll; the object itself is not there yet)
+        assert wait_until(lambda: uploaded_part_bytes(s3, env.bucket, key) >= 32 * MiB, 30, interval=0.1), (
+            f"only {uploaded_part_bytes(s3, env.bucket, key) // MiB} MiB of parts uploaded 30 s after 64 MiB were "
+            f"written to a file still open" + m.log_tail())
+        assert head(s3, env.bucket, key) is None, "the object is complete in S3 while its file is still open"
+    finally:
+        os.close(fd)
+    m.unmount_drained()
+    assert_object_sha(s3, env.bucket, key, size, hashlib.sha256(data).hexdigest())
