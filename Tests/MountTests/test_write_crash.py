@@ -8,6 +8,7 @@ Each test prints one `write-crash:` line with its timings (`pytest -s` shows the
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
@@ -114,3 +115,32 @@ def test_resume_under_another_part_size_uploads_the_right_bytes(rw, s3, env, tmp
     data = det_stream_bytes(f"part-size-change/{next_part_size}", 24 * MiB + 7)
     _unmount_with_uploads_left(rw, s3, env, cache, data)
     _next_mount_uploads(rw, s3, env, cache, data, "--part-size", next_part_size)
+
+
+def test_kill9_while_a_file_is_open_drops_it_and_leaves_no_parts(rw, s3, env, wkey, tmp_path):
+    """A file still being written when the daemon dies was never acknowledged (no close, no fsync): the next mount
+    drops it, and aborts the multipart upload its streamed parts went to, so nothing of it is left in the bucket.
+    A file closed before the kill, on the same mount, is uploaded."""
+    cache = str(tmp_path / "cache")
+    m = rw("--upload-bandwidth", "32M", cache_dir=cache)
+    pid = m.pid()
+    done = det_stream_bytes("kill-open/done", 3 * MiB)
+    with open(m.p("done.bin"), "wb") as f:
+        f.write(done)
+    fd = os.open(m.p("open.bin"), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    try:
+        write_stream_fd(fd, "kill-open/open", 64 * MiB)
+        assert wait_until(lambda: uploaded_part_bytes(s3, env.bucket, m.key("open.bin")) >= 8 * MiB, 30,
+                          interval=0.1), "no part of the open file was streamed within 30 s" + m.log_tail()
+        kill9_and_unmount(m, pid)
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(fd)  # the mount is gone: ENOTCONN or the like
+    m2 = rw(cache_dir=cache)
+    assert wait_durable(s3, env.bucket, m2.key("done.bin"), 60) is not None, "done.bin not uploaded" + m2.log_tail()
+    assert_object_sha(s3, env.bucket, m2.key("done.bin"), len(done), hashlib.sha256(done).hexdigest())
+    assert wait_until(lambda: not multipart_uploads(s3, env.bucket, wkey), 30), (
+        f"multipart uploads left under {wkey}: {multipart_uploads(s3, env.bucket, wkey)}" + m2.log_tail())
+    assert head(s3, env.bucket, m2.key("open.bin")) is None, "a file never closed nor fsync'd was uploaded"
+    assert sorted(os.listdir(m2.path)) == ["done.bin"]
+    assert wait_until(lambda: not staging_files(cache), 30), f"staging data left: {staging_files(cache)[:5]}"

@@ -20,7 +20,7 @@ import time
 import pytest
 
 from conftest import KiB, MiB, det_bytes, expect_errno, put_many
-from writes import (Model, assert_object, get_sha256, head, keys_under, multipart_uploads,
+from writes import (Model, assert_object, det_stream_bytes, get_sha256, head, keys_under, multipart_uploads,
                     pwrite_all, read_uncached, rw, wkey, write_all)  # noqa: F401 - rw, wkey are fixtures
 
 SEQ_SIZES = {"empty": 0, "one": 1, "4k": 4 * KiB, "1m1": MiB + 1, "17m3": 17 * MiB + 3}
@@ -234,10 +234,11 @@ def test_truncate_up_and_down(rw, s3, env, wkey, method):
             models["b.bin"].truncate(0)
         finally:
             os.close(fd)
-        # a new file, truncated down while being written, then written on (at its offset: a gap of zeros)
+        # a new file, truncated down while being written (its parts already streaming), then written on (at its
+        # offset: a gap of zeros)
         fd = _create(m.p("new.bin"), os.O_WRONLY)
         try:
-            data = det_bytes(f"trunc/{method}/new", 3 * MiB)
+            data = det_stream_bytes(f"trunc/{method}/new", 24 * MiB)
             write_all(fd, data)
             os.ftruncate(fd, MiB)
             write_all(fd, b"after the cut")
@@ -245,7 +246,7 @@ def test_truncate_up_and_down(rw, s3, env, wkey, method):
             os.close(fd)
         models["new.bin"] = Model(data)
         models["new.bin"].truncate(MiB)
-        models["new.bin"].pwrite(3 * MiB, b"after the cut")
+        models["new.bin"].pwrite(24 * MiB, b"after the cut")
     elif method == "truncate-path":
         os.truncate(m.p("a.bin"), 2 * MiB)  # down
         models["a.bin"].truncate(2 * MiB)
@@ -277,6 +278,7 @@ def test_truncate_up_and_down(rw, s3, env, wkey, method):
     m.unmount_drained()
     for name, model in models.items():
         assert_object(s3, env.bucket, m.key(name), model.bytes(), f"{method} {name}")
+    assert multipart_uploads(s3, env.bucket, m.key_prefix) == []
 
 
 def test_writes_past_the_end_leave_zeros(rw, s3, env, wkey):
@@ -345,6 +347,28 @@ def test_two_fds_on_one_file(rw, s3, env):
     assert_object(s3, env.bucket, m.key("shared.bin"), model.bytes())
 
 
+def test_rewrite_while_its_upload_runs(rw, s3, env):
+    """A file written, closed, and opened again for writing while its upload is still running: S3 ends up with
+    the second version (the running upload is replaced, never left as the last word)."""
+    m = rw("--upload-bandwidth", "16M")  # 40 MiB: ~2.5 s of upload
+    first = det_stream_bytes("rewrite/first", 40 * MiB)
+    with open(m.p("f.bin"), "wb") as f:
+        f.write(first)
+    model = Model(first)
+    patch = det_bytes("rewrite/patch", 300 * KiB)
+    with open(m.p("f.bin"), "r+b") as f:  # the upload of `first` is running now
+        f.seek(33 * MiB + 5)
+        f.write(patch)
+        f.seek(0, os.SEEK_END)
+        f.write(b"tail")
+    model.pwrite(33 * MiB + 5, patch)
+    model.pwrite(len(model), b"tail")
+    assert read_uncached(m.p("f.bin")) == model.bytes()
+    m.unmount_drained()
+    assert_object(s3, env.bucket, m.key("f.bin"), model.bytes())
+    assert multipart_uploads(s3, env.bucket, m.key_prefix) == []
+
+
 def test_eight_concurrent_writers_of_different_files(rw, s3, env):
     m = rw()
     rng = random.Random("concurrent")
@@ -379,7 +403,7 @@ def test_eight_concurrent_writers_of_different_files(rw, s3, env):
 
 def test_rename_before_close(rw, s3, env):
     m = rw()
-    a = det_bytes("rename/a", 12 * MiB + 3)  # more than a part: parts may already be on their way
+    a = det_stream_bytes("rename/a", 40 * MiB + 3)  # five parts: streamed to the old name already
     b = det_bytes("rename/b", 5 * MiB)
     fd = _create(m.p("draft.bin"), os.O_WRONLY)
     try:
