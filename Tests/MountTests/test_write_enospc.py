@@ -9,9 +9,14 @@ import subprocess
 
 import pytest
 
-from conftest import MiB, det_bytes, live_daemons
+from conftest import MiB, det_bytes, live_daemons, wait_until
 from writes import (assert_object, det_stream, read_uncached, rw, wkey,
                     write_all)  # noqa: F401 - rw, wkey are fixtures
+
+
+def free_bytes(path: str) -> int:
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
 
 
 @pytest.fixture
@@ -65,8 +70,11 @@ def test_full_staging_dir_gives_enospc(small_staging, rw, s3, env):
     assert sorted(os.listdir(m.path)) == ["a.bin", "b.bin", "big.bin"]
     for name, data in early.items():
         assert read_uncached(m.p(name)) == data, f"{name} after ENOSPC"
-    # once the failed file is gone, writing works again
+    # once the failed file is gone (and its staged bytes with it: bounded wait), writing works again
     os.unlink(m.p("big.bin"))
+    assert wait_until(lambda: free_bytes(small_staging) >= 16 * MiB, 30), (
+        f"the staging tmpfs still has only {free_bytes(small_staging) // MiB} MiB free 30 s after the file that "
+        f"filled it was removed" + m.log_tail())
     after = det_bytes("enospc/after", MiB)
     with open(m.p("after.bin"), "wb") as f:
         f.write(after)

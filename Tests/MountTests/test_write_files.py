@@ -555,6 +555,33 @@ def test_read_your_writes_while_the_upload_is_pending(rw, s3, env):
     assert_object(s3, env.bucket, m.key("sub/inner.bin"), inner)
 
 
+def test_new_files_are_listed_right_after_close(rw, s3, env):
+    """Each of 150 new files (empty or small: their uploads finish within milliseconds of close, racing the
+    listing) is in the directory's listing right after its close, with every file before it, also in a
+    directory that was listed (empty) just before."""
+    m = rw()
+    names: list[str] = []
+    missing: list[str] = []
+    for i in range(100):
+        name = f"f{i:03d}.bin"
+        with open(m.p(name), "wb") as f:
+            f.write(b"x" * (i % 3) * 100)
+        names.append(name)
+        listed = set(os.listdir(m.path))
+        missing += [f"{n} (after {name}'s close)" for n in names if n not in listed]
+    for i in range(50):
+        d = m.p(f"d{i:02d}")
+        os.mkdir(d)
+        assert os.listdir(d) == []
+        with open(os.path.join(d, "x"), "wb") as f:
+            f.write(b"1" * i)
+        if os.listdir(d) != ["x"]:
+            missing.append(f"d{i:02d}/x")
+    assert not missing, f"{len(missing)} new files missing from a listing right after close: {missing[:8]}"
+    m.unmount_drained()
+    assert len(keys_under(s3, env.bucket, m.key_prefix)) == 100 + 50 + 50  # files, markers, files in dirs
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # read-only mounts
 
