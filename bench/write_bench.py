@@ -217,6 +217,26 @@ class ListPoller(threading.Thread):
             self.stop.wait(HEAD_POLL_S)
 
 
+class WriteProgress(threading.Thread):
+    """/proc/PID/io wchar of the writer every 10 ms: .t_done = when all `size` bytes had been written (write()
+    returned), so close_s - written_s is what close() itself took"""
+
+    def __init__(self, pid, size):
+        super().__init__(daemon=True)
+        self.pid, self.size, self.t_done, self.stop = pid, size, None, threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                m = re.search(r"^wchar: (\d+)", Path(f"/proc/{self.pid}/io").read_text(), re.M)
+            except OSError:
+                return
+            if m and int(m.group(1)) >= self.size:
+                self.t_done = time.perf_counter()
+                return
+            self.stop.wait(0.01)
+
+
 def dd_read(path):
     t = time.perf_counter()
     r = subprocess.run(["dd", f"if={path}", "of=/dev/null", "bs=1M"], stdout=subprocess.PIPE,
@@ -250,12 +270,22 @@ def w_seqwrite(a):
     if a["mode"] == "dd":
         cmd = ["dd", f"if={a['src']}", f"of={a['dst']}", "bs=1M", f"count={a['size'] // MiB}", "iflag=fullblock",
                "status=none"] + (["conv=fsync"] if a.get("fsync") else [])
-        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=a["timeout"])
-        if r.returncode != 0:
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        prog = WriteProgress(p.pid, a["size"])
+        prog.start()
+        try:
+            _, err = p.communicate(timeout=a["timeout"])
+        except subprocess.TimeoutExpired:
+            p.kill()
+            _, err = p.communicate()
+        prog.stop.set()
+        if prog.t_done is not None:
+            out["written_s"] = prog.t_done - t0   # dd's last write() returned (its close() follows)
+        if p.returncode != 0:
             sampler.stop.set()
             if poller:
                 poller.stop.set()
-            return {"error": f"dd rc={r.returncode}: {r.stderr[-300:]}"}
+            return {"error": f"dd rc={p.returncode}: {err[-300:]}"}
     elif a["mode"] == "python":
         fd_in = os.open(a["src"], os.O_RDONLY)
         fd = os.open(a["dst"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -276,6 +306,7 @@ def w_seqwrite(a):
             return {"error": f"write: {e}"}
         finally:
             os.close(fd_in)
+        out["written_s"] = time.perf_counter() - t0   # the last write() returned; close() follows
         try:
             os.close(fd)
         except OSError as e:
@@ -579,6 +610,17 @@ class WBench:
         d.manifest_path.write_text(json.dumps(man))
 
     # -- S3 helpers (outside every timed part)
+    def gc(self):
+        """Ceph: purge RGW's garbage (deleted objects' data) now instead of after rgw_gc_obj_min_wait: every step
+        deletes GiBs, and RGW's own GC did not keep up — the testbed's 24 GiB OSD filled (failsafe full, every
+        write blocked) in a run that did not do this."""
+        if self.server != "ceph":
+            return
+        try:
+            B.sh(["radosgw-admin", "gc", "process", "--include-all"], timeout=300)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            log(f"radosgw-admin gc process: {e}")
+
     def cleanup_keys(self, prefix):
         b = self.cfg["bucket"]
         keys = []
@@ -591,6 +633,7 @@ class WBench:
         for u in r.get("Uploads", []):
             self.s3.abort_multipart_upload(Bucket=b, Key=u["Key"], UploadId=u["UploadId"])
             aborted += 1
+        self.gc()
         return len(keys), aborted
 
     def get_sha(self, key):
@@ -844,6 +887,8 @@ class WBench:
         return f"{'/'.join(bad)}" + (f" ({ok}/{len(runs)} ok)" if ok else "")
 
     def binary_info(self):
+        if getattr(self, "meta", {}).get("binary"):
+            return self.meta["binary"]
         binp = self.cfg["s3mount_bin"]
         g = lambda *a: B.first_line(["git", "-C", str(B.REPO)] + list(a))  # noqa: E731
         head = g("rev-parse", "HEAD")
@@ -869,10 +914,12 @@ class WBench:
                  + (" — TRIAL (harness check, not a result)" if trial else ""))
         L.append("")
         bi = self.binary_info()
+        self.meta = getattr(self, "meta", {})
+        self.meta["binary"] = bi
         L.append(f"**s3mount binary measured**: `{self.cfg['s3mount_bin']}` (version {bi['version']}, sha256 "
                  f"{bi['bsha']}…, built {bi['mtime']}); "
                  + (f"built from commit **{bi['told']}** (as its builder says); " if bi["told"] else "")
-                 + f"repository HEAD at measurement time **{bi['head'][:12]}** ({bi['subj']})"
+                 + f"repository HEAD when the report was written **{bi['head'][:12]}** ({bi['subj']})"
                  + (f", with uncommitted changes in the work tree ({len(bi['dirty'])} paths under Sources/: the binary "
                     "may include some of them — " + ", ".join(f"`{x}`" for x in bi["dirty"][:8])
                     + (" …" if len(bi["dirty"]) > 8 else "") + ")" if bi["dirty"] else ", clean work tree") + ".")
@@ -940,9 +987,10 @@ class WBench:
             cols = BASE_W9 + self.clients
             L.append(f"## w9: one {s['big'] // MiB} MiB file, sequential (dd bs=1M from tmpfs)")
             L.append("")
-            L.append("| column | close() s ↓ | first byte → durable s ↓ | durable MB/s ↑ | close / local | durable / raw "
-                     "| upload began at s | uploaded by close | uploaded / size | daemon CPU s/GB | peak RSS MiB | status |")
-            L.append("|" + "---|" * 12)
+            L.append("| column | close() s ↓ | of which: writes done at s | first byte → durable s ↓ | durable MB/s ↑ "
+                     "| close / local | durable / raw | upload began at s | uploaded by close | uploaded / size "
+                     "| daemon CPU s/GB | peak RSS MiB | status |")
+            L.append("|" + "---|" * 13)
             loc, raw = self.med("local", "w9", "close_s"), self.med("raw-boto3", "w9", "durable_s")
             for c in cols:
                 cl_, du = self.med(c, "w9", "close_s"), self.med(c, "w9", "durable_s")
@@ -952,7 +1000,9 @@ class WBench:
                 cpu, rss = self.med(c, "w9", "cpu_per_gb"), self.med(c, "w9", "rss_kib")
                 local_col = c.startswith("local")
                 L.append("| " + " | ".join([
-                    c, fmt(cl_, "s"), fmt(du, "s"), fmt(s["big"] / du / 1e6 if du else None, "MB/s"),
+                    c, fmt(cl_, "s"), "—" if c in ("local-cached", "raw-boto3") else fmt(self.med(c, "w9", "written_s"), "s"),
+                    fmt(du, "s"),
+                    fmt(s["big"] / du / 1e6 if du else None, "MB/s"),
                     f"{cl_ / loc:.2f}" if cl_ and loc and c != "raw-boto3" else "—",
                     f"{du / raw:.2f}" if du and raw and not local_col else "—",
                     "—" if local_col else fmt(fb, "s"),
@@ -963,7 +1013,10 @@ class WBench:
             L.append("")
             L.append("close() = the writer started → dd exited (raw-boto3: → upload_file returned; dd closes the file just before exiting; for `local` dd "
                      "ran with conv=fsync, so it is write + fsync + close: the issue's reference; `local-cached` is "
-                     "write + close into the page cache only). First byte → durable = from the same start until a "
+                     "write + close into the page cache only). `writes done at` = when dd's last write() had returned (its "
+                     "/proc/PID/io wchar reached the size, sampled every 10 ms; — where close follows too quickly to see it, "
+                     "e.g. rclone; local: the rest is the fsync): the rest of close() s is the close (flush/release) "
+                     "itself. Each cell is the median of its own runs, so cells of one row may come from different runs. First byte → durable = from the same start until a "
                      f"HeadObject (polled every {HEAD_POLL_S * 1000:.0f} ms) shows the full size (local: = close). raw-boto3 "
                      f"= `upload_file` with TransferConfig(multipart {RAW_W9_PART // MiB} MiB, max_concurrency "
                      f"{RAW_W9_THREADS}), timed the same way (poller). `upload began at` = first time the gateway's "
@@ -1011,6 +1064,7 @@ class WBench:
             g = lambda k: self.med("s3mount", "w11", k)  # noqa: E731
             rows = [
                 ("close() s", fmt(g("close_s"), "s")),
+                ("of which: the last write() returned at s", fmt(g("written_s"), "s")),
                 ("first byte → durable s", fmt(g("durable_s"), "s")),
                 ("upload rate close → durable (gateway PUT bytes in that window / its length), MB/s",
                  fmt(g("rate_close_durable") / 1e6 if g("rate_close_durable") else None, "MB/s")),
@@ -1075,7 +1129,7 @@ class WBench:
         for (col, wl), runs in self.results.items():
             for i, r in enumerate(runs):
                 other = []
-                for k in ("read_mbs", "rate_close_durable", "peak_1s", "peak_5s", "first_upload_s", "amplification"):
+                for k in ("written_s", "read_mbs", "rate_close_durable", "peak_1s", "peak_5s", "first_upload_s", "amplification"):
                     if isinstance(r.get(k), (int, float)):
                         mb = k in ("rate_close_durable", "peak_1s", "peak_5s")
                         other.append(f"{k}{' MB/s' if mb else ''} {r[k] / 1e6 if mb else r[k]:.3g}")
@@ -1085,7 +1139,9 @@ class WBench:
         L.append("")
         L.append("## Machine and versions")
         L.append("")
-        L += [f"- {k}: {v}" for k, v in B.machine_info(self.server).items() if k not in ("fio",)]
+        mi = B.machine_info(self.server)
+        mi["s3mount"] = f"{bi['version']} (the binary and its commit: see the top)"
+        L += [f"- {k}: {v}" for k, v in mi.items() if k not in ("fio",)]
         L.append(f"- s3mount help on --upload-bandwidth: {self.help_line('--upload-bandwidth') or 'not in --help'}")
         L.append("")
         L.append("## Exact commands")
@@ -1101,11 +1157,14 @@ class WBench:
             L.append(f"# {k}\n{v}")
         L.append("```")
         text = "\n".join(L) + "\n"
-        name = f"{self.server}-{now:%Y-%m-%d}-write" + ("" if self.scale == "full" else f"-{self.scale}")
+        name = f"{self.server}-{now:%Y-%m-%d}-write" + ("" if self.scale == "full" else f"-{self.scale}") \
+            + (f"-{os.environ['BENCH_TAG']}" if os.environ.get("BENCH_TAG") else "")
         out = RESULTS / f"{name}.md"
         out.write_text(text)
-        (RESULTS / f"{name}.raw.json").write_text(json.dumps(
-            {f"{c}|{w}": r for (c, w), r in self.results.items()}, indent=1, default=str))
+        self.meta.update(commands=self.commands, wit_desc=self.wit_desc, started=self.started.isoformat())
+        raw = {"_meta": self.meta}
+        raw.update({f"{c}|{w}": r for (c, w), r in self.results.items()})
+        (RESULTS / f"{name}.raw.json").write_text(json.dumps(raw, indent=1, default=str))
         print(text)
         log(f"report: {out}")
         return out
@@ -1151,9 +1210,35 @@ def fmt(v, unit):
     return f"{v:.2f}" if v >= 1 else f"{v:.3f}"
 
 
+def rerender(path):
+    """`write_bench.py report RAW.json`: the report again from a run's raw values (same environment as the run:
+    BENCH_SCALE, BENCH_RUNS, BENCH_WRITE_CLIENTS, BENCH_WRITE_WORKLOADS, S3MOUNT_BIN, BENCH_S3MOUNT_COMMIT)"""
+    b = WBench()
+    raw = json.loads(Path(path).read_text())
+    b.meta = raw.pop("_meta", {})
+    for k, runs in raw.items():
+        c, w = k.split("|", 1)
+        b.results[(c, w)] = runs
+    b.src = SRC_DIR / f"src-{b.s['big'] // MiB}M.bin"
+    if b.meta.get("started"):
+        b.started = datetime.datetime.fromisoformat(b.meta["started"])
+    else:
+        b.started = datetime.datetime.fromtimestamp(Path(path).stat().st_mtime)
+    b.commands = b.meta.get("commands") or {f"mount {c}": shlex.join(WClient(c, b.cfg).command()) for c in b.clients}
+    b.wit_desc = b.meta.get("wit_desc")
+    if not b.wit_desc:
+        a = B.Witness(b.server, b.cfg["endpoint"])._find_asok() if b.server == "ceph" else None
+        b.wit_desc = (f"radosgw admin socket {a}: perf dump rgw → rgw.put_b (bytes received by PUTs and parts)"
+                      if a else "none available")
+    b.report()
+
+
 def main():
     if len(sys.argv) >= 2 and sys.argv[1] == "worker":
         worker_main(sys.argv[2], sys.argv[3])
+        return
+    if len(sys.argv) >= 3 and sys.argv[1] == "report":
+        rerender(sys.argv[2])
         return
     b = WBench()
 
