@@ -37,6 +37,8 @@ extension FileSystem {
     /// (what was read is recorded, but the listing does not count as complete).
     func listDirectory(_ number: InodeNumber, maxPages: Int) async throws(FSError) -> [ResolvedEntry]? {
         let directory = try directoryInode(number)
+        // Taken before the LIST: a file whose upload completes meanwhile is in one or the other, never in neither.
+        let staged = stagedEntries(in: directory.key)
         let page: ListPage
         do {
             page = try await store.listAll(prefix: directory.key, delimiter: "/", maxPages: maxPages)
@@ -51,7 +53,7 @@ extension FileSystem {
         // The listing's freshness starts before its entries' own, so it never outlives one of them: a name it holds
         // is always found fresh while the listing still answers "missing" for names it does not hold.
         let listedAt = ContinuousClock.now
-        let entries = withStagedFiles(listing.entries, in: directory.key)
+        let entries = merge(listing.entries, staged)
         for entry in entries {
             inodes.upsert(parent: number, entry: entry, ttl: config.metadataTTL, countLookup: false)
         }
@@ -60,17 +62,21 @@ extension FileSystem {
         return entries
     }
 
-    /// The listing with the files staged in this directory that S3 does not show yet, in name order.
-    private func withStagedFiles(_ entries: [ResolvedEntry], in directoryKey: String) -> [ResolvedEntry] {
-        guard let staged = writeback?.staging.files(under: directoryKey), !staged.isEmpty else { return entries }
-        let listed = Set(entries.map { Array($0.name.utf8) })
-        var merged = entries
-        for file in staged {
+    /// The files staged directly in the directory `directoryKey`, as entries.
+    private func stagedEntries(in directoryKey: String) -> [ResolvedEntry] {
+        (writeback?.staging.files(under: directoryKey) ?? []).compactMap { file in
             let (key, size, mtime) = file.state.withLock { ($0.key, $0.size, $0.mtime) }
             let name = String(decoding: key.utf8.dropFirst(directoryKey.utf8.count), as: UTF8.self)
-            guard !name.isEmpty, !name.contains("/"), !listed.contains(Array(name.utf8)) else { continue }
-            merged.append(ResolvedEntry(name: name, kind: .file, key: key, size: size, mtime: mtime, etag: nil))
+            guard !name.isEmpty, !name.contains("/") else { return nil }
+            return ResolvedEntry(name: name, kind: .file, key: key, size: size, mtime: mtime, etag: nil)
         }
+    }
+
+    /// The listing with the staged files S3 does not show yet, in name order.
+    private func merge(_ entries: [ResolvedEntry], _ staged: [ResolvedEntry]) -> [ResolvedEntry] {
+        guard !staged.isEmpty else { return entries }
+        let listed = Set(entries.map { Array($0.name.utf8) })
+        let merged = entries + staged.filter { !listed.contains(Array($0.name.utf8)) }
         return merged.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
     }
 

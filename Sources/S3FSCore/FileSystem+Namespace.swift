@@ -103,6 +103,7 @@ extension FileSystem {
         writeback.endStream(of: file)
         _ = writeback.staging.rekey(file, to: key)
         file.state.withLock { state in
+            state.copySource = nil  // the old key is deleted below
             state.base = .replace
             state.generation += 1
             state.uploadedGeneration = 0

@@ -180,7 +180,10 @@ extension FileSystem {
             writeback.staging.remove(file)
             throw sink.failure ?? FSError(errno: EIO, "open \(fresh.key) for writing: got \(sink.written) of \(fresh.size) bytes")
         }
-        file.state.withLock { $0.size = fresh.size }
+        file.state.withLock { state in
+            state.size = fresh.size
+            state.copySource = StagedFile.CopySource(key: fresh.key, etag: etag, size: fresh.size, layout: writeback.layout)
+        }
         return file
     }
 

@@ -1,4 +1,4 @@
-"""Writes are refused with EROFS (read-only until the write path lands), and the bucket is left unchanged."""
+"""A read-only mount (--read-only, -o ro) refuses every write with EROFS, and the bucket is left unchanged."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def ro_data(s3, env, prefix):
     return FILES
 
 
-@pytest.mark.parametrize("options", [[], ["--read-only"]], ids=["default", "read-only"])
+@pytest.mark.parametrize("options", [["--read-only"], ["-o", "ro"]], ids=["read-only", "o-ro"])
 def test_writes_refused_with_erofs(mounter, s3, env, prefix, ro_data, options):
     before = list_keys(s3, env.bucket, prefix + "ro/")
     assert set(before) == {prefix + k for k in FILES}

@@ -101,6 +101,18 @@ import Testing
         #expect(layout.partCount(fileSize: 5 << 40) <= 10_000)
     }
 
+    @Test func thePartHoldingAnOffsetIsFoundAcrossTiers() {
+        for number in [1, 2, 999, 1000, 1001, 2000, 2001, 9999, 10_000] {
+            let start = layout.offset(of: number)
+            #expect(layout.part(containing: start) == number)
+            #expect(layout.part(containing: start + layout.size(of: number) - 1) == number)
+        }
+        #expect(layout.partCount(fileSize: 0) == 1)
+        #expect(layout.partCount(fileSize: 1) == 1)
+        #expect(layout.partCount(fileSize: 8 << 20) == 1)
+        #expect(layout.partCount(fileSize: (8 << 20) + 1) == 2)
+    }
+
     @Test func theLastPartIsCutAtTheEndOfTheFile() {
         let size: UInt64 = (8 << 20) * 2 + 100
         #expect(layout.partCount(fileSize: size) == 3)

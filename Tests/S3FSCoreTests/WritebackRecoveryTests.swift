@@ -63,6 +63,20 @@ import Testing
         #expect(stagedDataFiles(copy).isEmpty)
     }
 
+    @Test func aResumedUploadKeepsItsPartLayoutWhenThePartSizeChanged() async throws {
+        let faults = FaultInjectingStore(wrapping: store)
+        faults.failAll(with: .stub(.serverError)) { if case .uploadPart(_, let n, _) = $0 { n >= 3 } else { false } }
+        let staging = makeStagingDirectory()
+        let first = try await makeWritableFileSystem(faults, staging: staging, partSize: 5 << 20)
+        let bytes = patternBytes((24 << 20) + 7)
+        try await first.writeNewFile("resized", bytes)
+        #expect(await eventually { journalledParts(staging).isSuperset(of: [1, 2]) })
+        let copy = try crashCopy(of: staging)
+        let second = try await makeWritableFileSystem(store, staging: copy, partSize: 8 << 20)
+        await second.drainAll()
+        #expect(try await store.get(key: "resized", range: nil, ifMatch: nil) == bytes)
+    }
+
     /// The part numbers `staging`'s journal records as uploaded, read as a new mount would.
     func journalledParts(_ staging: String) -> Set<Int> {
         let fd = open(staging + "/journal", O_RDONLY)

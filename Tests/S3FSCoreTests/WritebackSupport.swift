@@ -26,10 +26,10 @@ func writableConfig(staging: String, mode: WriteConfig.Mode = .writeback, partSi
 }
 
 /// A mounted-like FileSystem whose writes go to `store`; startWrites already ran.
-func makeWritableFileSystem(_ store: any ObjectStore, staging: String, mode: WriteConfig.Mode = .writeback)
-    async throws -> FileSystem
-{
-    let fs = makeFileSystem(store, config: writableConfig(staging: staging, mode: mode))
+func makeWritableFileSystem(
+    _ store: any ObjectStore, staging: String, mode: WriteConfig.Mode = .writeback, partSize: UInt64 = 5 << 20
+) async throws -> FileSystem {
+    let fs = makeFileSystem(store, config: writableConfig(staging: staging, mode: mode, partSize: partSize))
     _ = try await fs.startWrites()
     return fs
 }

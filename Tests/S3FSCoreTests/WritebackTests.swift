@@ -87,6 +87,24 @@ import Testing
         #expect(try await store.get(key: "data.bin", range: nil, ifMatch: nil) == expected)
     }
 
+    @Test func unchangedPartsOfABigObjectAreCopiedServerSide() async throws {
+        var bytes = patternBytes(23 << 20)
+        store.put("big.bin", bytes)
+        let fs = try await makeWritableFileSystem(store, staging: staging)
+        let inode = try await fs.lookup(parent: .root, name: "big.bin").attributes.inode
+        let handle = try await fs.open(inode, flags: O_RDWR).handle
+        try fs.writeAll(handle, [1, 2, 3, 4], at: (11 << 20) - 2)  // straddles parts 2 and 3 (5 MiB parts)
+        bytes.replaceSubrange(((11 << 20) - 2)..<((11 << 20) + 2), with: [1, 2, 3, 4])
+        try await fs.flush(handle: handle)
+        fs.release(handle: handle)
+        await fs.drainAll()
+        #expect(try await store.get(key: "big.bin", range: nil, ifMatch: nil) == bytes)
+        let sent = store.calls.compactMap { if case .uploadPart(_, let n, _) = $0 { n } else { nil } }
+        let copied = store.calls.compactMap { if case .uploadPartCopy(_, let n, _, _) = $0 { n } else { nil } }
+        #expect(sent.sorted() == [3])
+        #expect(copied.sorted() == [1, 2, 4, 5])
+    }
+
     @Test func truncateShrinksAndGrows() async throws {
         store.put("t", patternBytes(100))
         let fs = try await makeWritableFileSystem(store, staging: staging)

@@ -33,10 +33,21 @@ struct PartLayout: Sendable, Hashable {
         return start..<min(fileSize, start + size(of: number))
     }
 
+    /// The part holding byte `offset`.
+    func part(containing offset: UInt64) -> Int {
+        var number = 1
+        var start: UInt64 = 0
+        while number + Self.partsPerTier <= UploadLimits.maxParts {
+            let tierBytes = UInt64(Self.partsPerTier) * size(of: number)
+            guard offset >= start + tierBytes else { break }
+            start += tierBytes
+            number += Self.partsPerTier
+        }
+        return number + Int((offset - start) / size(of: number))
+    }
+
     /// How many parts a file of `fileSize` bytes has.
     func partCount(fileSize: UInt64) -> Int {
-        var number = 1
-        while offset(of: number + 1) < fileSize { number += 1 }
-        return number
+        fileSize == 0 ? 1 : part(containing: fileSize - 1)
     }
 }

@@ -60,7 +60,35 @@ final class StagedFile: Sendable {
         var appendOnly: Bool
         /// Bytes written since the last early write-back was started (see `write`).
         var unflushed: UInt64 = 0
+        /// The object version the staged bytes were fetched from, while parts of it are unchanged.
+        var copySource: CopySource?
         var stream: MultipartStream?
+    }
+
+    /// An existing object fetched into staging and which of its parts (by the upload's layout) changed since:
+    /// the unchanged ones are uploaded by UploadPartCopy, server side, instead of being sent again.
+    struct CopySource: Sendable {
+        let key: String
+        let etag: ETag
+        let size: UInt64
+        let layout: PartLayout
+        var changedParts: Set<Int> = []
+
+        /// Marks every part overlapping `range` as changed.
+        mutating func change(_ range: Range<UInt64>) {
+            guard !range.isEmpty else { return }
+            for number in layout.part(containing: range.lowerBound)...layout.part(containing: range.upperBound - 1) {
+                changedParts.insert(number)
+            }
+        }
+
+        /// Whether part `number` of a file of `fileSize` bytes can be copied from the source as it is.
+        func isUnchanged(_ number: Int, fileSize: UInt64) -> Bool {
+            guard !changedParts.contains(number), let range = layout.range(of: number, fileSize: fileSize) else {
+                return false
+            }
+            return range.upperBound <= size
+        }
     }
 
     let id: UInt64
@@ -95,6 +123,7 @@ final class StagedFile: Sendable {
         }
         let flushFrom: UInt64? = state.withLock { state in
             if offset != state.size { state.appendOnly = false }
+            state.copySource?.change(offset..<(offset + UInt64(done)))
             state.size = max(state.size, offset + UInt64(done))
             state.generation += 1
             state.mtime = now
@@ -132,6 +161,7 @@ final class StagedFile: Sendable {
         guard ftruncate(fd, off_t(size)) == 0 else { throw Self.localError("truncate", key: key) }
         state.withLock { state in
             if size != state.size { state.appendOnly = state.appendOnly && size > state.size }
+            state.copySource?.change(min(size, state.size)..<max(size, state.size))
             state.size = size
             state.generation += 1
             state.mtime = now

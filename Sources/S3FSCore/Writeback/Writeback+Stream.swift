@@ -17,9 +17,9 @@ extension Writeback {
             guard var stream = state.stream, stream.key == state.key else { return ([], false) }
             var ready: [Int] = []
             // The part after the next must have begun, so the one handed off cannot be the file's last (short) one.
-            while stream.handedOff + layout.size(of: stream.nextPart) < state.size {
+            while stream.handedOff + stream.layout.size(of: stream.nextPart) < state.size {
                 ready.append(stream.nextPart)
-                stream.handedOff += layout.size(of: stream.nextPart)
+                stream.handedOff += stream.layout.size(of: stream.nextPart)
                 stream.nextPart += 1
             }
             state.stream = stream
@@ -34,8 +34,9 @@ extension Writeback {
         let task = Task { [self] in
             do {
                 let upload = try await streamUpload(file, key: key)
+                let layout = file.state.withLock { $0.stream?.layout } ?? self.layout
                 let end = layout.offset(of: number) + layout.size(of: number)
-                try await uploadPart(file, upload: upload, key: key, number: number, fileSize: end)
+                try await uploadPart(file, upload: upload, key: key, number: number, layout: layout, fileSize: end)
             } catch {
                 // The upload after close sends whatever part is missing again.
                 logger.debug("streamed part failed", metadata: ["s3.key": "\(key)", "part": "\(number)", "error": "\(error)"])

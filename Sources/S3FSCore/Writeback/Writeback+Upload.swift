@@ -47,6 +47,7 @@ extension Writeback {
         try journal(JournalRecord(kind: .uploaded, id: file.id, generation: snapshot.generation))
         let done = file.state.withLock { state in
             state.uploadedGeneration = max(state.uploadedGeneration, snapshot.generation)
+            state.copySource = nil
             if uploadedTo == snapshot.key { state.base = .replace }
             return state.writers == 0 && state.generation == state.uploadedGeneration
         }
@@ -109,6 +110,8 @@ extension Writeback {
             "write conflict: the object changed in S3 while a local write was pending; the local version is uploaded beside it",
             metadata: ["s3.key": "\(snapshot.key)", "conflict_key": "\(conflictKey)"])
         endStream(of: file)
+        // The version the bytes were fetched from was replaced: nothing may be copied from it any more.
+        file.state.withLock { $0.copySource = nil }
         if snapshot.size > config.partSize {
             let moved = Snapshot(key: conflictKey, size: snapshot.size, generation: snapshot.generation, base: .replace)
             return try await uploadMultipartFresh(file, moved)
@@ -151,6 +154,8 @@ extension Writeback {
 
     private func completeStream(_ file: StagedFile, _ snapshot: Snapshot) async throws(ObjectStoreError) -> String {
         let upload = try await streamUpload(file, key: snapshot.key)
+        // A stream resumed from the journal keeps the part layout it was started with, whatever --part-size is now.
+        let layout = file.state.withLock { $0.stream?.layout } ?? self.layout
         let count = layout.partCount(fileSize: snapshot.size)
         let have = file.state.withLock { $0.stream?.parts ?? [:] }
         let missing = (1...count).filter { have[$0] == nil }
@@ -158,7 +163,8 @@ extension Writeback {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for number in missing {
                     group.addTask { [self] in
-                        try await uploadPart(file, upload: upload, key: snapshot.key, number: number, fileSize: snapshot.size)
+                        try await uploadPart(
+                            file, upload: upload, key: snapshot.key, number: number, layout: layout, fileSize: snapshot.size)
                     }
                 }
                 try await group.waitForAll()
@@ -173,7 +179,10 @@ extension Writeback {
             throw .client(ClientError(kind: .other, detail: "multipart upload of \(snapshot.key): parts missing"))
         }
         _ = try await store.completeMultipartUpload(key: snapshot.key, upload: upload, parts: parts)
-        file.state.withLock { $0.stream = nil }
+        file.state.withLock { state in
+            state.stream = nil
+            state.copySource = nil  // that version is replaced: later uploads send their bytes
+        }
         try? journal(JournalRecord(kind: .multipartEnded, id: file.id))
         return snapshot.key
     }
@@ -199,7 +208,8 @@ extension Writeback {
         do {
             try journal(JournalRecord(kind: .multipartIntent, id: file.id, key: key, base: file.state.withLock { $0.base.journalValue }))
             let upload = try await store.createMultipartUpload(key: key)
-            try journal(JournalRecord(kind: .multipart, id: file.id, uploadID: upload.value, partSize: layout.base))
+            let partSize = file.state.withLock { $0.stream?.layout.base } ?? layout.base
+            try journal(JournalRecord(kind: .multipart, id: file.id, uploadID: upload.value, partSize: partSize))
             file.state.withLock { state in
                 if state.stream?.key == key { state.stream?.upload = upload }
             }
@@ -211,13 +221,25 @@ extension Writeback {
     }
 
     /// Uploads part `number` from the staging file and journals it.
-    func uploadPart(_ file: StagedFile, upload: MultipartUploadID, key: String, number: Int, fileSize: UInt64)
-        async throws(ObjectStoreError)
-    {
+    func uploadPart(
+        _ file: StagedFile, upload: MultipartUploadID, key: String, number: Int, layout: PartLayout, fileSize: UInt64
+    ) async throws(ObjectStoreError) {
         guard let range = layout.range(of: number, fileSize: fileSize) else { return }
-        let body = UploadBody.file(path: file.path, offset: range.lowerBound, length: UInt64(range.count))
-        let etag = try await throttled(UInt64(range.count)) { () async throws(ObjectStoreError) in
-            try await self.store.uploadPart(key: key, upload: upload, number: number, body: body)
+        let etag: ETag
+        if let source = file.state.withLock({ $0.copySource }), source.layout == layout,
+            source.isUnchanged(number, fileSize: fileSize)
+        {
+            // Unchanged since it was fetched: the server copies it from the object; no byte is sent.
+            etag = try await throttled(0) { () async throws(ObjectStoreError) in
+                try await self.store.uploadPartCopy(
+                    key: key, upload: upload, number: number, source: source.key, range: ByteRange(range),
+                    sourceETag: source.etag)
+            }
+        } else {
+            let body = UploadBody.file(path: file.path, offset: range.lowerBound, length: UInt64(range.count))
+            etag = try await throttled(UInt64(range.count)) { () async throws(ObjectStoreError) in
+                try await self.store.uploadPart(key: key, upload: upload, number: number, body: body)
+            }
         }
         do {
             try journal(JournalRecord(kind: .part, id: file.id, part: number, etag: etag.value))
@@ -229,17 +251,18 @@ extension Writeback {
         }
     }
 
-    /// Runs `request` in an upload slot (below reads) once the bandwidth limit lets `bytes` go.
+    /// Runs `request` in an upload slot (below reads) once the bandwidth limit lets `bytes` go. The slot comes
+    /// first: tokens taken while waiting behind reads would let every waiting part leave at once afterwards.
     func throttled<T: Sendable>(_ bytes: UInt64, _ request: @Sendable () async throws(ObjectStoreError) -> T)
         async throws(ObjectStoreError) -> T
     {
         let cancelled = ObjectStoreError.client(ClientError(kind: .other, detail: "upload cancelled"))
-        if let bandwidth {
-            do { try await bandwidth.take(bytes) } catch { throw cancelled }
-        }
         let ticket = scheduler.makeTicket()
         guard await scheduler.acquire(ticket, priority: .upload) else { throw cancelled }
         defer { scheduler.release(ticket) }
+        if let bandwidth {
+            do { try await bandwidth.take(bytes) } catch { throw cancelled }
+        }
         return try await request()
     }
 
