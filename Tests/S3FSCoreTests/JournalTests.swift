@@ -23,6 +23,19 @@ import Testing
         #expect(reopened[2]?.base == "*")
     }
 
+    @Test func inlineBytesSurviveReplayAndCompaction() throws {
+        let journal = try Journal(path: path)
+        try journal.append(JournalRecord(kind: .staged, id: 1, key: "a", generation: 1, inline: [1, 2, 3]))
+        try journal.append(JournalRecord(kind: .staged, id: 2, key: "empty", generation: 1, inline: []))
+        try journal.append(JournalRecord(kind: .staged, id: 3, key: "big", generation: 1))
+        #expect(try Journal(path: path).current.pending[1]?.inline == [1, 2, 3])
+        try journal.compact()
+        let replayed = try Journal(path: path).current.pending
+        #expect(replayed[1]?.inline == [1, 2, 3])
+        #expect(replayed[2]?.inline == [])
+        #expect(replayed[3]?.inline == nil)
+    }
+
     @Test func anUploadOfAnOlderGenerationLeavesTheNewerOneOwed() throws {
         let journal = try Journal(path: path)
         try journal.append(JournalRecord(kind: .staged, id: 1, key: "a", generation: 2))

@@ -37,6 +37,23 @@ import Testing
         #expect(stagedDataFiles(copy).isEmpty)
     }
 
+    @Test func aSmallFileIsRecoveredFromTheJournalAloneWhenItsStagingFileWasLost() async throws {
+        let faults = FaultInjectingStore(wrapping: store)
+        faults.failAll(.put, with: .stub(.serverError))
+        let staging = makeStagingDirectory()
+        let first = try await makeWritableFileSystem(faults, staging: staging)
+        try await first.writeNewFile("small.json", patternBytes(3000))
+        try await first.writeNewFile("empty.txt", [])
+        let copy = try crashCopy(of: staging)
+        // Power loss: the staging files were never fsync'd (the journal record carried their bytes).
+        for name in stagedDataFiles(copy) { try FileManager.default.removeItem(atPath: copy + "/data/" + name) }
+
+        let second = try await makeWritableFileSystem(store, staging: copy)
+        await second.drainAll()
+        #expect(try await store.get(key: "small.json", range: nil, ifMatch: nil) == patternBytes(3000))
+        #expect(try await store.get(key: "empty.txt", range: nil, ifMatch: nil) == [])
+    }
+
     @Test func aMultipartUploadIsResumedFromItsJournalledParts() async throws {
         let faults = FaultInjectingStore(wrapping: store)
         faults.failAll(with: .stub(.serverError)) { if case .uploadPart(_, let n, _) = $0 { n >= 3 } else { false } }

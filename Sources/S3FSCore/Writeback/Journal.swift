@@ -1,7 +1,8 @@
 // Journal: the write-back journal, one append-only file per staging directory.
 //
-// Each record is framed as [length: UInt32 LE][crc32 of the payload: UInt32 LE][payload: JSON] and appended with
+// Each record is framed as [length: UInt32 LE][crc32 of the payload: UInt32 LE][payload] and appended with
 // one write(2) followed by fdatasync, so once `append` returns the record survives kill -9, OOM and power loss.
+// The payload is [JSON length: UInt32 LE][the record as JSON][a small file's bytes, when the record carries them].
 // Replay reads records until the first frame that is short or fails its checksum (a write torn by a crash) and
 // cuts the file there. `compact` rewrites the file with only the records the current state needs (temp file,
 // fsync, rename, fsync of the directory), at mount after recovery and whenever nothing is owed any more.
@@ -91,8 +92,23 @@ final class Journal: Sendable {
     // MARK: - Framing
 
     static func frame(_ record: JournalRecord) -> [UInt8] {
-        let payload = Array((try? JSONEncoder().encode(record)) ?? Data())
+        let json = Array((try? JSONEncoder().encode(record)) ?? Data())
+        let payload = littleEndian(UInt32(json.count)) + json + (record.inline ?? [])
         return littleEndian(UInt32(payload.count)) + littleEndian(CRC32.checksum(payload)) + payload
+    }
+
+    /// The record a payload holds (nil when it is not one).
+    private static func record(from payload: ArraySlice<UInt8>) -> JournalRecord? {
+        guard payload.count >= 4 else { return nil }
+        let start = payload.startIndex
+        let jsonLength = Int(readLittleEndian(Array(payload.prefix(4)), at: 0))
+        guard jsonLength <= payload.count - 4,
+            var record = try? JSONDecoder().decode(JournalRecord.self, from: Data(payload[(start + 4)..<(start + 4 + jsonLength)]))
+        else { return nil }
+        let rest = payload[(start + 4 + jsonLength)...]
+        guard rest.count == record.inlineCount ?? 0 else { return nil }
+        if record.inlineCount != nil { record.inline = Array(rest) }
+        return record
     }
 
     /// Every intact record from the start, and the length they cover.
@@ -113,10 +129,8 @@ final class Journal: Sendable {
             let checksum = readLittleEndian(bytes, at: position + 4)
             let end = position + 8 + length
             guard length > 0, end <= bytes.count else { break }
-            let payload = Array(bytes[(position + 8)..<end])
-            guard CRC32.checksum(payload) == checksum,
-                let record = try? JSONDecoder().decode(JournalRecord.self, from: Data(payload))
-            else { break }
+            let payload = bytes[(position + 8)..<end]
+            guard CRC32.checksum(payload) == checksum, let record = record(from: payload) else { break }
             records.append(record)
             position = end
         }
@@ -162,7 +176,7 @@ enum CRC32 {
         (0..<8).reduce(UInt32(index)) { crc, _ in crc & 1 == 1 ? 0xEDB8_8320 ^ (crc >> 1) : crc >> 1 }
     }
 
-    static func checksum(_ bytes: [UInt8]) -> UInt32 {
+    static func checksum<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> UInt32 {
         ~bytes.reduce(~UInt32(0)) { crc, byte in table[Int((crc ^ UInt32(byte)) & 0xff)] ^ (crc >> 8) }
     }
 }

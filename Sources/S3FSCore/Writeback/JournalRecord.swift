@@ -33,6 +33,28 @@ struct JournalRecord: Codable, Sendable, Hashable {
     var part: Int? = nil
     var etag: String? = nil
     var mtime: Double? = nil
+    /// A small file's whole bytes, carried by its `staged` record: one fdatasync of the journal makes the close
+    /// durable, with no fsync of the staging file (recovery writes them back). Framed after the JSON, not in it.
+    var inline: [UInt8]? = nil {
+        didSet { inlineCount = inline?.count }
+    }
+    /// How many inline bytes follow the JSON (nil: none, not even an empty file's).
+    private(set) var inlineCount: Int? = nil
+
+    init(
+        kind: Kind, id: UInt64, key: String? = nil, generation: UInt64? = nil, base: String? = nil,
+        uploadID: String? = nil, partSize: UInt64? = nil, part: Int? = nil, etag: String? = nil, mtime: Double? = nil,
+        inline: [UInt8]? = nil
+    ) {
+        (self.kind, self.id, self.key, self.generation, self.base) = (kind, id, key, generation, base)
+        (self.uploadID, self.partSize, self.part, self.etag, self.mtime) = (uploadID, partSize, part, etag, mtime)
+        self.inline = inline
+        inlineCount = inline?.count
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case kind, id, key, generation, base, uploadID, partSize, part, etag, mtime, inlineCount
+    }
 }
 
 /// What the journal says is owed to S3, file by file: the result of replaying its records.
@@ -49,6 +71,8 @@ struct JournalState: Sendable {
         var uploadID: String?
         var partSize: UInt64?
         var parts: [Int: String] = [:]
+        /// The file's bytes, when its last `staged` record carried them.
+        var inline: [UInt8]? = nil
     }
 
     private(set) var pending: [UInt64: Pending] = [:]
@@ -66,6 +90,7 @@ struct JournalState: Sendable {
             entry.base = record.base
             entry.mtime = record.mtime ?? entry.mtime
             entry.acknowledged = true
+            entry.inline = record.inline
             pending[id] = entry
         case .multipartIntent:
             if let key = record.key { multipartKeys.insert(key) }
@@ -97,7 +122,7 @@ struct JournalState: Sendable {
         for entry in pending.values.sorted(by: { $0.id < $1.id }) {
             if entry.acknowledged {
                 out.append(JournalRecord(kind: .staged, id: entry.id, key: entry.key, generation: entry.generation,
-                                         base: entry.base, mtime: entry.mtime))
+                                         base: entry.base, mtime: entry.mtime, inline: entry.inline))
             } else {
                 out.append(JournalRecord(kind: .multipartIntent, id: entry.id, key: entry.key, base: entry.base))
             }

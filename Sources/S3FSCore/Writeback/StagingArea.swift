@@ -86,8 +86,16 @@ final class StagingArea: Sendable {
     /// Adopts a staging file found at recovery.
     func adopt(_ pending: JournalState.Pending) -> StagedFile? {
         let path = dataPath(pending.id)
-        let fd = open(path, O_RDWR | O_CLOEXEC)
+        // A record carrying the bytes may find its staging file missing or short (it was never fsync'd); the
+        // journal's bytes are the truth then. Any other record's staging file was fsync'd before the record.
+        let fd = open(path, O_RDWR | O_CLOEXEC | (pending.inline == nil ? 0 : O_CREAT), 0o600)
         guard fd >= 0 else { return nil }
+        if let inline = pending.inline {
+            guard ftruncate(fd, 0) == 0, Self.pwriteAll(fd, inline), fsync(fd) == 0 else {
+                close(fd)
+                return nil
+            }
+        }
         var info = stat()
         fstat(fd, &info)
         let file = StagedFile(
@@ -134,6 +142,19 @@ final class StagingArea: Sendable {
     func deleteDataFile(_ id: UInt64) { unlink(dataPath(id)) }
 
     // MARK: - Helpers
+
+    private static func pwriteAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { buffer in
+            var done = 0
+            while done < buffer.count {
+                let written = pwrite(fd, buffer.baseAddress! + done, buffer.count - done, off_t(done))
+                if written < 0 && errno == EINTR { continue }
+                guard written > 0 else { return false }
+                done += written
+            }
+            return true
+        }
+    }
 
     private static func dataFileIDs(in directory: String) -> [UInt64] {
         guard let dir = opendir(directory) else { return [] }

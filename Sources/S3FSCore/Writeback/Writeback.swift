@@ -60,16 +60,24 @@ final class Writeback: Sendable {
 
     // MARK: - Local durability
 
+    /// Files up to this size are journalled with their bytes.
+    static let inlineLimit: UInt64 = 256 << 10
+
     /// fsyncs the staging file and journals that its bytes are owed to S3 (a no-op when nothing changed since).
     func makeDurable(_ file: StagedFile) throws(FSError) {
         let (generation, journalled, removed) = file.state.withLock { ($0.generation, $0.journalledGeneration, $0.removed) }
         guard !removed, generation > journalled, generation > file.state.withLock({ $0.uploadedGeneration }) else { return }
-        try file.syncToDisk()
-        if journalled == 0 { Journal.syncDirectory(of: file.path) }
-        let record = file.state.withLock { state in
+        var record = file.state.withLock { state in
             JournalRecord(
                 kind: .staged, id: file.id, key: state.key, generation: generation, base: state.base.journalValue,
                 mtime: state.mtime)
+        }
+        if file.state.withLock({ $0.size }) <= Self.inlineLimit {
+            // One fdatasync (the journal's) instead of two: the record carries the bytes.
+            record.inline = try file.read(at: 0, count: Int(Self.inlineLimit))
+        } else {
+            try file.syncToDisk()
+            if journalled == 0 { Journal.syncDirectory(of: file.path) }
         }
         try journal(record)
         file.state.withLock { $0.journalledGeneration = max($0.journalledGeneration, generation) }
