@@ -36,7 +36,7 @@ extension FileSystem {
         let key = directory.key + name
         if let file = writeback.staging.file(forKey: key) {
             let onlyLocal = file.state.withLock { $0.base == .new && $0.uploadedGeneration == 0 }
-            writeback.remove(file)
+            await writeback.remove(file)
             if onlyLocal {
                 inodes.removeChild(of: parent, named: name)
                 return
@@ -86,10 +86,10 @@ extension FileSystem {
     // MARK: - Files
 
     private func renameFile(_ source: Inode, to key: String, _ writeback: Writeback) async throws(FSError) {
-        if let replaced = writeback.staging.file(forKey: key) { writeback.remove(replaced) }
+        if let replaced = writeback.staging.file(forKey: key) { await writeback.remove(replaced) }
         if let file = writeback.staging.file(forKey: source.key) {
             let inS3 = file.state.withLock { $0.base != .new || $0.uploadedGeneration > 0 }
-            try move(file, to: key, writeback)
+            try await move(file, to: key, writeback)
             if inS3 { try await delete(source.key) }
         } else {
             try await copyObject(source, to: key)
@@ -99,7 +99,7 @@ extension FileSystem {
 
     /// Moves a staged copy to `key`: journalled (data fsync'd) before the old object goes, uploaded to the new key
     /// as a replacement of whatever is there.
-    private func move(_ file: StagedFile, to key: String, _ writeback: Writeback) throws(FSError) {
+    private func move(_ file: StagedFile, to key: String, _ writeback: Writeback) async throws(FSError) {
         writeback.endStream(of: file)
         _ = writeback.staging.rekey(file, to: key)
         file.state.withLock { state in
@@ -108,7 +108,7 @@ extension FileSystem {
             state.generation += 1
             state.uploadedGeneration = 0
         }
-        try writeback.makeDurable(file)
+        try await writeback.makeDurable(file)
         if file.state.withLock({ $0.writers == 0 }) { writeback.schedule(file) }
     }
 
@@ -157,7 +157,7 @@ extension FileSystem {
             throw FSError(errno: EXDEV, "rename \(source.key): more than \(Self.maxRenameKeys) keys", logLevel: .warning)
         }
         let movedKey = { (key: String) in newPrefix + String(decoding: key.utf8.dropFirst(source.key.utf8.count), as: UTF8.self) }
-        for file in writeback.staging.files(under: source.key) { try move(file, to: movedKey(file.key), writeback) }
+        for file in writeback.staging.files(under: source.key) { try await move(file, to: movedKey(file.key), writeback) }
         for object in keys.objects where writeback.staging.file(forKey: movedKey(object.key)) == nil {
             let moved = movedKey(object.key)
             do {

@@ -77,7 +77,7 @@ extension FileSystem {
         if writeback.config.mode == .sync {
             try await writeback.uploadNow(staged.file)
         } else {
-            try writeback.makeDurable(staged.file)
+            try await writeback.makeDurable(staged.file)
         }
     }
 
@@ -131,7 +131,7 @@ extension FileSystem {
         try file.truncate(to: size, now: now())
         writeback.noteWrite(file)
         if file.state.withLock({ $0.writers }) == 0 {
-            try writeback.makeDurable(file)
+            try await writeback.makeDurable(file)
             writeback.schedule(file)
         }
     }

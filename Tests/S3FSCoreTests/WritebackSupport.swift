@@ -61,8 +61,25 @@ extension FileSystem {
     }
 }
 
+/// `count` deterministic bytes that differ in every 64 KiB (so a part or block in the wrong place is caught), built by
+/// copying one computed block: cheap even in a debug build, so these tests leave the CPU to timing-sensitive suites.
 func patternBytes(_ count: Int, seed: UInt8 = 7) -> [UInt8] {
-    (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed) &+ $0 >> 11) }
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(count)
+    var index = 0
+    while bytes.count < count {
+        var block = PatternBlock.bytes
+        block[0] = UInt8(truncatingIfNeeded: index)
+        block[1] = UInt8(truncatingIfNeeded: index >> 8)
+        block[2] = seed
+        bytes += block.prefix(count - bytes.count)
+        index += 1
+    }
+    return bytes
+}
+
+private enum PatternBlock {
+    static let bytes: [UInt8] = (0..<(64 << 10)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
 }
 
 /// The files left in a staging directory's data/ folder.

@@ -23,7 +23,7 @@ extension Writeback {
         for pending in state.pending.values.sorted(by: { $0.id < $1.id }) {
             keys.insert(pending.key)
             guard pending.acknowledged, let file = staging.adopt(pending) else {
-                try? journal(JournalRecord(kind: .discarded, id: pending.id))
+                try? Self.append(JournalRecord(kind: .discarded, id: pending.id), to: staging.journal)
                 report.dropped += 1
                 continue
             }

@@ -44,7 +44,7 @@ extension Writeback {
             try? await store.delete(key: uploadedTo)
             return
         }
-        try journal(JournalRecord(kind: .uploaded, id: file.id, generation: snapshot.generation))
+        try await journal(JournalRecord(kind: .uploaded, id: file.id, generation: snapshot.generation))
         let done = file.state.withLock { state in
             state.uploadedGeneration = max(state.uploadedGeneration, snapshot.generation)
             state.copySource = nil
@@ -183,7 +183,7 @@ extension Writeback {
             state.stream = nil
             state.copySource = nil  // that version is replaced: later uploads send their bytes
         }
-        try? journal(JournalRecord(kind: .multipartEnded, id: file.id))
+        try? await journal(JournalRecord(kind: .multipartEnded, id: file.id))
         return snapshot.key
     }
 
@@ -206,10 +206,10 @@ extension Writeback {
 
     private func createUpload(_ file: StagedFile, key: String) async -> MultipartUploadID? {
         do {
-            try journal(JournalRecord(kind: .multipartIntent, id: file.id, key: key, base: file.state.withLock { $0.base.journalValue }))
+            try await journal(JournalRecord(kind: .multipartIntent, id: file.id, key: key, base: file.state.withLock { $0.base.journalValue }))
             let upload = try await store.createMultipartUpload(key: key)
             let partSize = file.state.withLock { $0.stream?.layout.base } ?? layout.base
-            try journal(JournalRecord(kind: .multipart, id: file.id, uploadID: upload.value, partSize: partSize))
+            try await journal(JournalRecord(kind: .multipart, id: file.id, uploadID: upload.value, partSize: partSize))
             file.state.withLock { state in
                 if state.stream?.key == key { state.stream?.upload = upload }
             }
@@ -242,7 +242,7 @@ extension Writeback {
             }
         }
         do {
-            try journal(JournalRecord(kind: .part, id: file.id, part: number, etag: etag.value))
+            try await journal(JournalRecord(kind: .part, id: file.id, part: number, etag: etag.value))
         } catch {
             throw .client(ClientError(kind: .other, detail: error.message))
         }
@@ -273,9 +273,9 @@ extension Writeback {
             return state.stream
         }) else { return }
         for task in stream.running.values { task.cancel() }
-        try? journal(JournalRecord(kind: .multipartEnded, id: file.id))
         let store = self.store
         Task {
+            try? await journal(JournalRecord(kind: .multipartEnded, id: file.id))
             let upload: MultipartUploadID? = if let known = stream.upload { known } else { await stream.creation?.value }
             guard let upload else { return }
             try? await store.abortMultipartUpload(key: stream.key, upload: upload)

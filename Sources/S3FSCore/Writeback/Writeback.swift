@@ -63,29 +63,43 @@ final class Writeback: Sendable {
     /// Files up to this size are journalled with their bytes.
     static let inlineLimit: UInt64 = 256 << 10
 
-    /// fsyncs the staging file and journals that its bytes are owed to S3 (a no-op when nothing changed since).
-    func makeDurable(_ file: StagedFile) throws(FSError) {
-        let (generation, journalled, removed) = file.state.withLock { ($0.generation, $0.journalledGeneration, $0.removed) }
-        guard !removed, generation > journalled, generation > file.state.withLock({ $0.uploadedGeneration }) else { return }
-        var record = file.state.withLock { state in
+    /// fsyncs the staging file and journals that its bytes are owed to S3 (a no-op when nothing changed since);
+    /// the disk work runs off the cooperative pool (BlockingIO).
+    func makeDurable(_ file: StagedFile) async throws(FSError) {
+        let (generation, journalled, uploaded, removed) = file.state.withLock {
+            ($0.generation, $0.journalledGeneration, $0.uploadedGeneration, $0.removed)
+        }
+        guard !removed, generation > journalled, generation > uploaded else { return }
+        let staged = file.state.withLock { state in
             JournalRecord(
                 kind: .staged, id: file.id, key: state.key, generation: generation, base: state.base.journalValue,
                 mtime: state.mtime)
         }
-        if file.state.withLock({ $0.size }) <= Self.inlineLimit {
-            // One fdatasync (the journal's) instead of two: the record carries the bytes.
-            record.inline = try file.read(at: 0, count: Int(Self.inlineLimit))
-        } else {
-            try file.syncToDisk()
-            if journalled == 0 { Journal.syncDirectory(of: file.path) }
+        let inline = file.state.withLock { $0.size } <= Self.inlineLimit
+        let journal = staging.journal
+        try await BlockingIO.run { () throws(FSError) in
+            var record = staged
+            if inline {
+                // One fdatasync (the journal's) instead of two: the record carries the bytes.
+                record.inline = try file.read(at: 0, count: Int(Self.inlineLimit))
+            } else {
+                try file.syncToDisk()
+                if journalled == 0 { Journal.syncDirectory(of: file.path) }
+            }
+            try Self.append(record, to: journal)
         }
-        try journal(record)
         file.state.withLock { $0.journalledGeneration = max($0.journalledGeneration, generation) }
     }
 
-    func journal(_ record: JournalRecord) throws(FSError) {
+    /// Appends `record` to the journal, durably, off the cooperative pool.
+    func journal(_ record: JournalRecord) async throws(FSError) {
+        let journal = staging.journal
+        try await BlockingIO.run { () throws(FSError) in try Self.append(record, to: journal) }
+    }
+
+    static func append(_ record: JournalRecord, to journal: Journal) throws(FSError) {
         do {
-            try staging.journal.append(record)
+            try journal.append(record)
         } catch {
             throw FSError(errno: error.errno == 0 ? EIO : error.errno, error.description, logLevel: .error)
         }
@@ -104,7 +118,7 @@ final class Writeback: Sendable {
 
     /// Waits until the bytes written so far are durable in S3 (fsync, sync mode's close).
     func uploadNow(_ file: StagedFile) async throws(FSError) {
-        try makeDurable(file)
+        try await makeDurable(file)
         let generation = file.state.withLock { $0.generation }
         guard file.isDirty else { return }
         let failure: FSError? = await withCheckedContinuation { continuation in
@@ -178,21 +192,23 @@ final class Writeback: Sendable {
     // MARK: - Removal
 
     /// The file was unlinked or replaced: nothing is owed, its name is gone at once, and its staging file is
-    /// unlinked (handles still open keep reading and writing it until they close; nothing is uploaded).
-    func remove(_ file: StagedFile) {
+    /// unlinked (handles still open keep reading and writing it until they close; nothing is uploaded). Returns
+    /// once that is journalled, so a crash cannot bring the file back.
+    func remove(_ file: StagedFile) async {
         file.state.withLock { $0.removed = true }
         queue.withLock { $0.workers[file.id]?.cancel() }
         finishWaiters(file, upTo: .max, failure: nil)
         endStream(of: file)
-        try? journal(JournalRecord(kind: .discarded, id: file.id))
         staging.remove(file)
+        try? await journal(JournalRecord(kind: .discarded, id: file.id))
         compactIfIdle()
     }
 
     /// With nothing owed any more, a journal grown past 1 MiB starts over empty.
     func compactIfIdle() {
         guard staging.journal.current.pending.isEmpty, staging.journal.size > 1 << 20 else { return }
-        try? staging.journal.compact()
+        let journal = staging.journal
+        Task { await BlockingIO.run { try? journal.compact() } }
     }
 
     // MARK: - Unmount
