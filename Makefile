@@ -54,9 +54,12 @@ test: build testbed-up
 	if [ $$rc = 0 ]; then echo "make test: all suites passed"; else echo "make test: FAILED" >&2; fi; \
 	exit $$rc
 
-# unit + integration tests (integration tests read S3_TEST_ENDPOINT etc. from the testbed env); debug build
+# unit + integration tests (integration tests read S3_TEST_ENDPOINT etc. from the testbed env); debug build.
+# The endpoint pool's tests hold retries and probes to wall-clock budgets, so they run on their own, after the
+# rest: beside 300 other tests on two cores, a busy cooperative pool eats the budgets they measure.
 test-swift: testbed-up
-	$(WITH_ENV) swift test
+	$(WITH_ENV) swift test --skip EndpointPoolTests
+	$(WITH_ENV) swift test --filter EndpointPoolTests
 
 # tests that mount the release binary (S3MOUNT_BIN) against the testbed. pytest's exit 5 (nothing collected)
 # counts as a failure; only a tree with no test_*.py file at all skips the suite (before it exists).

@@ -15,6 +15,19 @@ extension Writeback {
 
     /// Restores what the journal owes; the caller registers the files with the file system and then `resume`s.
     func recover() async -> RecoveryReport {
+        // The disk work (reopening staging files, writing back journalled bytes, compaction) runs off the
+        // cooperative pool, as every fsync does.
+        let (restaged, keys, resumedUploads) = await BlockingIO.run { self.restage() }
+        var report = restaged
+        report.abortedUploads = await abortLeftovers(keys: keys, keeping: resumedUploads)
+        let journal = staging.journal
+        await BlockingIO.run { try? journal.compact() }
+        return report
+    }
+
+    /// Stages every acknowledged file again; the keys whose multipart uploads must be looked at, and the uploads
+    /// being resumed.
+    private func restage() -> (RecoveryReport, Set<String>, Set<String>) {
         var report = RecoveryReport()
         let state = staging.journal.current
         var keep: Set<UInt64> = []
@@ -39,9 +52,7 @@ extension Writeback {
             report.resumed += 1
         }
         for orphan in staging.orphanDataFiles(keeping: keep) { staging.deleteDataFile(orphan) }
-        report.abortedUploads = await abortLeftovers(keys: keys, keeping: resumedUploads)
-        try? staging.journal.compact()
-        return report
+        return (report, keys, resumedUploads)
     }
 
     /// Queues the upload of every recovered file.
