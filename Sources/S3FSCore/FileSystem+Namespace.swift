@@ -158,8 +158,9 @@ extension FileSystem {
         }
         let movedKey = { (key: String) in newPrefix + String(decoding: key.utf8.dropFirst(source.key.utf8.count), as: UTF8.self) }
         for file in writeback.staging.files(under: source.key) { try await move(file, to: movedKey(file.key), writeback) }
-        for object in keys.objects where writeback.staging.file(forKey: movedKey(object.key)) == nil {
+        for object in keys.objects {
             let moved = movedKey(object.key)
+            guard writeback.staging.file(forKey: moved) == nil else { continue }  // its staged copy moved already
             do {
                 _ = try await store.copy(from: object.key, to: moved, sourceETag: object.etag)
             } catch {

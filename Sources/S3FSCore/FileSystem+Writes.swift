@@ -222,15 +222,9 @@ private final class StagingSink: ByteSink, @unchecked Sendable {
 
     func receive(_ chunk: UnsafeRawBufferPointer) {
         guard failure == nil else { return }
-        var done = 0
-        while done < chunk.count {
-            let count = pwrite(file.fd, chunk.baseAddress! + done, chunk.count - done, off_t(written) + off_t(done))
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else {
-                failure = StagedFile.localError("write", key: file.key)
-                return
-            }
-            done += count
+        guard FileIO.pwriteAll(file.fd, chunk, at: written) else {
+            failure = StagedFile.localError("write", key: file.key)
+            return
         }
         written += UInt64(chunk.count)
     }

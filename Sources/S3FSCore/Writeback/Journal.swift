@@ -1,7 +1,7 @@
 // Journal: the write-back journal, one append-only file per staging directory.
 //
 // Each record is framed as [length: UInt32 LE][crc32 of the payload: UInt32 LE][payload] and appended with
-// one write(2) followed by fdatasync, so once `append` returns the record survives kill -9, OOM and power loss.
+// one pwrite at the file's end followed by fdatasync, so once `append` returns the record survives kill -9, OOM and power loss.
 // The payload is [JSON length: UInt32 LE][the record as JSON][a small file's bytes, when the record carries them].
 // Replay reads records until the first frame that is short or fails its checksum (a write torn by a crash) and
 // cuts the file there. `compact` rewrites the file with only the records the current state needs (temp file,
@@ -32,7 +32,7 @@ final class Journal: Sendable {
         guard fd >= 0 else { throw Failure(errno: errno, description: "cannot open the journal \(path): \(Self.errorText())") }
         let (records, validLength) = Self.read(fd)
         file = Mutex((fd, validLength))
-        if ftruncate(fd, off_t(validLength)) != 0 || lseek(fd, 0, SEEK_END) < 0 {
+        if ftruncate(fd, off_t(validLength)) != 0 {
             throw Failure(errno: errno, description: "cannot repair the journal \(path): \(Self.errorText())")
         }
         state.withLock { state in for record in records { state.apply(record) } }
@@ -56,7 +56,7 @@ final class Journal: Sendable {
     func append(_ records: [JournalRecord]) throws(Failure) {
         let frame = records.reduce(into: [UInt8]()) { $0 += Self.frame($1) }
         let failure: Failure? = file.withLock { file in
-            guard Self.writeAll(file.fd, frame), fdatasync(file.fd) == 0 else {
+            guard FileIO.pwriteAll(file.fd, frame, at: UInt64(file.size)), fdatasync(file.fd) == 0 else {
                 return Failure(errno: errno, description: "cannot write the journal \(path): \(Self.errorText())")
             }
             file.size += frame.count
@@ -74,7 +74,7 @@ final class Journal: Sendable {
             let fresh = open(temporary, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
             guard fresh >= 0 else { return Failure(errno: errno, description: "cannot compact the journal: \(Self.errorText())") }
             let bytes = records.reduce(into: [UInt8]()) { $0 += Self.frame($1) }
-            guard Self.writeAll(fresh, bytes), fsync(fresh) == 0, rename(temporary, path) == 0 else {
+            guard FileIO.pwriteAll(fresh, bytes, at: 0), fsync(fresh) == 0, rename(temporary, path) == 0 else {
                 let failure = Failure(errno: errno, description: "cannot compact the journal: \(Self.errorText())")
                 close(fresh)
                 unlink(temporary)
@@ -83,7 +83,6 @@ final class Journal: Sendable {
             Self.syncDirectory(of: path)
             close(file.fd)
             file = (fresh, bytes.count)
-            _ = lseek(fresh, 0, SEEK_END)
             return nil
         }
         if let failure { throw failure }
@@ -143,19 +142,6 @@ final class Journal: Sendable {
 
     private static func readLittleEndian(_ bytes: [UInt8], at index: Int) -> UInt32 {
         UInt32(bytes[index]) | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2]) << 16 | UInt32(bytes[index + 3]) << 24
-    }
-
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBytes { buffer in
-            var done = 0
-            while done < buffer.count {
-                let written = write(fd, buffer.baseAddress! + done, buffer.count - done)
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { return false }
-                done += written
-            }
-            return true
-        }
     }
 
     /// fsync of the directory holding `path`, so a rename or a new file in it is durable.

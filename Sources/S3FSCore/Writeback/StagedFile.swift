@@ -114,13 +114,8 @@ final class StagedFile: Sendable {
 
     /// Writes `bytes` at `offset`; the file grows as needed (a gap reads as zeros).
     func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64, now: Double) throws(FSError) -> Int {
-        var done = 0
-        while done < bytes.count {
-            let written = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { throw Self.localError("write", key: key) }
-            done += written
-        }
+        guard FileIO.pwriteAll(fd, bytes, at: offset) else { throw Self.localError("write", key: key) }
+        let done = bytes.count
         let flushFrom: UInt64? = state.withLock { state in
             if offset != state.size { state.appendOnly = false }
             state.copySource?.change(offset..<(offset + UInt64(done)))

@@ -91,7 +91,7 @@ final class StagingArea: Sendable {
         let fd = open(path, O_RDWR | O_CLOEXEC | (pending.inline == nil ? 0 : O_CREAT), 0o600)
         guard fd >= 0 else { return nil }
         if let inline = pending.inline {
-            guard ftruncate(fd, 0) == 0, Self.pwriteAll(fd, inline), fsync(fd) == 0 else {
+            guard ftruncate(fd, 0) == 0, FileIO.pwriteAll(fd, inline, at: 0), fsync(fd) == 0 else {
                 close(fd)
                 return nil
             }
@@ -142,19 +142,6 @@ final class StagingArea: Sendable {
     func deleteDataFile(_ id: UInt64) { unlink(dataPath(id)) }
 
     // MARK: - Helpers
-
-    private static func pwriteAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBytes { buffer in
-            var done = 0
-            while done < buffer.count {
-                let written = pwrite(fd, buffer.baseAddress! + done, buffer.count - done, off_t(done))
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { return false }
-                done += written
-            }
-            return true
-        }
-    }
 
     private static func dataFileIDs(in directory: String) -> [UInt64] {
         guard let dir = opendir(directory) else { return [] }
