@@ -76,6 +76,7 @@ clean:
 # benchmark: bench/run.sh installs its tools, builds into .build-bench, starts the server if it is not up
 #   make bench        s3mount vs s3fs, rclone mount, raw HTTP (BENCH_SERVER=ceph|juicefs BENCH_SCALE=full|small)
 #   make bench-write  the write benchmark (w9-w11: big file, small files, upload throttle), same options
+#   make bench-loader the data-loader benchmark (issue 10: files, shards, records; epochs 1 and 2), same options
 .PHONY: bench
 BENCH_SERVER ?= ceph
 BENCH_SCALE  ?= full
@@ -84,3 +85,6 @@ bench:
 .PHONY: bench-write
 bench-write:
 	BENCH_SUITE=write BENCH_SERVER=$(BENCH_SERVER) BENCH_SCALE=$(BENCH_SCALE) bench/run.sh
+.PHONY: bench-loader
+bench-loader:
+	BENCH_SUITE=loader BENCH_SERVER=$(BENCH_SERVER) BENCH_SCALE=$(BENCH_SCALE) bench/run.sh

