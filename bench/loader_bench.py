@@ -481,6 +481,28 @@ class LBench:
         with ThreadPoolExecutor(16) as ex:
             list(ex.map(get, list(d.sizes)))
 
+    def counters(self):
+        """(GET bytes, requests) the gateway has served so far: Ceph — radosgw's perf counters rgw.get_b and rgw.req
+        (every request: GET, HEAD, LIST, …) over its admin socket; JuiceFS — GET bytes only"""
+        w = self.witness
+        if self.server == "ceph":
+            if not w.asok or not os.path.exists(w.asok):
+                w.get_bytes()   # finds the admin socket, sets witness.desc
+            if w.asok:
+                try:
+                    r = B.sh(["ceph", "--admin-daemon", w.asok, "perf", "dump", "rgw"], timeout=15)
+                    c = json.loads(r.stdout)["rgw"]
+                    return int(c["get_b"]), int(c["req"])
+                except (subprocess.TimeoutExpired, ValueError, KeyError):
+                    pass
+        return w.get_bytes(), None
+
+    def count_into(self, res, c0, c1):
+        if c0[0] is not None and c1[0] is not None:
+            res["s3_bytes"] = c1[0] - c0[0]
+        if c0[1] is not None and c1[1] is not None:
+            res["s3_reqs"] = c1[1] - c0[1]
+
     # -- bookkeeping
     def record(self, col, dset, ep, run):
         self.results.setdefault((col, dset, ep), []).append(run)
@@ -519,7 +541,7 @@ class LBench:
 
     def epoch(self, cl, root, dset, ep, **kw):
         """one loader epoch, with the daemon's CPU/RSS and the server's GET bytes around it (FUSE clients)"""
-        b0 = self.witness.get_bytes() if cl else None
+        n0 = self.counters() if cl else (None, None)
         c0 = cl.stat()[0] if cl else None
         r = run_worker("loader", self.loader_args(root, dset, ep, **kw), self.step_timeout)
         res = self.from_loader(r)
@@ -530,9 +552,7 @@ class LBench:
                 res["cpu_per_gb"] = res["cpu"] / (res["bytes"] / 1e9)
             if not cl.pids:
                 res["note"] = (res.get("note", "") + " daemon pid not found").strip()
-        b1 = self.witness.get_bytes() if cl else None
-        if b0 is not None and b1 is not None:
-            res["s3_bytes"] = b1 - b0
+        self.count_into(res, n0, self.counters() if cl else (None, None))
         return res
 
     # -- local disk: the ceiling (page cache dropped before epoch 1, epoch 2 right after)
@@ -609,9 +629,9 @@ class LBench:
                                  + (", range" if items[0][1] else "") + ", SigV4 options, output /dev/null, "
                                  f"write-out size/code) joined by `next`; parallel, parallel-max {par}")
         B.drop_caches()
-        b0 = self.witness.get_bytes()
+        n0 = self.counters()
         r = run_worker("curl", {"cfg": str(cfgp)}, self.step_timeout)
-        b1 = self.witness.get_bytes()
+        n1 = self.counters()
         if r.get("timeout"):
             return {"status": "TIMEOUT"}
         if "error" in r:
@@ -620,8 +640,7 @@ class LBench:
                "samples_s": nsamples / r["seconds"], "mb_s": r["bytes"] / r["seconds"] / 1e6,
                "cpu": r["cpu"], "cpu_per_gb": r["cpu"] / (r["bytes"] / 1e9) if r["bytes"] else None,
                "parallel": par, "transfers": r["transfers"]}
-        if b0 is not None and b1 is not None:
-            res["s3_bytes"] = b1 - b0
+        self.count_into(res, n0, n1)
         if r["rc"] != 0 or r["bytes"] != nbytes or r["transfers"] != len(items) or r["codes"] not in (["200"], ["206"]):
             res.update(status="ERROR", note=f"curl rc={r['rc']}, {r['transfers']} transfers, {r['bytes']} bytes "
                        f"of {nbytes}, HTTP {r['codes']} {r['stderr']}"[:300])
@@ -850,8 +869,8 @@ class LBench:
         L.append("## Details, median of runs")
         L.append("")
         L.append("| data set | epoch | column | samples/s | MB/s | stall p50 ms | stall p99 ms | stall max ms | batch "
-                 "interval p50 ms | first batch ms | index s | S3 GET MiB | CPU s/GB | peak RSS MiB | status |")
-        L.append("|" + "---|" * 15)
+                 "interval p50 ms | first batch ms | index s | S3 GET MiB | S3 requests | CPU s/GB | peak RSS MiB | status |")
+        L.append("|" + "---|" * 16)
         dcols = ["local", "raw"] + (["raw-whole", "raw-ranged"] if "shards" in self.sets else []) + self.clients
         for dset in self.sets:
             for ep in ("e1", "e2", "paced"):
@@ -860,14 +879,15 @@ class LBench:
                         continue
                     g = lambda k: self.med(c, dset, ep, k)  # noqa: E731
                     rss = g("rss_kib")
-                    s3b = g("s3_bytes")
+                    s3b, s3r = g("s3_bytes"), g("s3_reqs")
                     L.append("| " + " | ".join([
                         SET_NAME[dset], ep if ep == "paced" else ep[1],
                         c + (f" (step {fmt(g('pace_ms'), 'ms')} ms)" if ep == "paced" else ""),
                         fmt(g("samples_s"), "x/s"), fmt(g("mb_s"), "MB/s"), fmt(g("stall_p50_ms"), "ms"),
                         fmt(g("stall_p99_ms"), "ms"), fmt(g("stall_max_ms"), "ms"), fmt(g("interval_p50_ms"), "ms"),
                         fmt(g("first_batch_ms"), "ms"), fmt(g("index_s"), "s"),
-                        "—" if s3b is None else f"{s3b / MiB:.1f}", fmt(g("cpu_per_gb"), "s"),
+                        "—" if s3b is None else f"{s3b / MiB:.1f}", "—" if s3r is None else f"{s3r:.0f}",
+                        fmt(g("cpu_per_gb"), "s"),
                         f"{rss / 1024:.0f}" if rss else "—", self.status(c, dset, ep) or "ok"]) + " |")
         L.append("")
         L.append(f"stall = how long the consumer waited for the batch (batches 2…; the first batch, which includes the "
@@ -876,7 +896,9 @@ class LBench:
                  "folder, sorted; epoch 1 only, outside the epoch's clock). S3 GET MiB = bytes the server sent during the "
                  f"epoch (witness: {self.witness.desc or 'none available'}) vs {fb / MiB:.1f} MiB of small files, "
                  f"{d.set_bytes('shards') / MiB:.0f} MiB of shards, {s['records'] / MiB:.0f} MiB of records: more = "
-                 "read amplification or prefetch, less in epoch 2 = cache hits. CPU s/GB = the FUSE daemon's "
+                 "read amplification or prefetch, less in epoch 2 = cache hits. S3 requests = every request the gateway "
+                 "served during the epoch (GET, HEAD, LIST…; Ceph's rgw.req), against the epoch's samples: in epoch 2 a "
+                 "request per file is a metadata round trip per file. CPU s/GB = the FUSE daemon's "
                  "utime+stime during the epoch per GB the loader read (raw: curl's own CPU per GB); peak RSS = its "
                  "VmHWM at the end of the epoch (peak since the mount).")
         L.append("")
