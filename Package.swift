@@ -47,7 +47,7 @@ let package = Package(
             swiftSettings: strictSafety
         ),
         .testTarget(name: "S3HTTPTests", dependencies: ["S3HTTP", "ObjectStore", "S3FSTesting"]),
-        .testTarget(name: "S3FSCoreTests", dependencies: ["S3FSCore", "S3FSTesting", "ObjectStore", "S3HTTP"]),
+        .testTarget(name: "S3FSCoreTests", dependencies: ["S3FSCore", "S3FSTesting", "ObjectStore", "S3HTTP", "CSystem"]),
         .testTarget(name: "S3MountCLITests", dependencies: ["s3mount"]),
         .testTarget(name: "EndpointPoolTests", dependencies: ["EndpointPool", "S3FSTesting", "ObjectStore"]),
     ],

@@ -21,6 +21,14 @@ enum FuseCalls {
         _ = unsafe fuse_reply_entry(req, &param)
     }
 
+    /// "No such name", cached by the kernel as a negative entry for `ttl` seconds (ENOENT when `ttl` is 0).
+    static func replyNegativeEntry(_ req: fuse_req_t, ttl: Double) {
+        var param = fuse_entry_param()
+        param.ino = 0
+        param.entry_timeout = ttl
+        _ = unsafe fuse_reply_entry(req, &param)
+    }
+
     static func replyAttributes(_ req: fuse_req_t, _ attributes: FileAttributes, ttl: Double) {
         var st = stat(attributes)
         _ = unsafe fuse_reply_attr(req, &st, ttl)

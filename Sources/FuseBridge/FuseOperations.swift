@@ -47,8 +47,17 @@ enum FuseOperations {
         guard let req = unsafe req, let name = unsafe name else { return }
         let request = unsafe FuseRequest(req, operation: "lookup")
         let copiedName = unsafe String(cString: name)
-        unsafe FuseContext.of(req).run(request) { fs throws(FSError) in
-            let entry = try await fs.lookup(parent: InodeNumber(parent), name: copiedName)
+        let context = unsafe FuseContext.of(req)
+        context.run(request) { fs throws(FSError) in
+            let entry: EntryReply
+            do throws(FSError) {
+                entry = try await fs.lookup(parent: InodeNumber(parent), name: copiedName)
+            } catch where error.errno == ENOENT {
+                // The kernel remembers the missing name for the metadata TTL, as it does names that exist.
+                context.logger.debug("\(error.message)", metadata: ["fuse.op": "lookup"])
+                unsafe request.reply { unsafe FuseCalls.replyNegativeEntry($0, ttl: fs.metadataTTL) }
+                return
+            }
             unsafe request.reply { unsafe FuseCalls.replyEntry($0, entry) }
         }
     }

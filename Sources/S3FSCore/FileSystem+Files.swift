@@ -9,6 +9,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CSystem
 import ObjectStore
 
 extension FileSystem {
@@ -21,7 +22,9 @@ extension FileSystem {
         if inode.freshUntil <= .now || inode.etag == nil { inode = try await refreshFile(inode) }
         guard let etag = inode.etag else { throw FSError(errno: EIO, "open \(inode.key): the server sent no ETag") }
         let object = ObjectVersion(key: inode.key, etag: etag, size: inode.size)
-        let handle = FileHandle(inode: number, object: object, pattern: newPattern(), window: newWindow())
+        let handle = FileHandle(
+            inode: number, directory: inode.parent, name: inode.name, object: object, pageCacheKeepsReads: flags & s3m_o_direct() == 0, pattern: newPattern(),
+            window: newWindow())
         let keepCache = inodes.notePageCacheVersion(number, etag: etag)
         inodes.countOpen(number, +1)
         return OpenReply(handle: files.insert(handle), keepCache: keepCache)
@@ -33,12 +36,18 @@ extension FileSystem {
         guard let file = files.get(handle) else { throw .badHandle(handle) }
         guard offset < file.object.size, size > 0 else { return ReadData(pieces: []) }
         let range = offset..<min(file.object.size, offset + UInt64(size))
-        let mode = file.readAhead.withLock { $0.pattern.observe(offset: offset, size: UInt64(range.count)) }
+        let (mode, isFirstRead) = file.readAhead.withLock { state in
+            defer { state.wasRead = true }
+            return (state.pattern.observe(offset: offset, size: UInt64(range.count)), !state.wasRead)
+        }
+        if isFirstRead { dataset?.noteRead(directory: file.directory, name: file.name) }
         do {
             if mode == .sequential { return try await readBlocks(range, of: file) }
             if let cached = cachedBlocks(range, of: file) {
                 do {
-                    return try await wait(for: cached, of: file)
+                    let data = try await wait(for: cached, of: file)
+                    if file.pageCacheKeepsReads { retireReadThrough(data) }
+                    return data
                 } catch where error.errno == ECANCELED {
                     // Read-ahead was called off (its handle closed) just as this reader joined it: fetch the range.
                 }
@@ -67,11 +76,21 @@ extension FileSystem {
     private func readBlocks(_ range: Range<UInt64>, of file: FileHandle) async throws(FSError) -> ReadData {
         let demands = demandBlocks(range, of: file)
         readAhead(after: range.upperBound, of: file)
+        let data: ReadData
         do {
-            return try await wait(for: demands, of: file)
+            data = try await wait(for: demands, of: file)
         } catch where error.errno == ECANCELED {
             // Read-ahead was called off (its handle closed) just as this reader came to need it: fetch again.
-            return try await wait(for: demandBlocks(range, of: file), of: file)
+            data = try await wait(for: demandBlocks(range, of: file), of: file)
+        }
+        if file.pageCacheKeepsReads { retireReadThrough(data) }
+        return data
+    }
+
+    /// Blocks whose every byte has now been handed to the kernel leave the block cache: the page cache holds them.
+    private func retireReadThrough(_ data: ReadData) {
+        for case .block(let block, let bytes) in data.pieces where block.noteDelivered(bytes.count) {
+            fetcher.cache.retire(block)
         }
     }
 

@@ -26,6 +26,8 @@ public final class FileSystem: Sendable {
     let directories = HandleTable<DirectoryHandle>()
     let fetcher: BlockFetcher
     let walks = DirectoryWalks()
+    /// Read-ahead across the files of a directory a job is reading; nil when turned off.
+    let dataset: DatasetReadAhead?
     /// Handles of files read from or written to their staged copy (numbers tagged with StagedHandle.tag).
     let stagedHandles = HandleTable<StagedHandle>()
     /// Files being staged (fetched for writing), by key, so concurrent opens share one copy.
@@ -47,9 +49,20 @@ public final class FileSystem: Sendable {
         let budget = MemoryBudget(limit: config.reads.memoryLimit)
         let scheduler = FetchScheduler(
             maxConcurrent: config.reads.maxConcurrentFetches, maxUploads: config.writes?.uploadConcurrency ?? 1)
-        self.fetcher = BlockFetcher(
+        let fetcher = BlockFetcher(
             store: store, cache: MemoryBlockCache(pool: BlockMemoryPool(bufferSize: config.reads.blockSize, budget: budget)),
             scheduler: scheduler, blockSize: config.reads.blockSize)
+        self.fetcher = fetcher
+        let inodes = self.inodes
+        self.dataset = config.reads.datasetReadAhead ? DatasetReadAhead(
+            fetcher: fetcher, memoryShare: UInt64(config.reads.memoryLimit / 2), maxInFlight: scheduler.maxPrefetch / 2
+        ) { directory in
+            inodes.listedFiles(of: directory)?.map { file in
+                DatasetWalk.File(
+                    name: file.name, object: ObjectVersion(key: file.key, etag: file.etag, size: file.size),
+                    prefetchBytes: min(file.size, UInt64(config.reads.blockSize)))
+            }
+        } : nil
         var writeback: Writeback?
         var failure: FSError?
         if let writes = config.writes, !config.readOnly {
@@ -89,21 +102,32 @@ public final class FileSystem: Sendable {
 
     public func forget(_ inode: InodeNumber, count: UInt64) {
         inodes.forget(inode, count: count)
-        if inodes.inode(inode) == nil { walks.forget(inode) }
+        if inodes.inode(inode) == nil {
+            walks.forget(inode)
+            dataset?.forget(inode)
+        }
     }
 
     /// When `parent` is being walked name by name, lists it once and answers from the listing (nil: ask S3).
     private func answerFromWalkListing(parent: InodeNumber, name: String) async throws(FSError) -> EntryReply? {
-        let walks = self.walks
-        let listing = walks.noteMiss(in: parent) { [self] in
-            let complete = (try? await listDirectory(parent, maxPages: walks.maxPages)) != nil
-            walks.finished(parent, complete: complete)
-            return complete
-        }
-        guard let listing, await listing.value else { return nil }
+        guard await walkListing(of: parent) else { return nil }
         if let cached = inodes.lookupFreshChild(of: parent, named: name) { return entryReply(cached) }
         if inodes.isFreshlyListed(parent) { throw .notFound("lookup \(name)") }
         return nil
+    }
+
+    /// Counts a request S3 would have to answer about a name in `directory`; when the directory is being walked,
+    /// lists it once (shared by every caller meanwhile). True when that listing completed, so the inode table
+    /// answers for the directory's names.
+    private func walkListing(of directory: InodeNumber) async -> Bool {
+        let walks = self.walks
+        let listing = walks.noteMiss(in: directory) { [self] in
+            let entries = try? await listDirectory(directory, maxPages: walks.maxPages)
+            walks.finished(directory, listedEntries: entries?.count)
+            return entries != nil
+        }
+        guard let listing else { return false }
+        return await listing.value
     }
 
     public func getattr(_ number: InodeNumber) async throws(FSError) -> FileAttributes {
@@ -165,8 +189,14 @@ public final class FileSystem: Sendable {
         EntryReply(attributes: attributes(of: inode), ttl: config.metadataTTL)
     }
 
-    /// Re-reads a file's metadata from S3 once its TTL has passed.
+    /// Re-reads a file's metadata from S3 once its TTL has passed: from one listing of its directory when the
+    /// directory is being walked (epoch 2 of a dataset costs a LIST per directory, not a HEAD per file), else HEAD.
     func refreshFile(_ inode: Inode) async throws(FSError) -> Inode {
+        if inode.number != .root, await walkListing(of: inode.parent), let listed = inodes.inode(inode.number),
+            listed.freshUntil > .now, listed.etag != nil
+        {
+            return listed
+        }
         let object: ObjectInfo
         do {
             object = try await store.head(key: inode.key)

@@ -11,11 +11,14 @@ public struct ReadPipelineConfig: Sendable, Hashable {
     public var maxConcurrentFetches: Int
     /// What the kernel itself reads ahead (the mount's read_ahead_kb); read-ahead starts beyond it.
     public var kernelReadAhead: Int
+    /// Whether a job reading many files of a directory has the rest of them fetched ahead (DatasetReadAhead).
+    public var datasetReadAhead: Bool
 
     public init(
         blockSize: Int = 8 << 20, maxPrefetch: Int = 256 << 20, memoryLimit: Int = 1 << 30,
-        maxConcurrentFetches: Int = 32, kernelReadAhead: Int = 4 << 20
+        maxConcurrentFetches: Int = 32, kernelReadAhead: Int = 4 << 20, datasetReadAhead: Bool = true
     ) {
+        self.datasetReadAhead = datasetReadAhead
         self.blockSize = blockSize
         self.maxPrefetch = maxPrefetch
         self.memoryLimit = memoryLimit

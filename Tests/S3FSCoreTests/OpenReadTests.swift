@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CSystem
 import ObjectStore
 @testable import S3FSCore
 import S3FSTesting
@@ -80,7 +81,20 @@ import Testing
         store.replace("f", with: Array(100..<110))
         // Bytes 8..<10 must come from the store, which no longer has the pinned version.
         #expect(await thrownErrno { try await fs.read(handle: handle, offset: 5, size: 5) } == ESTALE)
-        // What was already read is served from the pinned version's cached blocks: old bytes, never new ones.
+        // What was already read is the kernel's page cache's to serve again: the blocks read through left the
+        // block cache, so the core answers ESTALE too — never the new version's bytes.
+        #expect(await thrownErrno { try await fs.read(handle: handle, offset: 0, size: 5) } == ESTALE)
+    }
+
+    @Test func anODirectHandleKeepsTheBlocksItReadForItsRereads() async throws {
+        var config = TestConfig.longTTL
+        config.reads = TestConfig.tinyBlocks
+        let fs = makeFileSystem(store, config: config)
+        let inode = try await fs.lookup(parent: .root, name: "f").attributes.inode
+        let handle = try await fs.open(inode, flags: O_RDONLY | s3m_o_direct()).handle
+        #expect(try await fs.read(handle: handle, offset: 0, size: 5).bytes == [0, 1, 2, 3, 4])
+        store.replace("f", with: Array(100..<110))
+        // No page cache holds what an O_DIRECT reader read: the pinned version's blocks serve it again.
         #expect(try await fs.read(handle: handle, offset: 0, size: 5).bytes == [0, 1, 2, 3, 4])
     }
 

@@ -120,7 +120,8 @@ import Testing
     }
 }
 
-struct SplitMix {
+/// A small deterministic generator, so random orders are the same on every run.
+struct SplitMix: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

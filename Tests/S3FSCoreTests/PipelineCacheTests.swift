@@ -26,7 +26,7 @@ import Testing
     /// its only holder.
     @discardableResult
     func add(_ index: UInt64, complete: Bool = true, read: Bool = false) async throws -> BlockBuffer {
-        let storage = try #require(cache.storage(demand: true))
+        let storage = try #require(cache.storage(length: Self.length, demand: true))
         let buffer = BlockBuffer(
             key: Self.key(index), objectOffset: index * UInt64(Self.length), length: Self.length, ticket: index,
             storage: storage, pool: cache.pool)

@@ -7,4 +7,7 @@
 // sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE): starts write-back of a range without waiting.
 int s3m_start_writeback(int fd, off_t offset, off_t length);
 
+// O_DIRECT, whose value differs between architectures.
+int s3m_o_direct(void);
+
 #endif

@@ -34,6 +34,8 @@ final class BlockBuffer: ByteSink, @unchecked Sendable {
         var wasRead = false
         /// Handles that asked for this block as read-ahead and still may need it.
         var readAheadHandles = 0
+        /// Bytes handed to the kernel's page cache from this block (by any handle; overlaps count twice).
+        var delivered = 0
     }
 
     let key: BlockKey
@@ -46,6 +48,9 @@ final class BlockBuffer: ByteSink, @unchecked Sendable {
     private let pool: BlockMemoryPool
     private let state = Mutex(State())
     private let fetch = Mutex<Task<Void, Never>?>(nil)
+
+    /// The bytes this block holds in the budget (its buffer may be longer than the block).
+    var capacity: Int { storage.count }
 
     /// `storage` comes from `pool`, its bytes reserved in the budget; it goes back to the pool in deinit.
     init(
@@ -157,6 +162,15 @@ final class BlockBuffer: ByteSink, @unchecked Sendable {
     func bytes(_ range: Range<Int>) -> UnsafeRawBufferPointer {
         precondition(range.upperBound <= state.withLock { $0.received }, "reading bytes not yet received")
         return UnsafeRawBufferPointer(rebasing: storage[range])
+    }
+
+    /// Counts `count` bytes handed to the page cache; true once, when they add up to the whole block.
+    func noteDelivered(_ count: Int) -> Bool {
+        state.withLock { state in
+            let before = state.delivered
+            state.delivered += count
+            return before < length && state.delivered >= length
+        }
     }
 
     /// Whether the first `needed` bytes are already in.

@@ -43,7 +43,7 @@ final class BlockFetcher: Sendable {
         }
         let start = index * UInt64(blockSize)
         let length = Int(min(UInt64(blockSize), object.size - start))
-        guard let storage = cache.storage(demand: priority == .demand) else { return nil }
+        guard let storage = cache.storage(length: length, demand: priority == .demand) else { return nil }
         let fresh = BlockBuffer(
             key: key, objectOffset: start, length: length, ticket: scheduler.makeTicket(), storage: storage,
             pool: cache.pool)

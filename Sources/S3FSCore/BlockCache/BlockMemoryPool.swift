@@ -1,11 +1,16 @@
-// BlockMemoryPool: block-sized buffers kept for reuse.
+// BlockMemoryPool: block memory, kept for reuse.
 //
-// A freshly allocated 8 MiB buffer costs a page fault and a zeroed page for every 4 KiB the first time it is
-// written; at a gigabyte a second that was a fifth of the daemon's CPU. Freed block memory is therefore kept here
-// (up to `maxFree` buffers) and handed to the next block. Kept buffers stay counted in the MemoryBudget, so the
-// budget still bounds everything the pipeline holds; when the budget is short, the pool gives its buffers back
-// before any cached block is evicted. New buffers are aligned to 2 MiB and offered to the kernel as transparent huge
-// pages, so filling one takes a few faults instead of one per 4 KiB.
+// A freshly allocated buffer costs a page fault and a zeroed page for every 4 KiB the first time it is written; at
+// a gigabyte a second that was most of the daemon's CPU on a cold read. Full-size block buffers are therefore kept
+// here when freed (up to `maxFree`, a quarter of the budget: about one reader's read-ahead window) and handed to the
+// next block, so a long sequential read faults in its window once and then cycles the same pages. Kept buffers stay
+// counted in the MemoryBudget, so the budget still bounds everything the pipeline holds; when the budget is short,
+// the pool gives its buffers back before any cached block is evicted. Full-size buffers are aligned to 2 MiB and
+// offered to the kernel as transparent huge pages, so filling one takes a few faults instead of one per 4 KiB.
+//
+// A block shorter than a quarter of the block size (a small file, the tail of a large one) gets a buffer of its own
+// size, rounded up to a page, and counts only that in the budget: a dataset of 100 KiB samples caches 80 of them
+// where a full-size buffer would hold one. Such buffers are freed, not kept.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,16 +31,24 @@ final class BlockMemoryPool: Sendable {
     init(bufferSize: Int, budget: MemoryBudget) {
         self.bufferSize = bufferSize
         self.budget = budget
-        self.maxFree = max(1, min(32, budget.limit / bufferSize / 8))
+        self.maxFree = max(1, budget.limit / bufferSize / 4)
     }
 
-    /// A free buffer whose `bufferSize` bytes are already reserved in the budget, if one is kept.
+    /// The bytes a block of `length` bytes takes from the budget: a full buffer, or its own size in pages.
+    func capacity(forLength length: Int) -> Int {
+        length > bufferSize / 4 ? bufferSize : (max(1, length) + Self.page - 1) / Self.page * Self.page
+    }
+
+    /// A kept full-size buffer, its bytes already reserved in the budget, if one is kept.
     func takeReserved() -> UnsafeMutableRawBufferPointer? {
         free.withLock { $0.buffers.popLast() }
     }
 
-    /// A new buffer; its bytes must have been reserved by the caller.
-    func allocate() -> UnsafeMutableRawBufferPointer {
+    /// A new buffer of `capacity` bytes (from `capacity(forLength:)`); its bytes must have been reserved by the caller.
+    func allocate(capacity: Int) -> UnsafeMutableRawBufferPointer {
+        guard capacity == bufferSize else {
+            return UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: Self.page)
+        }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: Self.hugePage)
         #if canImport(Glibc)
         if bufferSize >= Self.hugePage { _ = madvise(buffer.baseAddress, bufferSize, MADV_HUGEPAGE) }
@@ -43,18 +56,20 @@ final class BlockMemoryPool: Sendable {
         return buffer
     }
 
+    private static let page = 4096
     private static let hugePage = 2 << 20
 
-    /// Takes back a buffer (still reserved in the budget): kept for reuse, or freed and its bytes released.
+    /// Takes back a buffer (still reserved in the budget): a full-size one is kept for reuse while there is room;
+    /// any other is freed and its bytes released.
     func recycle(_ buffer: UnsafeMutableRawBufferPointer) {
-        let kept = free.withLock { state in
+        let kept = buffer.count == bufferSize && free.withLock { state in
             guard state.buffers.count < maxFree else { return false }
             state.buffers.append(buffer)
             return true
         }
         if !kept {
             buffer.deallocate()
-            budget.release(bufferSize)
+            budget.release(buffer.count)
         }
     }
 

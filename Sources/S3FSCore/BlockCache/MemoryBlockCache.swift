@@ -7,8 +7,14 @@
 //
 // Eviction is least-recently-used over complete blocks, with one refinement: blocks that were prefetched and not
 // read yet are the last to go, and prefetch itself never evicts them (only a demand read may), so one reader's
-// read-ahead cannot throw away another's. Blocks still being filled are never evicted. The index is small (the
-// budget divided by the block size), so eviction scans it rather than keeping a linked list.
+// read-ahead cannot throw away another's. Blocks still being filled are never evicted. Eviction scans the index and
+// takes a batch (at least 1/32 of the budget) at a time, so a cache of ten thousand small files is not scanned once
+// per new file, and no linked list has to be kept in order on every hit.
+//
+// A block a sequential reader has read through is retired at once: the kernel's page cache now holds its pages and
+// answers every re-read (s3mount keeps the page cache across opens of the same version), so keeping a second copy
+// here would only push the budget's worth of fresh pages through a long read. Its buffer goes back to the pool when
+// the last holder lets go, and the next block reuses it.
 import Synchronization
 
 final class MemoryBlockCache: Sendable {
@@ -57,10 +63,18 @@ final class MemoryBlockCache: Sendable {
         }
     }
 
-    /// Block memory for a new block: a pooled buffer, or a new one once `reserve` has made room for it.
-    func storage(demand: Bool) -> UnsafeMutableRawBufferPointer? {
-        if let reused = pool.takeReserved() { return reused }
-        return reserve(pool.bufferSize, demand: demand) ? pool.allocate() : nil
+    /// Unlists `buffer` once all its bytes are in (its transfer may not have reported its end yet) and if it is
+    /// still listed: a sequential reader has read it through.
+    func retire(_ buffer: BlockBuffer) {
+        guard buffer.has(buffer.length) else { return }
+        remove(buffer)
+    }
+
+    /// Memory for a new block of `length` bytes: a pooled buffer, or a new one once `reserve` has made room for it.
+    func storage(length: Int, demand: Bool) -> UnsafeMutableRawBufferPointer? {
+        let capacity = pool.capacity(forLength: length)
+        if capacity == pool.bufferSize, let reused = pool.takeReserved() { return reused }
+        return reserve(capacity, demand: demand) ? pool.allocate(capacity: capacity) : nil
     }
 
     /// Reserves `bytes` in the budget, giving back pooled buffers and then evicting blocks until it fits. Prefetch (`demand` false) evicts only blocks
@@ -69,7 +83,7 @@ final class MemoryBlockCache: Sendable {
     func reserve(_ bytes: Int, demand: Bool) -> Bool {
         while !budget.tryReserve(bytes) {
             if pool.releaseOne() { continue }
-            guard evictOne(includingUnread: demand) else {
+            guard evict(atLeast: max(bytes, budget.limit / 32), includingUnread: demand) else {
                 if demand { budget.forceReserve(bytes) }
                 return demand
             }
@@ -79,19 +93,27 @@ final class MemoryBlockCache: Sendable {
 
     var count: Int { state.withLock { $0.entries.count } }
 
-    private func evictOne(includingUnread: Bool) -> Bool {
-        let victim: BlockBuffer? = state.withLock { state in
-            var best: (key: BlockKey, rank: (UInt8, UInt64))?
+    /// Unlists the lowest-ranked complete blocks — read ones first, then by age — until their buffers add up to
+    /// `bytes`. False when nothing could be evicted.
+    private func evict(atLeast bytes: Int, includingUnread: Bool) -> Bool {
+        let victims: [BlockBuffer] = state.withLock { state in
+            var candidates: [(key: BlockKey, rank: (UInt8, UInt64), capacity: Int)] = []
             for (key, entry) in state.entries where entry.buffer.isComplete {
                 let read = entry.buffer.wasRead
                 guard read || includingUnread else { continue }
-                let rank: (UInt8, UInt64) = (read ? 0 : 1, entry.lastUse)  // read blocks first, then by age
-                if best == nil || rank < best!.rank { best = (key, rank) }
+                candidates.append((key, (read ? 0 : 1, entry.lastUse), entry.buffer.capacity))
             }
-            guard let best else { return nil }
-            return state.entries.removeValue(forKey: best.key)?.buffer
+            candidates.sort { $0.rank < $1.rank }
+            var freed = 0
+            var victims: [BlockBuffer] = []
+            for candidate in candidates where freed < bytes {
+                guard let victim = state.entries.removeValue(forKey: candidate.key)?.buffer else { continue }
+                victims.append(victim)
+                freed += candidate.capacity
+            }
+            return victims
         }
-        // The victim's memory returns to the budget when its last reader lets go (here, if it has none).
-        return victim != nil
+        // The victims' memory returns to the budget when their last readers let go (here, if they have none).
+        return !victims.isEmpty
     }
 }

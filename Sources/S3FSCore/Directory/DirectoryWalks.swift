@@ -1,7 +1,10 @@
 // DirectoryWalks: a process opening file after file of one directory (a data loader walking a dataset directory)
 // makes one lookup request per name. Once a directory has seen `threshold` lookups that S3 had to answer within
 // `window`, it is listed once instead (a page holds 1,000 names), and the listing answers the following lookups —
-// found or not found — for the metadata TTL. Only one listing of a directory runs at a time; lookups that arrive
+// found or not found — for the metadata TTL. A directory listed completely before is listed again as soon as its
+// misses within the window match that listing's page count (one miss for a directory of one page): when its TTL
+// runs out under a job that is still walking it (epoch 2), a LIST of the whole directory costs no more than the
+// requests it saves. Only one listing of a directory runs at a time; lookups that arrive
 // meanwhile wait for it. A directory with more than `maxPages` pages is not listed this way again for a while:
 // listing a million names to answer a few lookups would cost more than it saves.
 import Synchronization
@@ -12,6 +15,8 @@ final class DirectoryWalks: Sendable {
         var windowStart: ContinuousClock.Instant
         var listing: Task<Bool, Never>?
         var tooBigUntil: ContinuousClock.Instant?
+        /// Pages of the last complete listing, which set how many misses a new one is worth.
+        var listedPages: Int?
     }
 
     let threshold: Int
@@ -34,20 +39,22 @@ final class DirectoryWalks: Sendable {
             defer { walks[directory] = walk }
             if let listing = walk.listing { return listing }
             if let until = walk.tooBigUntil, until > now { return nil }
-            if now - walk.windowStart > window { walk = Walk(windowStart: now) }
+            if now - walk.windowStart > window { walk = Walk(windowStart: now, listedPages: walk.listedPages) }
             walk.misses += 1
-            guard walk.misses >= threshold else { return nil }
+            guard walk.misses >= min(threshold, walk.listedPages ?? threshold) else { return nil }
             let listing = Task { await list() }
             walk.listing = listing
             return listing
         }
     }
 
-    /// The listing of `directory` ended: complete, or too big to be worth it.
-    func finished(_ directory: InodeNumber, complete: Bool) {
+    /// The listing of `directory` ended: complete with `listedEntries` names, or (nil) too big to be worth it.
+    func finished(_ directory: InodeNumber, listedEntries: Int?) {
         let now = ContinuousClock.now
         walks.withLock { walks in
-            walks[directory] = Walk(windowStart: now, tooBigUntil: complete ? nil : now.advanced(by: .seconds(60)))
+            walks[directory] = Walk(
+                windowStart: now, tooBigUntil: listedEntries == nil ? now.advanced(by: .seconds(60)) : nil,
+                listedPages: listedEntries.map { max(1, ($0 + 999) / 1000) })
         }
     }
 

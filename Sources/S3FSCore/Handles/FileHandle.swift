@@ -9,6 +9,8 @@ final class FileHandle: Sendable {
     struct ReadAhead {
         var pattern: AccessPattern
         var window: PrefetchWindow
+        /// Whether a read has come in on this handle yet (the first one is reported to DatasetReadAhead).
+        var wasRead = false
         /// The furthest block already requested for read-ahead.
         var requestedThrough: UInt64?
         /// Weak: the cache owns blocks. A block the cache evicts must free its memory at once, not stay alive
@@ -21,12 +23,24 @@ final class FileHandle: Sendable {
     }
 
     let inode: InodeNumber
+    /// The directory and name the file was opened under.
+    let directory: InodeNumber
+    let name: String
     let object: ObjectVersion
+    /// Whether the kernel's page cache keeps what this handle reads (not O_DIRECT), so blocks it reads through
+    /// need not stay in the block cache.
+    let pageCacheKeepsReads: Bool
     let readAhead: Mutex<ReadAhead>
 
-    init(inode: InodeNumber, object: ObjectVersion, pattern: AccessPattern, window: PrefetchWindow) {
+    init(
+        inode: InodeNumber, directory: InodeNumber, name: String, object: ObjectVersion, pageCacheKeepsReads: Bool,
+        pattern: AccessPattern, window: PrefetchWindow
+    ) {
         self.inode = inode
+        self.directory = directory
+        self.name = name
         self.object = object
+        self.pageCacheKeepsReads = pageCacheKeepsReads
         self.readAhead = Mutex(ReadAhead(pattern: pattern, window: window))
     }
 

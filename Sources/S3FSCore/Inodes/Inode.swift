@@ -23,6 +23,9 @@ struct Inode: Sendable {
     var openCount = 0
     /// A directory: until when its last complete listing may answer lookups, including "no such name".
     var listedUntil: ContinuousClock.Instant? = nil
+    /// A directory: whether it has ever been listed completely (its children are then the whole directory, as of
+    /// that listing, less what the kernel has forgotten since).
+    var wasListed = false
 }
 
 extension ObjectInfo {

@@ -133,7 +133,32 @@ final class InodeTable: Sendable {
     /// answers lookups.
     func markListed(_ number: InodeNumber, at instant: ContinuousClock.Instant, ttl: Double) {
         let until = instant.advanced(by: .milliseconds(Int64(ttl * 1000)))
-        state.withLock { $0.inodes[number]?.listedUntil = until }
+        state.withLock { state in
+            state.inodes[number]?.listedUntil = until
+            state.inodes[number]?.wasListed = true
+        }
+    }
+
+    /// The files of directory `number` with a known version and some bytes, in listing order, if the directory
+    /// has ever been listed completely (nil otherwise: the table holds only the names looked up).
+    func listedFiles(of number: InodeNumber) -> [ListedFile]? {
+        let files = state.withLock { state -> [ListedFile]? in
+            guard state.inodes[number]?.wasListed == true, let children = state.children[number] else { return nil }
+            return children.compactMap { name, child -> ListedFile? in
+                guard let inode = state.inodes[child], inode.kind == .file, inode.size > 0, let etag = inode.etag else {
+                    return nil
+                }
+                return ListedFile(name: name, key: inode.key, size: inode.size, etag: etag)
+            }
+        }
+        return files?.sorted { $0.name.lexicographicallyPrecedes($1.name) }
+    }
+
+    struct ListedFile: Sendable {
+        var name: [UInt8]
+        var key: String
+        var size: UInt64
+        var etag: ETag
     }
 
     /// Whether a complete listing of directory `number` is fresh, so a name missing from it does not exist.

@@ -12,6 +12,9 @@ struct ReadOptions: ParsableArguments {
     @Option(help: "The most one open file reads ahead of its reader (default 256M).", transform: ByteSize.parse)
     var maxPrefetch = ByteSize(bytes: 256 << 20)
 
+    @Flag(inversion: .prefixedNo, help: "Fetch the files of a directory ahead of a job that is reading through it (a data loader's epoch).")
+    var datasetReadAhead = true
+
     mutating func validate() throws {
         guard (1 << 20...64 << 20).contains(blockSize.bytes), blockSize.bytes % 4096 == 0 else {
             throw ValidationError("--block-size must be a multiple of 4K between 1M and 64M, got \(ByteSize.describe(blockSize.bytes))")

@@ -101,7 +101,7 @@ struct MountRunner {
             reads: ReadPipelineConfig(
                 blockSize: command.reads.blockSize.bytes, maxPrefetch: command.reads.maxPrefetch.bytes,
                 memoryLimit: command.reads.effectiveMemoryLimit, maxConcurrentFetches: command.connection.maxConnections,
-                kernelReadAhead: ReadAhead.kilobytes << 10),
+                kernelReadAhead: ReadAhead.kilobytes << 10, datasetReadAhead: command.reads.datasetReadAhead),
             writes: options.readOnly ? nil : writes)
     }
 

@@ -1,0 +1,164 @@
+// DatasetReadAhead: fetches the files of a dataset directory ahead of the job reading it, across files.
+//
+// Each handle's first read of an object-backed file reports (directory, name) here — a file served from the
+// kernel's page cache never reaches the daemon and costs nothing. Once a directory has seen a few such reads, it
+// gets a DatasetWalk over the files its listing holds, and from then on every reported read, and every prefetch
+// that lands, tops up the prefetch the walk allows: whole small files, the first block of large ones, as
+// read-ahead-priority GETs into the block cache (below demand reads in the scheduler), at most `maxInFlight` at a
+// time, holding at most `memoryShare` bytes of unread prefetch. Prefetch memory comes only from the budget's
+// spare room or from blocks already read (MemoryBlockCache never lets read-ahead evict unread blocks), so it
+// never pushes out what a reader is using; when there is no room it stops and the next reported read resumes it.
+// A reader that opens a prefetched file finds its block listed in the cache and sends no request.
+import Logging
+import ObjectStore
+import Synchronization
+
+final class DatasetReadAhead: Sendable {
+    /// What the block cache and the metrics see: bytes prefetched, and of those, bytes a reader then used.
+    struct Counters: Sendable, Equatable {
+        var prefetchedBytes: UInt64 = 0
+        var usedBytes: UInt64 = 0
+        var prefetchedFiles: UInt64 = 0
+        var usedFiles: UInt64 = 0
+    }
+
+    private struct Directory {
+        var walk: DatasetWalk?
+        var reads = 0
+        /// Files read before the walk could start (the directory not listed yet), so it does not fetch them again.
+        var readBeforeWalk: [String] = []
+        var firstRead: ContinuousClock.Instant
+        var lastUse: ContinuousClock.Instant
+        var inFlight = 0
+    }
+
+    private struct State {
+        var directories: [InodeNumber: Directory] = [:]
+        var counters = Counters()
+        /// Seconds a prefetch takes, smoothed.
+        var fetchLatency = 0.05
+    }
+
+    let fetcher: BlockFetcher
+    let memoryShare: UInt64
+    let maxInFlight: Int
+    /// The files of a directory in listing order, from the inode table (nil: the table holds no listing).
+    let listFiles: @Sendable (InodeNumber) -> [DatasetWalk.File]?
+    private let state = Mutex(State())
+    static let maxDirectories = 1024
+    static let maxReadsBeforeWalk = 256
+
+    init(
+        fetcher: BlockFetcher, memoryShare: UInt64, maxInFlight: Int,
+        listFiles: @escaping @Sendable (InodeNumber) -> [DatasetWalk.File]?
+    ) {
+        self.fetcher = fetcher
+        self.memoryShare = memoryShare
+        self.maxInFlight = max(1, maxInFlight)
+        self.listFiles = listFiles
+    }
+
+    var counters: Counters { state.withLock { $0.counters } }
+
+    /// A handle's first read of file `name` in `directory`.
+    func noteRead(directory: InodeNumber, name: String) {
+        let now = ContinuousClock.now
+        let needsWalk = state.withLock { state -> Bool in
+            if state.directories[directory] == nil { Self.makeRoom(&state) }
+            var entry = state.directories[directory] ?? Directory(firstRead: now, lastUse: now)
+            defer { state.directories[directory] = entry }
+            entry.lastUse = now
+            entry.reads += 1
+            // Until the directory has been listed (DirectoryWalks lists it once lookups show it is being walked),
+            // each read asks the inode table again; that costs a flag check.
+            guard entry.walk != nil else {
+                if entry.readBeforeWalk.count < Self.maxReadsBeforeWalk { entry.readBeforeWalk.append(name) }
+                return entry.reads >= DatasetWalk.minimumReads
+            }
+            if case .hit(let bytes) = entry.walk!.noteRead(Array(name.utf8)) {
+                state.counters.usedBytes += bytes
+                state.counters.usedFiles += 1
+            }
+            return false
+        }
+        if needsWalk { startWalk(directory) }
+        pump(directory)
+    }
+
+    /// Forgets a directory the kernel no longer holds.
+    func forget(_ directory: InodeNumber) {
+        _ = state.withLock { $0.directories.removeValue(forKey: directory) }
+    }
+
+    private func startWalk(_ directory: InodeNumber) {
+        guard let files = listFiles(directory) else { return }
+        state.withLock { state in
+            guard let entry = state.directories[directory], entry.walk == nil else { return }
+            var walk = DatasetWalk(files: files)
+            for name in entry.readBeforeWalk { _ = walk.noteRead(Array(name.utf8)) }
+            state.directories[directory]?.walk = walk
+            state.directories[directory]?.readBeforeWalk = []
+        }
+    }
+
+    /// Starts the prefetches the walk allows now.
+    private func pump(_ directory: InodeNumber) {
+        let now = ContinuousClock.now
+        let chosen = state.withLock { state -> [DatasetWalk.File] in
+            guard var entry = state.directories[directory], var walk = entry.walk else { return [] }
+            let elapsed = max(0.1, Self.seconds(now - entry.firstRead))
+            let allowance = walk.allowance(
+                consumedPerSecond: Double(walk.consumedBytes) / elapsed, fetchLatency: state.fetchLatency,
+                cap: memoryShare)
+            let chosen = walk.nextToPrefetch(allowance: allowance, limit: maxInFlight - entry.inFlight)
+            entry.inFlight += chosen.count
+            entry.walk = walk
+            state.directories[directory] = entry
+            return chosen
+        }
+        for (index, file) in chosen.enumerated() {
+            guard let block = fetcher.block(0, of: file.object, priority: .prefetch) else {
+                // No memory to spare: these wait for the next read to free some.
+                state.withLock { state in
+                    for skipped in chosen[index...] { state.directories[directory]?.walk?.unprefetch(skipped.name) }
+                    state.directories[directory]?.inFlight -= chosen.count - index
+                }
+                return
+            }
+            state.withLock { state in
+                state.counters.prefetchedBytes += file.prefetchBytes
+                state.counters.prefetchedFiles += 1
+            }
+            Task { [self] in
+                let started = ContinuousClock.now
+                let landed = (try? await block.waitFor(block.length)) != nil
+                landedPrefetch(file, in: directory, seconds: Self.seconds(.now - started), landed: landed)
+            }
+        }
+    }
+
+    private func landedPrefetch(_ file: DatasetWalk.File, in directory: InodeNumber, seconds: Double, landed: Bool) {
+        state.withLock { state in
+            state.directories[directory]?.inFlight -= 1
+            if landed {
+                state.fetchLatency = state.fetchLatency * 0.9 + seconds * 0.1
+            } else {
+                state.directories[directory]?.walk?.abandon(file.name)
+            }
+        }
+        if landed { pump(directory) }
+    }
+
+    /// Keeps the table bounded: the directory used longest ago goes.
+    private static func makeRoom(_ state: inout State) {
+        guard state.directories.count >= maxDirectories,
+            let oldest = state.directories.min(by: { $0.value.lastUse < $1.value.lastUse })?.key
+        else { return }
+        state.directories[oldest] = nil
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}
