@@ -40,6 +40,25 @@ final class FuseContext: Sendable {
         }
     }
 
+    /// Answers on the calling (session) thread when `immediate` can — no request to S3 or the disk is needed, so
+    /// no task is started and no thread woken — and otherwise runs `later` on a Task. A small file that was
+    /// prefetched is looked up, opened, read and closed this way without a single task switch.
+    func answer<Value>(
+        _ request: FuseRequest, immediate: (FileSystem) throws(FSError) -> Value?, reply: (fuse_req_t, Value) -> Void,
+        later: @escaping @Sendable (FileSystem) async throws(FSError) -> Void
+    ) {
+        do throws(FSError) {
+            if let value = try immediate(fileSystem) {
+                unsafe request.reply { unsafe reply($0, value) }
+                return
+            }
+        } catch {
+            replyError(request, error)
+            return
+        }
+        run(request, later)
+    }
+
     func replyError(_ request: FuseRequest, _ error: FSError) {
         logger.log(level: error.logLevel, "\(error.message)", metadata: ["fuse.op": "\(request.operation)"])
         unsafe request.reply { unsafe FuseCalls.replyError($0, errno: error.errno) }

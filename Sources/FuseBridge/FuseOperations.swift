@@ -48,14 +48,29 @@ enum FuseOperations {
         let request = unsafe FuseRequest(req, operation: "lookup")
         let copiedName = unsafe String(cString: name)
         let context = unsafe FuseContext.of(req)
+        // A missing name is answered as a negative entry: the kernel remembers it for the metadata TTL, as it
+        // does names that exist.
+        let missing = { @Sendable (error: FSError) in
+            context.logger.debug("\(error.message)", metadata: ["fuse.op": "lookup"])
+            unsafe request.reply { unsafe FuseCalls.replyNegativeEntry($0, ttl: context.fileSystem.metadataTTL) }
+        }
+        // Answered on this thread when s3mount already knows (see FuseContext.answer).
+        do throws(FSError) {
+            if let entry = try context.fileSystem.lookupWithoutWaiting(parent: InodeNumber(parent), name: copiedName) {
+                unsafe request.reply { unsafe FuseCalls.replyEntry($0, entry) }
+                return
+            }
+        } catch where error.errno == ENOENT {
+            return missing(error)
+        } catch {
+            return context.replyError(request, error)
+        }
         context.run(request) { fs throws(FSError) in
             let entry: EntryReply
             do throws(FSError) {
                 entry = try await fs.lookup(parent: InodeNumber(parent), name: copiedName)
             } catch where error.errno == ENOENT {
-                // The kernel remembers the missing name for the metadata TTL, as it does names that exist.
-                context.logger.debug("\(error.message)", metadata: ["fuse.op": "lookup"])
-                unsafe request.reply { unsafe FuseCalls.replyNegativeEntry($0, ttl: fs.metadataTTL) }
+                missing(error)
                 return
             }
             unsafe request.reply { unsafe FuseCalls.replyEntry($0, entry) }
@@ -83,9 +98,13 @@ enum FuseOperations {
         guard let req = unsafe req else { return }
         let request = unsafe FuseRequest(req, operation: "getattr")
         let context = unsafe FuseContext.of(req)
-        context.run(request) { fs throws(FSError) in
+        let ttl = context.fileSystem.metadataTTL
+        context.answer(
+            request, immediate: { fs throws(FSError) in try fs.getattrWithoutWaiting(InodeNumber(ino)) },
+            reply: { unsafe FuseCalls.replyAttributes($0, $1, ttl: ttl) }
+        ) { fs throws(FSError) in
             let attributes = try await fs.getattr(InodeNumber(ino))
-            unsafe request.reply { unsafe FuseCalls.replyAttributes($0, attributes, ttl: fs.metadataTTL) }
+            unsafe request.reply { unsafe FuseCalls.replyAttributes($0, attributes, ttl: ttl) }
         }
     }
 
@@ -138,7 +157,10 @@ enum FuseOperations {
         guard let req = unsafe req, let fi = unsafe fi else { return }
         let request = unsafe FuseRequest(req, operation: "open")
         let flags = unsafe fi.pointee.flags
-        unsafe FuseContext.of(req).run(request) { fs throws(FSError) in
+        unsafe FuseContext.of(req).answer(
+            request, immediate: { fs throws(FSError) in try fs.openWithoutWaiting(InodeNumber(ino), flags: flags) },
+            reply: { unsafe FuseCalls.replyOpen($0, handle: $1.handle, keepCache: $1.keepCache) }
+        ) { fs throws(FSError) in
             let reply = try await fs.open(InodeNumber(ino), flags: flags)
             unsafe request.reply { unsafe FuseCalls.replyOpen($0, handle: reply.handle, keepCache: reply.keepCache) }
         }
@@ -148,8 +170,21 @@ enum FuseOperations {
         guard let req = unsafe req, let fi = unsafe fi else { return }
         let request = unsafe FuseRequest(req, operation: "read")
         let handle = unsafe fi.pointee.fh
-        unsafe FuseContext.of(req).run(request) { fs throws(FSError) in
-            let data = try await fs.read(handle: handle, offset: UInt64(offset), size: size)
+        let context = unsafe FuseContext.of(req)
+        let pending: PendingRead
+        do throws(FSError) {
+            switch try context.fileSystem.startRead(handle: handle, offset: UInt64(offset), size: size) {
+            case .ready(let data):
+                // Every byte is in memory: answered on this thread (see FuseContext.answer).
+                return unsafe request.reply { raw in unsafe data.withUnsafeBuffers { unsafe FuseCalls.replyBuffers(raw, $0) } }
+            case .waiting(let rest):
+                pending = rest
+            }
+        } catch {
+            return context.replyError(request, error)
+        }
+        context.run(request) { _ throws(FSError) in
+            let data = try await pending.finish()
             unsafe request.reply { raw in unsafe data.withUnsafeBuffers { unsafe FuseCalls.replyBuffers(raw, $0) } }
         }
     }

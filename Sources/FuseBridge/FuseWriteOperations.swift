@@ -58,7 +58,11 @@ enum FuseWriteOperations {
         guard let req = unsafe req, let fi = unsafe fi else { return }
         let handle = unsafe fi.pointee.fh
         let request = unsafe FuseRequest(req, operation: "flush")
-        unsafe FuseContext.of(req).run(request) { fs throws(FSError) in
+        let context = unsafe FuseContext.of(req)
+        guard context.fileSystem.flushNeedsWaiting(handle: handle) else {
+            return unsafe request.reply { unsafe FuseCalls.replyError($0, errno: 0) }
+        }
+        context.run(request) { fs throws(FSError) in
             try await fs.flush(handle: handle)
             unsafe request.reply { unsafe FuseCalls.replyError($0, errno: 0) }
         }

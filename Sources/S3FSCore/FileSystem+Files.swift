@@ -14,45 +14,95 @@ import ObjectStore
 
 extension FileSystem {
     public func open(_ number: InodeNumber, flags: Int32) async throws(FSError) -> OpenReply {
-        guard var inode = inodes.inode(number) else { throw .notFound("open \(number)") }
+        if let reply = try openWithoutWaiting(number, flags: flags) { return reply }
+        guard let inode = inodes.inode(number) else { throw .notFound("open \(number)") }
+        if isWriteOpen(inode, flags: flags) { return try await openStaged(inode, flags: flags) }
+        return try openObject(try await refreshFile(inode), flags: flags)
+    }
+
+    /// The open, when it needs nothing from S3 or the disk (a read-only open of a file whose metadata is fresh);
+    /// nil when `open` has to be awaited.
+    public func openWithoutWaiting(_ number: InodeNumber, flags: Int32) throws(FSError) -> OpenReply? {
+        guard let inode = inodes.inode(number) else { throw .notFound("open \(number)") }
         guard inode.kind == .file else { throw FSError(errno: EISDIR, "open \(inode.key): is a directory") }
-        if flags & O_ACCMODE != O_RDONLY || flags & O_TRUNC != 0 || isStaged(inode) {
-            return try await openStaged(inode, flags: flags)
-        }
-        if inode.freshUntil <= .now || inode.etag == nil { inode = try await refreshFile(inode) }
+        guard !isWriteOpen(inode, flags: flags), inode.freshUntil > .now, inode.etag != nil else { return nil }
+        return try openObject(inode, flags: flags)
+    }
+
+    private func isWriteOpen(_ inode: Inode, flags: Int32) -> Bool {
+        flags & O_ACCMODE != O_RDONLY || flags & O_TRUNC != 0 || isStaged(inode)
+    }
+
+    private func openObject(_ inode: Inode, flags: Int32) throws(FSError) -> OpenReply {
         guard let etag = inode.etag else { throw FSError(errno: EIO, "open \(inode.key): the server sent no ETag") }
         let object = ObjectVersion(key: inode.key, etag: etag, size: inode.size)
         let handle = FileHandle(
-            inode: number, directory: inode.parent, name: inode.name, object: object, pageCacheKeepsReads: flags & s3m_o_direct() == 0, pattern: newPattern(),
-            window: newWindow())
-        let keepCache = inodes.notePageCacheVersion(number, etag: etag)
-        inodes.countOpen(number, +1)
+            inode: inode.number, directory: inode.parent, name: inode.name, object: object,
+            pageCacheKeepsReads: flags & s3m_o_direct() == 0, pattern: newPattern(), window: newWindow())
+        let keepCache = inodes.notePageCacheVersion(inode.number, etag: etag)
+        inodes.countOpen(inode.number, +1)
         return OpenReply(handle: files.insert(handle), keepCache: keepCache)
     }
 
     /// Up to `size` bytes from `offset`; fewer only at the end of the file.
     public func read(handle: UInt64, offset: UInt64, size: Int) async throws(FSError) -> ReadData {
-        if let staged = stagedHandle(handle) { return try readStaged(staged, offset: offset, size: size) }
+        switch try startRead(handle: handle, offset: offset, size: size) {
+        case .ready(let data): data
+        case .waiting(let pending): try await pending.finish()
+        }
+    }
+
+    /// Starts a read: its bytes if every one is already in memory (answered without a task switch), else what
+    /// is left to wait for. Read-ahead and prefetch are started either way.
+    public func startRead(handle: UInt64, offset: UInt64, size: Int) throws(FSError) -> ReadStart {
+        if let staged = stagedHandle(handle) {
+            return .waiting(PendingRead { [self] () throws(FSError) in try readStaged(staged, offset: offset, size: size) })
+        }
         guard let file = files.get(handle) else { throw .badHandle(handle) }
-        guard offset < file.object.size, size > 0 else { return ReadData(pieces: []) }
+        guard offset < file.object.size, size > 0 else { return .ready(ReadData(pieces: [])) }
         let range = offset..<min(file.object.size, offset + UInt64(size))
         let (mode, isFirstRead) = file.readAhead.withLock { state in
             defer { state.wasRead = true }
             return (state.pattern.observe(offset: offset, size: UInt64(range.count)), !state.wasRead)
         }
         if isFirstRead { dataset?.noteRead(directory: file.directory, name: file.name) }
-        do {
-            if mode == .sequential { return try await readBlocks(range, of: file) }
-            if let cached = cachedBlocks(range, of: file) {
-                do {
-                    let data = try await wait(for: cached, of: file)
-                    if file.pageCacheKeepsReads { retireReadThrough(data) }
-                    return data
-                } catch where error.errno == ECANCELED {
-                    // Read-ahead was called off (its handle closed) just as this reader joined it: fetch the range.
+        if mode == .sequential {
+            let demands = demandBlocks(range, of: file)
+            readAhead(after: range.upperBound, of: file)
+            if let data = arrived(demands, of: file) { return .ready(data) }
+            return .waiting(PendingRead { [self] () throws(FSError) in
+                try await markingStale(file) { () throws(FSError) in
+                    do throws(FSError) {
+                        return delivered(try await wait(for: demands, of: file), by: file)
+                    } catch where error.errno == ECANCELED {
+                        // Read-ahead was called off (its handle closed) just as this reader came to need it.
+                        return delivered(try await wait(for: demandBlocks(range, of: file), of: file), by: file)
+                    }
                 }
+            })
+        }
+        let cached = cachedBlocks(range, of: file)
+        if let cached, let data = arrived(cached, of: file) { return .ready(data) }
+        return .waiting(PendingRead { [self] () throws(FSError) in
+            try await markingStale(file) { () throws(FSError) in
+                if let cached {
+                    do throws(FSError) {
+                        return delivered(try await wait(for: cached, of: file), by: file)
+                    } catch where error.errno == ECANCELED {
+                        // Read-ahead was called off (its handle closed) just as this reader joined it: fetch the range.
+                    }
+                }
+                return ReadData(pieces: [.owned(try await fetcher.range(ByteRange(range), of: file.object))])
             }
-            return ReadData(pieces: [.owned(try await fetcher.range(ByteRange(range), of: file.object))])
+        })
+    }
+
+    /// A read whose object turned out to be replaced (ESTALE) makes the next open ask S3 again.
+    private func markingStale(
+        _ file: FileHandle, _ body: () async throws(FSError) -> ReadData
+    ) async throws(FSError) -> ReadData {
+        do {
+            return try await body()
         } catch {
             if error.errno == ESTALE { inodes.markStale(file.inode) }
             throw error
@@ -68,30 +118,26 @@ extension FileSystem {
 
     // MARK: - Sequential reads
 
-    private struct Demand {
+    private struct Demand: Sendable {
         let block: BlockBuffer
         let bytes: Range<Int>
     }
 
-    private func readBlocks(_ range: Range<UInt64>, of file: FileHandle) async throws(FSError) -> ReadData {
-        let demands = demandBlocks(range, of: file)
-        readAhead(after: range.upperBound, of: file)
-        let data: ReadData
-        do {
-            data = try await wait(for: demands, of: file)
-        } catch where error.errno == ECANCELED {
-            // Read-ahead was called off (its handle closed) just as this reader came to need it: fetch again.
-            data = try await wait(for: demandBlocks(range, of: file), of: file)
-        }
-        if file.pageCacheKeepsReads { retireReadThrough(data) }
-        return data
+    /// The read's bytes if every demand has arrived (nothing to wait for).
+    private func arrived(_ demands: [Demand], of file: FileHandle) -> ReadData? {
+        guard demands.allSatisfy({ $0.block.has($0.bytes.upperBound) }) else { return nil }
+        for demand in demands { demand.block.noteRead() }
+        return delivered(ReadData(pieces: demands.map { .block($0.block, $0.bytes) }), by: file)
     }
 
-    /// Blocks whose every byte has now been handed to the kernel leave the block cache: the page cache holds them.
-    private func retireReadThrough(_ data: ReadData) {
+    /// Blocks whose every byte has now been handed to the kernel leave the block cache: the page cache holds them
+    /// (unless the handle reads with O_DIRECT).
+    private func delivered(_ data: ReadData, by file: FileHandle) -> ReadData {
+        guard file.pageCacheKeepsReads else { return data }
         for case .block(let block, let bytes) in data.pieces where block.noteDelivered(bytes.count) {
             fetcher.cache.retire(block)
         }
+        return data
     }
 
     /// The blocks holding `range`, their GETs started (or joined) as demand.

@@ -72,6 +72,11 @@ extension FileSystem {
     }
 
     /// close(): the bytes are durable on local disk (writeback) or in S3 (sync) when this returns.
+    /// Whether `flush` has anything to do (a handle that wrote); a read handle's flush is answered at once.
+    public func flushNeedsWaiting(handle: UInt64) -> Bool {
+        stagedHandle(handle)?.canWrite == true && writeback != nil
+    }
+
     public func flush(handle: UInt64) async throws(FSError) {
         guard let staged = stagedHandle(handle), staged.canWrite, let writeback else { return }
         if writeback.config.mode == .sync {

@@ -82,22 +82,28 @@ public final class FileSystem: Sendable {
     // MARK: - Metadata
 
     public func lookup(parent: InodeNumber, name: String) async throws(FSError) -> EntryReply {
+        if let answer = try lookupWithoutWaiting(parent: parent, name: name) { return answer }
         let directory = try directoryInode(parent)
-        if name.utf8.count > PathNames.maxNameBytes {
-            throw FSError(errno: ENAMETOOLONG, "lookup \"\(name.prefix(32))…\": name over 255 bytes", logLevel: .debug)
-        }
-        guard PathNames.isValid(name) else { throw .notFound("lookup \(name)") }
-        if let staged = lookupStaged(parent: parent, directory: directory, name: name) { return staged }
-        if let cached = inodes.lookupFreshChild(of: parent, named: name) {
-            return entryReply(cached)
-        }
-        if inodes.isFreshlyListed(parent) { throw .notFound("lookup \(directory.key)\(name)") }
         if let answer = try await answerFromWalkListing(parent: parent, name: name) { return answer }
         guard let entry = try await resolve(name: name, in: directory) else {
             inodes.removeChild(of: parent, named: name)
             throw .notFound("lookup \(directory.key)\(name)")
         }
         return entryReply(inodes.upsert(parent: parent, entry: entry, ttl: config.metadataTTL, countLookup: true))
+    }
+
+    /// The lookup, when what s3mount knows answers it (a fresh name, a fresh listing, a staged file); nil when
+    /// `lookup` has to ask S3.
+    public func lookupWithoutWaiting(parent: InodeNumber, name: String) throws(FSError) -> EntryReply? {
+        let directory = try directoryInode(parent)
+        if name.utf8.count > PathNames.maxNameBytes {
+            throw FSError(errno: ENAMETOOLONG, "lookup \"\(name.prefix(32))…\": name over 255 bytes", logLevel: .debug)
+        }
+        guard PathNames.isValid(name) else { throw .notFound("lookup \(name)") }
+        if let staged = lookupStaged(parent: parent, directory: directory, name: name) { return staged }
+        if let cached = inodes.lookupFreshChild(of: parent, named: name) { return entryReply(cached) }
+        if inodes.isFreshlyListed(parent) { throw .notFound("lookup \(directory.key)\(name)") }
+        return nil
     }
 
     public func forget(_ inode: InodeNumber, count: UInt64) {
@@ -131,9 +137,16 @@ public final class FileSystem: Sendable {
     }
 
     public func getattr(_ number: InodeNumber) async throws(FSError) -> FileAttributes {
+        if let known = try getattrWithoutWaiting(number) { return known }
+        guard let inode = inodes.inode(number) else { throw .notFound("getattr \(number)") }
+        return attributes(of: try await refreshFile(inode))
+    }
+
+    /// The attributes, when they are fresh (or local); nil when `getattr` has to ask S3.
+    public func getattrWithoutWaiting(_ number: InodeNumber) throws(FSError) -> FileAttributes? {
         guard let inode = inodes.inode(number) else { throw .notFound("getattr \(number)") }
         guard inode.kind == .file, inode.freshUntil <= .now, !isStaged(inode) else { return attributes(of: inode) }
-        return attributes(of: try await refreshFile(inode))
+        return nil
     }
 
     public func statfs() -> FileSystemStats { FileSystemStats() }

@@ -122,7 +122,7 @@ struct GetObjectBodyCheckTests {
         let sink = CountingSink()
         let accumulator = ResponseAccumulator(window: ByteRange(100..<200), sink: sink)
         for line in ["HTTP/1.1 206 Partial Content\r\n", "Content-Range: bytes 0-99/1000\r\n", "Content-Length: 100\r\n", "\r\n"] {
-            accumulator.receiveHeaderLine(line)
+            Array(line.utf8).withUnsafeBytes { accumulator.receiveHeaderLine($0) }
         }
         let body = [UInt8](repeating: 7, count: 100)
         let accepted = body.withUnsafeBytes { accumulator.receiveBody($0) }
@@ -138,7 +138,7 @@ struct GetObjectBodyCheckTests {
         let sink = CountingSink()
         let accumulator = ResponseAccumulator(window: ByteRange(100..<200), sink: sink)
         for line in ["HTTP/1.1 206 Partial Content\r\n", "Content-Range: bytes 100-199/1000\r\n", "\r\n"] {
-            accumulator.receiveHeaderLine(line)
+            Array(line.utf8).withUnsafeBytes { accumulator.receiveHeaderLine($0) }
         }
         let body = [UInt8](repeating: 7, count: 100)
         #expect(body.withUnsafeBytes { accumulator.receiveBody($0) })

@@ -173,6 +173,11 @@ final class BlockBuffer: ByteSink, @unchecked Sendable {
         }
     }
 
+    /// A reader used bytes that were already in, without waiting.
+    func noteRead() {
+        state.withLock { $0.wasRead = true }
+    }
+
     /// Whether the first `needed` bytes are already in.
     func has(_ needed: Int) -> Bool { state.withLock { $0.received >= needed } }
 

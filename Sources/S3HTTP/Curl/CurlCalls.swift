@@ -22,7 +22,7 @@ enum CurlGlobal {
 /// The callbacks curl delivers response bytes to; set as WRITEDATA/HEADERDATA of an easy handle.
 protocol CurlResponseSink: AnyObject {
     /// One raw header line, CRLF included (also status lines and the final empty line).
-    func receiveHeaderLine(_ line: String)
+    func receiveHeaderLine(_ line: UnsafeRawBufferPointer)
     /// A chunk of the body; returning false aborts the transfer with CURLE_WRITE_ERROR.
     func receiveBody(_ chunk: UnsafeRawBufferPointer) -> Bool
 }
@@ -237,10 +237,9 @@ private let curlWriteCallback: s3m_data_callback = { buffer, size, count, userda
 
 private let curlHeaderCallback: s3m_data_callback = { buffer, size, count, userdata in
     let length = size * count
-    // SAFETY: as for the write callback; header bytes are copied into a String before returning.
+    // SAFETY: as for the write callback; the sink copies what it keeps of the line before returning.
     guard let sink = unsafe sink(userdata), let buffer = unsafe buffer else { return 0 }
-    let bytes = unsafe UnsafeRawBufferPointer(start: buffer, count: length)
-    sink.receiveHeaderLine(unsafe String(decoding: bytes, as: UTF8.self))
+    unsafe sink.receiveHeaderLine(UnsafeRawBufferPointer(start: buffer, count: length))
     return length
 }
 
