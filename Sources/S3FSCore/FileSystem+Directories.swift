@@ -59,6 +59,7 @@ extension FileSystem {
         }
         guard page.nextContinuationToken == nil else { return nil }
         inodes.markListed(number, at: listedAt, ttl: config.metadataTTL)
+        walks.noteListed(number, entries: entries.count)
         return entries
     }
 

@@ -55,6 +55,22 @@ extension FileSystem {
     /// Starts a read: its bytes if every one is already in memory (answered without a task switch), else what
     /// is left to wait for. Read-ahead and prefetch are started either way.
     public func startRead(handle: UInt64, offset: UInt64, size: Int) throws(FSError) -> ReadStart {
+        let start = try startReadUncounted(handle: handle, offset: offset, size: size)
+        switch start {
+        case .ready:
+            readStats.answeredFromMemory()
+            return start
+        case .waiting(let pending):
+            let stats = readStats
+            return .waiting(PendingRead { () throws(FSError) in
+                let began = ContinuousClock.now
+                defer { stats.waited(for: .now - began) }
+                return try await pending.finish()
+            })
+        }
+    }
+
+    private func startReadUncounted(handle: UInt64, offset: UInt64, size: Int) throws(FSError) -> ReadStart {
         if let staged = stagedHandle(handle) {
             return .waiting(PendingRead { [self] () throws(FSError) in try readStaged(staged, offset: offset, size: size) })
         }

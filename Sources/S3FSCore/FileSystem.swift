@@ -26,6 +26,7 @@ public final class FileSystem: Sendable {
     let directories = HandleTable<DirectoryHandle>()
     let fetcher: BlockFetcher
     let walks = DirectoryWalks()
+    let readStats = ReadStats()
     /// Read-ahead across the files of a directory a job is reading; nil when turned off.
     let dataset: DatasetReadAhead?
     /// Handles of files read from or written to their staged copy (numbers tagged with StagedHandle.tag).
@@ -150,6 +151,11 @@ public final class FileSystem: Sendable {
     }
 
     public func statfs() -> FileSystemStats { FileSystemStats() }
+
+    /// How reads were served so far (for --stats-file).
+    public var readStatistics: ReadStats.Snapshot {
+        readStats.snapshot(dataset: dataset?.counters ?? DatasetReadAhead.Counters())
+    }
 
     /// How long the kernel may cache attributes and names.
     public var metadataTTL: Double { config.metadataTTL }

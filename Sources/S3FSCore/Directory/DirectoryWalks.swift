@@ -58,6 +58,15 @@ final class DirectoryWalks: Sendable {
         }
     }
 
+    /// `directory` was listed completely (by readdir) with `entries` names: later walks of it re-list it as soon
+    /// as that many pages' worth of misses have come.
+    func noteListed(_ directory: InodeNumber, entries: Int) {
+        let now = ContinuousClock.now
+        walks.withLock { walks in
+            walks[directory, default: Walk(windowStart: now)].listedPages = max(1, (entries + 999) / 1000)
+        }
+    }
+
     /// Forgets directories the kernel no longer holds.
     func forget(_ directory: InodeNumber) {
         _ = walks.withLock { $0.removeValue(forKey: directory) }

@@ -48,6 +48,9 @@ struct MountRunner {
 
         let fileSystem = FileSystem(
             store: store, config: fileSystemConfig(prefix: prefix, endpoints: storeConfigs), logger: logger, mountTime: now())
+        if let path = command.connection.statsFile {
+            StatsFile.start(path: path, pool: store, fileSystem: fileSystem, logger: logger)
+        }
         try WriteLifecycle.start(fileSystem, logger: logger)
         let mount = FuseMount(fileSystem: fileSystem, options: mountOptions(mountpoint), logger: logger)
         do {
@@ -79,16 +82,14 @@ struct MountRunner {
     /// stall watchdog, throttling and the --stats-file counters to every mount.
     private func makeStore(
         _ stores: [S3HTTPStore], configs: [S3HTTPConfig], prefix: String, logger: Logger
-    ) -> any ObjectStore {
+    ) -> EndpointPool {
         let options = command.connection
         let config = EndpointPoolConfig(
             policy: options.endpointPolicy,
             hedging: HedgingPolicy(enabled: options.hedgePercent > 0, maxExtraFraction: options.hedgePercent / 100),
             probePrefix: prefix, maxConcurrencyPerEndpoint: options.maxConnections)
         let endpoints = zip(stores, configs).map { EndpointPool.Endpoint(name: $1.endpointDescription, store: $0) }
-        let pool = EndpointPool(endpoints: endpoints, config: config, logger: logger)
-        if let path = options.statsFile { StatsFile.start(path: path, pool: pool, logger: logger) }
-        return pool
+        return EndpointPool(endpoints: endpoints, config: config, logger: logger)
     }
 
     private func fileSystemConfig(prefix: String, endpoints: [S3HTTPConfig]) -> FileSystemConfig {

@@ -1,16 +1,18 @@
-// --stats-file: the endpoint pool's snapshot as JSON, rewritten (written atomically) every second by a
-// thread of its own, for operators and the failover tests. Holds no secrets: URLs, states and counters only.
+// --stats-file: the endpoint pool's snapshot and the read counters (stalls, dataset read-ahead) as JSON, rewritten
+// (written atomically) every second by a thread of its own, for operators and the tests. Holds no secrets: URLs,
+// states and counters only.
 import EndpointPool
 import Foundation
 import Logging
+import S3FSCore
 
 enum StatsFile {
-    static func start(path: String, pool: EndpointPool, logger: Logger) {
-        let thread = Thread { [weak pool] in
+    static func start(path: String, pool: EndpointPool, fileSystem: FileSystem, logger: Logger) {
+        let thread = Thread { [weak pool, weak fileSystem] in
             var warned = false
-            while let current = pool {
+            while let current = pool, let fileSystem {
                 do {
-                    try write(current.snapshot, to: path)
+                    try write(current.snapshot, fileSystem.readStatistics, to: path)
                 } catch where !warned {
                     logger.warning("cannot write the stats file", metadata: ["path": "\(path)", "error": "\(error)"])
                     warned = true
@@ -22,7 +24,7 @@ enum StatsFile {
         thread.start()
     }
 
-    static func write(_ snapshot: PoolSnapshot, to path: String) throws {
+    static func write(_ snapshot: PoolSnapshot, _ reads: ReadStats.Snapshot, to path: String) throws {
         let endpoints: [[String: Any]] = snapshot.endpoints.map { endpoint in
             [
                 "endpoint": endpoint.endpoint, "state": endpoint.state.rawValue, "requests": endpoint.requests,
@@ -34,6 +36,14 @@ enum StatsFile {
         }
         let document: [String: Any] = [
             "endpoints": endpoints, "gets": snapshot.gets, "hedges": snapshot.hedges, "hedge_wins": snapshot.hedgeWins,
+            "reads": [
+                "from_memory": reads.readsFromMemory, "waited": reads.readsThatWaited,
+                "stall_seconds_total": reads.stallSeconds, "stall_max_ms": reads.maxStallSeconds * 1000,
+            ],
+            "dataset_read_ahead": [
+                "prefetched_bytes": reads.datasetPrefetchedBytes, "used_bytes": reads.datasetUsedBytes,
+                "prefetched_files": reads.datasetPrefetchedFiles, "used_files": reads.datasetUsedFiles,
+            ],
         ]
         let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
         try data.write(to: URL(fileURLWithPath: path), options: .atomic)

@@ -1,0 +1,144 @@
+"""Reading a dataset directory through the mount: dataset read-ahead fetches the files ahead of a listing-order
+walk and stays within a tenth of waste for a sparse random reader; missing names are remembered (negative
+entries); a directory walked again after its TTL costs one LIST, not a request per file. The daemon's
+--stats-file gives the counters; every file read is checked against its source bytes.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import errno
+import hashlib
+import json
+import os
+import random
+import time
+
+import pytest
+
+from conftest import KiB, det_bytes, put_many, wait_until
+
+COUNT = 240
+SIZE = 60 * KiB
+
+
+@pytest.fixture(scope="module")
+def dataset(s3, env, prefix) -> dict[str, str]:
+    """ds/train/fNNNN (240 files of ~60 KiB): name -> sha256."""
+    items = {f"ds/train/f{i:04d}": det_bytes(f"ds/{i}", SIZE + i) for i in range(COUNT)}
+    put_many(s3, env.bucket, {prefix + k: v for k, v in items.items()}, threads=16)
+    return {k.rsplit("/", 1)[1]: hashlib.sha256(v).hexdigest() for k, v in items.items()}
+
+
+@pytest.fixture
+def mount(mounter, env, prefix, dataset, tmp_path):
+    stats_path = tmp_path / "stats.json"
+
+    def make(*options: str):
+        m = mounter.mount(f"{env.bucket}:{prefix}", "--stats-file", str(stats_path), *options)
+        assert wait_until(stats_path.exists, 5), "the stats file was not written"
+        return m
+
+    def stats() -> dict:
+        """A snapshot written after every read so far (the daemon rewrites the file every second)."""
+        before = stats_path.stat().st_mtime_ns
+        assert wait_until(lambda: stats_path.stat().st_mtime_ns != before, 5)
+        return json.loads(stats_path.read_text())
+
+    return make, stats
+
+
+def read_files(root: str, names: list[str], dataset: dict[str, str], workers: int = 4) -> None:
+    def one(name: str) -> tuple[str, str]:
+        with open(os.path.join(root, name), "rb") as f:
+            return name, hashlib.sha256(f.read()).hexdigest()
+
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        for name, digest in pool.map(one, names):
+            assert digest == dataset[name], f"{name}: wrong bytes"
+
+
+def test_a_listing_order_walk_is_read_from_prefetched_files(mount, dataset):
+    make, stats = mount
+    m = make()
+    root = m.p("ds", "train")
+    names = sorted(os.listdir(root))
+    assert names == sorted(dataset)
+    read_files(root, names, dataset)
+    counters = stats()["dataset_read_ahead"]
+    assert counters["used_files"] >= COUNT * 3 // 4, counters
+    # Prefetched and never read: at most the lead at the end of the walk.
+    assert counters["prefetched_files"] - counters["used_files"] <= 32, counters
+    reads = stats()["reads"]
+    assert reads["from_memory"] > 0, reads
+
+
+def test_a_sparse_random_reader_wastes_at_most_a_tenth(mount, dataset):
+    make, stats = mount
+    m = make()
+    root = m.p("ds", "train")
+    names = sorted(os.listdir(root))
+    picked = random.Random(5).sample(names, COUNT // 20)
+    read_files(root, picked, dataset, workers=2)
+    counters = stats()["dataset_read_ahead"]
+    job_bytes = sum(SIZE + int(n[1:]) for n in picked)
+    wasted = counters["prefetched_bytes"] - counters["used_bytes"]
+    assert wasted <= 0.1 * (job_bytes + counters["prefetched_bytes"]), counters
+
+
+def test_turned_off_nothing_is_prefetched(mount, dataset):
+    make, stats = mount
+    m = make("--no-dataset-read-ahead")
+    root = m.p("ds", "train")
+    read_files(root, sorted(os.listdir(root)), dataset)
+    assert stats()["dataset_read_ahead"]["prefetched_files"] == 0
+
+
+def test_a_missing_name_is_remembered_for_the_ttl(mount, dataset, s3, env, prefix):
+    make, stats = mount
+    m = make("--metadata-ttl", "3600")
+    path = m.p("ds", "train", "late-arrival")
+    with pytest.raises(FileNotFoundError):
+        os.stat(path)
+    requests = sum(e["requests"] for e in stats()["endpoints"])
+    s3.put_object(Bucket=env.bucket, Key=prefix + "ds/train/late-arrival", Body=b"x")
+    try:
+        for _ in range(20):
+            with pytest.raises(FileNotFoundError):
+                os.stat(path)
+        # The kernel answered from its negative entry: not one request more.
+        assert sum(e["requests"] for e in stats()["endpoints"]) == requests
+    finally:
+        s3.delete_object(Bucket=env.bucket, Key=prefix + "ds/train/late-arrival")
+
+
+def test_a_name_created_through_the_mount_is_visible_at_once(mount, dataset):
+    make, _ = mount
+    m = make("--metadata-ttl", "3600")
+    path = m.p("ds", "new-file")
+    with pytest.raises(FileNotFoundError):
+        os.stat(path)
+    with open(path, "wb") as f:
+        f.write(b"hello")
+    assert os.stat(path).st_size == 5
+    os.unlink(path)
+
+
+def test_a_directory_walked_again_after_its_ttl_costs_one_list(mount, dataset):
+    make, stats = mount
+    m = make("--metadata-ttl", "1")
+    root = m.p("ds", "train")
+    names = sorted(os.listdir(root))
+    for name in names:
+        os.stat(os.path.join(root, name))
+    # Let every name's metadata (and the listing) expire: the TTL is a time, so waiting it out is the test.
+    time.sleep(1.5)
+    before = sum(e["requests"] for e in stats()["endpoints"])
+    started = time.monotonic()
+    for name in names:
+        assert os.stat(os.path.join(root, name)).st_size == SIZE + int(name[1:])
+    elapsed = time.monotonic() - started
+    used = sum(e["requests"] for e in stats()["endpoints"]) - before
+    # Per TTL that passes during the walk: one LIST of the directory (a page holds all 240 names) and one lookup
+    # of each of its two ancestors (ds, ds/train) — never a request per file.
+    assert used <= 3 * (1 + int(elapsed)), f"{used} requests to stat {len(names)} names again in {elapsed:.1f} s"
