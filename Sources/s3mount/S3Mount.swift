@@ -3,6 +3,8 @@ import Foundation
 import Logging
 
 /// `s3mount [options] BUCKET[:PREFIX] MOUNTPOINT`: mounts an S3 bucket (or a prefix of it) as a directory.
+/// `s3mount prefetch PATH…` warms a running mount's caches (PrefetchCommand); a bucket named "prefetch" is
+/// mounted as `prefetch:`.
 struct S3Mount: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "s3mount",
@@ -45,7 +47,9 @@ enum S3MountMain {
     /// Parses, runs and turns every failure into one line `s3mount: error: …` and a non-zero exit status.
     static func main() {
         ExitSignals.ignoreBrokenPipes()
-        let arguments = MountOptionList.expand(Array(CommandLine.arguments.dropFirst()))
+        let given = Array(CommandLine.arguments.dropFirst())
+        if given.first == "prefetch" { return PrefetchMain.main(Array(given.dropFirst())) }
+        let arguments = MountOptionList.expand(given)
         do {
             var command = try S3Mount.parseAsRoot(arguments)
             try command.run()
@@ -64,5 +68,28 @@ enum S3MountMain {
     static func errorLine(for error: any Error) -> String {
         S3Mount.message(for: error).split(whereSeparator: \.isNewline)
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
+    }
+}
+
+/// `s3mount prefetch …`: the same one-line errors and exit statuses as a mount.
+enum PrefetchMain {
+    static func main(_ arguments: [String]) {
+        do {
+            var command = try PrefetchCommand.parseAsRoot(arguments)
+            try command.run()
+        } catch let failure as PrefetchFailure {
+            try? FileHandle.standardError.write(contentsOf: Data("s3mount prefetch: error: \(failure)\n".utf8))
+            Foundation.exit(1)
+        } catch {
+            let code = PrefetchCommand.exitCode(for: error)
+            if code == .success {
+                print(PrefetchCommand.fullMessage(for: error))
+            } else if !(error is ExitCode) {
+                let line = PrefetchCommand.message(for: error).split(whereSeparator: \.isNewline)
+                    .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
+                try? FileHandle.standardError.write(contentsOf: Data("s3mount prefetch: error: \(line)\n".utf8))
+            }
+            Foundation.exit(code.rawValue)
+        }
     }
 }

@@ -52,6 +52,25 @@ enum MountpointCheck {
         return nil
     }
 
+    /// The type of the file system that holds `path` (the mount whose mount point is its longest prefix); nil
+    /// when the path does not exist.
+    static func fileSystemType(containing path: String) -> String? {
+        guard FileManager.default.fileExists(atPath: path),
+            let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+        else { return nil }
+        let absolute = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        var best: (length: Int, type: String)?
+        for line in table.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count > 6, let separator = fields.firstIndex(of: "-"), separator + 1 < fields.count else { continue }
+            let mountPoint = unescape(fields[4])
+            let inside = absolute == mountPoint || mountPoint == "/"
+                || absolute.hasPrefix(mountPoint.hasSuffix("/") ? mountPoint : mountPoint + "/")
+            if inside, mountPoint.count >= (best?.length ?? -1) { best = (mountPoint.count, String(fields[separator + 1])) }
+        }
+        return best?.type
+    }
+
     /// The "MAJOR:MINOR" device of the mount at `path`, which names its /sys/class/bdi entry.
     static func mountDevice(at path: String) -> String? {
         guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return nil }
