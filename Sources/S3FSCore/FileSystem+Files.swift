@@ -147,9 +147,10 @@ extension FileSystem {
     }
 
     /// Blocks whose every byte has now been handed to the kernel leave the block cache: the page cache holds them
-    /// (unless the handle reads with O_DIRECT).
+    /// (unless the handle reads with O_DIRECT). While several handles read the file, its blocks stay until evicted:
+    /// the others' read-ahead would otherwise fetch again what the first reader has already passed.
     private func delivered(_ data: ReadData, by file: FileHandle) -> ReadData {
-        guard file.pageCacheKeepsReads else { return data }
+        guard file.pageCacheKeepsReads, inodes.openCount(file.inode) <= 1 else { return data }
         for case .block(let block, let bytes) in data.pieces where block.noteDelivered(bytes.count) {
             fetcher.cache.retire(block)
         }

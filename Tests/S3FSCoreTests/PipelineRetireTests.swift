@@ -30,6 +30,28 @@ import Testing
         fs.release(handle: handle)
     }
 
+    @Test func whileSeveralHandlesReadAFileItsBlocksStayForTheOthers() async throws {
+        let store = MockObjectStore()
+        let content = Pipeline.content(16 * Pipeline.block, seed: 5)
+        store.put("big", content)
+        let fs = Pipeline.fileSystem(store, reads: Pipeline.reads(memoryLimit: 64 * Pipeline.block))
+        let first = try await fs.openFile("big")
+        let second = try await fs.openFile("big")
+        var offset: UInt64 = 0
+        while offset < UInt64(content.count) {
+            offset += UInt64(try await fs.read(handle: first, offset: offset, size: 128 << 10).count)
+        }
+        // The second reader (64 threads of one process reading one file, say) finds every block still cached.
+        var bytes: [UInt8] = []
+        while bytes.count < content.count {
+            bytes += try await fs.read(handle: second, offset: UInt64(bytes.count), size: 128 << 10).bytes
+        }
+        #expect(bytes == content)
+        #expect(store.callCount(.get) == 16)
+        fs.release(handle: first)
+        fs.release(handle: second)
+    }
+
     @Test func anODirectReaderKeepsWhatItRead() async throws {
         let store = MockObjectStore()
         store.put("big", Pipeline.content(8 * Pipeline.block, seed: 3))

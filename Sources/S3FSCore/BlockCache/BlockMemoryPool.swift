@@ -10,7 +10,9 @@
 //
 // A block shorter than a quarter of the block size (a small file, the tail of a large one) gets a buffer of its own
 // size, rounded up to a page, and counts only that in the budget: a dataset of 100 KiB samples caches 80 of them
-// where a full-size buffer would hold one. Such buffers are freed, not kept.
+// where a full-size buffer would hold one. Freed small buffers are kept too, by size, up to `maxFreeSmallBytes`
+// (also counted in the budget): files of a dataset come in a few sizes, and a kept buffer is one malloc and a
+// dozen page faults saved per file.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,11 +22,15 @@ final class BlockMemoryPool: Sendable {
     private struct Free: @unchecked Sendable {
         // SAFETY: a free buffer is owned by the pool alone; it is handed out to exactly one BlockBuffer.
         var buffers: [UnsafeMutableRawBufferPointer] = []
+        /// Small buffers by capacity.
+        var small: [Int: [UnsafeMutableRawBufferPointer]] = [:]
+        var smallBytes = 0
     }
 
     /// Bytes of every pooled buffer (the block size).
     let bufferSize: Int
     let maxFree: Int
+    let maxFreeSmallBytes: Int
     let budget: MemoryBudget
     private let free = Mutex(Free())
 
@@ -32,6 +38,7 @@ final class BlockMemoryPool: Sendable {
         self.bufferSize = bufferSize
         self.budget = budget
         self.maxFree = max(1, budget.limit / bufferSize / 4)
+        self.maxFreeSmallBytes = budget.limit / 16
     }
 
     /// The bytes a block of `length` bytes takes from the budget: a full buffer, or its own size in pages.
@@ -39,9 +46,14 @@ final class BlockMemoryPool: Sendable {
         length > bufferSize / 4 ? bufferSize : (max(1, length) + Self.page - 1) / Self.page * Self.page
     }
 
-    /// A kept full-size buffer, its bytes already reserved in the budget, if one is kept.
-    func takeReserved() -> UnsafeMutableRawBufferPointer? {
-        free.withLock { $0.buffers.popLast() }
+    /// A kept buffer of `capacity` bytes, already reserved in the budget, if one is kept.
+    func takeReserved(capacity: Int) -> UnsafeMutableRawBufferPointer? {
+        free.withLock { free in
+            guard capacity != bufferSize else { return free.buffers.popLast() }
+            guard let buffer = free.small[capacity]?.popLast() else { return nil }
+            free.smallBytes -= capacity
+            return buffer
+        }
     }
 
     /// A new buffer of `capacity` bytes (from `capacity(forLength:)`); its bytes must have been reserved by the caller.
@@ -59,12 +71,18 @@ final class BlockMemoryPool: Sendable {
     private static let page = 4096
     private static let hugePage = 2 << 20
 
-    /// Takes back a buffer (still reserved in the budget): a full-size one is kept for reuse while there is room;
-    /// any other is freed and its bytes released.
+    /// Takes back a buffer (still reserved in the budget): kept for reuse while there is room, else freed and its
+    /// bytes released.
     func recycle(_ buffer: UnsafeMutableRawBufferPointer) {
-        let kept = buffer.count == bufferSize && free.withLock { state in
-            guard state.buffers.count < maxFree else { return false }
-            state.buffers.append(buffer)
+        let kept = free.withLock { state in
+            if buffer.count == bufferSize {
+                guard state.buffers.count < maxFree else { return false }
+                state.buffers.append(buffer)
+            } else {
+                guard state.smallBytes + buffer.count <= maxFreeSmallBytes else { return false }
+                state.small[buffer.count, default: []].append(buffer)
+                state.smallBytes += buffer.count
+            }
             return true
         }
         if !kept {
@@ -73,11 +91,20 @@ final class BlockMemoryPool: Sendable {
         }
     }
 
-    /// Frees one kept buffer and releases its bytes; false when none is kept.
+    /// Frees one kept buffer (a full-size one first) and releases its bytes; false when none is kept.
     func releaseOne() -> Bool {
-        guard let buffer = free.withLock({ $0.buffers.popLast() }) else { return false }
+        let buffer = free.withLock { free -> UnsafeMutableRawBufferPointer? in
+            if let full = free.buffers.popLast() { return full }
+            guard let capacity = free.small.first(where: { !$0.value.isEmpty })?.key,
+                let small = free.small[capacity]?.popLast()
+            else { return nil }
+            if free.small[capacity]?.isEmpty == true { free.small[capacity] = nil }
+            free.smallBytes -= capacity
+            return small
+        }
+        guard let buffer else { return false }
         buffer.deallocate()
-        budget.release(bufferSize)
+        budget.release(buffer.count)
         return true
     }
 }

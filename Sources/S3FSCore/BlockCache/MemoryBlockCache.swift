@@ -73,7 +73,7 @@ final class MemoryBlockCache: Sendable {
     /// Memory for a new block of `length` bytes: a pooled buffer, or a new one once `reserve` has made room for it.
     func storage(length: Int, demand: Bool) -> UnsafeMutableRawBufferPointer? {
         let capacity = pool.capacity(forLength: length)
-        if capacity == pool.bufferSize, let reused = pool.takeReserved() { return reused }
+        if let reused = pool.takeReserved(capacity: capacity) { return reused }
         return reserve(capacity, demand: demand) ? pool.allocate(capacity: capacity) : nil
     }
 

@@ -167,6 +167,11 @@ final class InodeTable: Sendable {
         return state.withLock { state in state.inodes[number]?.listedUntil.map { $0 > now } ?? false }
     }
 
+    /// Handles open on a file.
+    func openCount(_ number: InodeNumber) -> Int {
+        state.withLock { $0.inodes[number]?.openCount ?? 0 }
+    }
+
     /// Counts one open handle of a file (+1) or one release (−1).
     func countOpen(_ number: InodeNumber, _ delta: Int) {
         state.withLock { $0.inodes[number]?.openCount += delta }
