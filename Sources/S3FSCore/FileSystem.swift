@@ -129,9 +129,9 @@ public final class FileSystem: Sendable {
     private func walkListing(of directory: InodeNumber) async -> Bool {
         let walks = self.walks
         let listing = walks.noteMiss(in: directory) { [self] in
-            let entries = try? await listDirectory(directory, maxPages: walks.maxPages)
-            walks.finished(directory, listedEntries: entries?.count)
-            return entries != nil
+            let complete = (try? await listDirectory(directory, maxPages: walks.maxPages)) != nil
+            walks.finished(directory, complete: complete)
+            return complete
         }
         guard let listing else { return false }
         return await listing.value

@@ -25,8 +25,7 @@ public final class ReadStats: Sendable {
     }
 
     func waited(for duration: Duration) {
-        let nanoseconds = UInt64(max(0, duration.components.seconds)) * 1_000_000_000
-            + UInt64(max(0, duration.components.attoseconds / 1_000_000_000))
+        let nanoseconds = UInt64(max(0, duration / .nanoseconds(1)))
         waited.add(1, ordering: .relaxed)
         stallNanoseconds.add(nanoseconds, ordering: .relaxed)
         _ = maxStallNanoseconds.max(nanoseconds, ordering: .relaxed)

@@ -7,9 +7,7 @@ entries); a directory walked again after its TTL costs one LIST, not a request p
 from __future__ import annotations
 
 import concurrent.futures
-import errno
 import hashlib
-import json
 import os
 import random
 import time
@@ -17,6 +15,7 @@ import time
 import pytest
 
 from conftest import KiB, det_bytes, put_many, wait_until
+from faults import Stats
 
 COUNT = 240
 SIZE = 60 * KiB
@@ -32,20 +31,15 @@ def dataset(s3, env, prefix) -> dict[str, str]:
 
 @pytest.fixture
 def mount(mounter, env, prefix, dataset, tmp_path):
-    stats_path = tmp_path / "stats.json"
+    stats = Stats(str(tmp_path / "stats.json"))
 
     def make(*options: str):
-        m = mounter.mount(f"{env.bucket}:{prefix}", "--stats-file", str(stats_path), *options)
-        assert wait_until(stats_path.exists, 5), "the stats file was not written"
+        m = mounter.mount(f"{env.bucket}:{prefix}", "--stats-file", stats.path, *options)
+        assert wait_until(lambda: os.path.exists(stats.path), 5), "the stats file was not written"
         return m
 
-    def stats() -> dict:
-        """A snapshot written after every read so far (the daemon rewrites the file every second)."""
-        before = stats_path.stat().st_mtime_ns
-        assert wait_until(lambda: stats_path.stat().st_mtime_ns != before, 5)
-        return json.loads(stats_path.read_text())
-
-    return make, stats
+    # A snapshot written after every read so far (the daemon rewrites the file every second).
+    return make, stats.wait_fresh
 
 
 def read_files(root: str, names: list[str], dataset: dict[str, str], workers: int = 4) -> None:

@@ -6,7 +6,6 @@ with exit status 130.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import signal
 import subprocess
@@ -15,6 +14,7 @@ import time
 import pytest
 
 from conftest import KiB, MiB, det_bytes, put_many, wait_until
+from faults import Stats
 
 FILES = 60
 SIZE = 200 * KiB
@@ -30,16 +30,10 @@ def warmset(s3, env, prefix) -> dict[str, str]:
 
 @pytest.fixture
 def mounted(mounter, env, prefix, warmset, tmp_path):
-    stats_path = tmp_path / "stats.json"
-    m = mounter.mount(f"{env.bucket}:{prefix}", "--stats-file", str(stats_path), "--no-dataset-read-ahead")
-    assert wait_until(stats_path.exists, 5)
-
-    def gets() -> int:
-        before = stats_path.stat().st_mtime_ns
-        assert wait_until(lambda: stats_path.stat().st_mtime_ns != before, 5)
-        return json.loads(stats_path.read_text())["gets"]
-
-    return m, gets
+    stats = Stats(str(tmp_path / "stats.json"))
+    m = mounter.mount(f"{env.bucket}:{prefix}", "--stats-file", stats.path, "--no-dataset-read-ahead")
+    assert wait_until(lambda: os.path.exists(stats.path), 5)
+    return m, lambda: stats.wait_fresh()["gets"]
 
 
 def prefetch(env, *args: str, **kwargs) -> subprocess.CompletedProcess:

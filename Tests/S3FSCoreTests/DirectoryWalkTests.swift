@@ -40,7 +40,7 @@ import Testing
         #expect(walks.noteMiss(in: directory) { true } == nil)
         let listing = try #require(walks.noteMiss(in: directory) { false })
         #expect(await listing.value == false)
-        walks.finished(directory, listedEntries: nil)
+        walks.finished(directory, complete: false)
         for _ in 0..<10 { #expect(walks.noteMiss(in: directory) { true } == nil) }
     }
 

@@ -11,7 +11,8 @@
 // takes a batch (at least 1/32 of the budget) at a time, so a cache of ten thousand small files is not scanned once
 // per new file, and no linked list has to be kept in order on every hit.
 //
-// A block a sequential reader has read through is retired at once: the kernel's page cache now holds its pages and
+// A block whose every byte has been handed to the kernel is retired at once (FileSystem decides when: not for
+// O_DIRECT handles, nor while several handles read the file): the kernel's page cache now holds its pages and
 // answers every re-read (s3mount keeps the page cache across opens of the same version), so keeping a second copy
 // here would only push the budget's worth of fresh pages through a long read. Its buffer goes back to the pool when
 // the last holder lets go, and the next block reuses it.

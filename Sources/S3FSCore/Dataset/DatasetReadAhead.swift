@@ -106,7 +106,7 @@ final class DatasetReadAhead: Sendable {
         let now = ContinuousClock.now
         let chosen = state.withLock { state -> [DatasetWalk.File] in
             guard var entry = state.directories[directory], var walk = entry.walk else { return [] }
-            let elapsed = max(0.1, Self.seconds(now - entry.firstRead))
+            let elapsed = max(0.1, (now - entry.firstRead) / .seconds(1))
             let allowance = walk.allowance(
                 consumedPerSecond: Double(walk.consumedBytes) / elapsed, fetchLatency: state.fetchLatency,
                 cap: memoryShare)
@@ -132,7 +132,7 @@ final class DatasetReadAhead: Sendable {
             Task { [self] in
                 let started = ContinuousClock.now
                 let landed = (try? await block.waitFor(block.length)) != nil
-                landedPrefetch(file, in: directory, seconds: Self.seconds(.now - started), landed: landed)
+                landedPrefetch(file, in: directory, seconds: (.now - started) / .seconds(1), landed: landed)
             }
         }
     }
@@ -155,10 +155,5 @@ final class DatasetReadAhead: Sendable {
             let oldest = state.directories.min(by: { $0.value.lastUse < $1.value.lastUse })?.key
         else { return }
         state.directories[oldest] = nil
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

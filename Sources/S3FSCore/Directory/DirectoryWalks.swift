@@ -48,18 +48,19 @@ final class DirectoryWalks: Sendable {
         }
     }
 
-    /// The listing of `directory` ended: complete with `listedEntries` names, or (nil) too big to be worth it.
-    func finished(_ directory: InodeNumber, listedEntries: Int?) {
+    /// The listing of `directory` ended: complete (its pages were recorded by `noteListed`), or too big to be
+    /// worth it.
+    func finished(_ directory: InodeNumber, complete: Bool) {
         let now = ContinuousClock.now
         walks.withLock { walks in
             walks[directory] = Walk(
-                windowStart: now, tooBigUntil: listedEntries == nil ? now.advanced(by: .seconds(60)) : nil,
-                listedPages: listedEntries.map { max(1, ($0 + 999) / 1000) })
+                windowStart: now, tooBigUntil: complete ? nil : now.advanced(by: .seconds(60)),
+                listedPages: walks[directory]?.listedPages)
         }
     }
 
-    /// `directory` was listed completely (by readdir) with `entries` names: later walks of it re-list it as soon
-    /// as that many pages' worth of misses have come.
+    /// `directory` was listed completely (by readdir or a walk) with `entries` names: later walks of it re-list it
+    /// as soon as that many pages' worth of misses have come.
     func noteListed(_ directory: InodeNumber, entries: Int) {
         let now = ContinuousClock.now
         walks.withLock { walks in

@@ -1,5 +1,5 @@
 // PrefetchRun: the work of `s3mount prefetch` — find the files, read them on `jobs` threads within the bandwidth
-// cap, show progress, stop on SIGINT/SIGTERM.
+// cap, show progress, stop on SIGINT, SIGTERM or SIGHUP (ExitSignals).
 import Dispatch
 import Foundation
 import Glibc
@@ -48,13 +48,7 @@ final class PrefetchRun: Sendable {
     }
 
     func run() -> Outcome {
-        let signals = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [self] in stopped.store(true, ordering: .relaxed) }
-            source.resume()
-            return source
-        }
+        let signals = ExitSignals.install { [self] _ in stopped.store(true, ordering: .relaxed) }
         defer { for source in signals { source.cancel() } }
         let started = ContinuousClock.now
         let files = findFiles()
@@ -77,7 +71,7 @@ final class PrefetchRun: Sendable {
         return Outcome(
             files: files.count, readFiles: filesRead.load(ordering: .relaxed),
             failedFiles: filesFailed.load(ordering: .relaxed), bytes: bytesRead.load(ordering: .relaxed),
-            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+            seconds: elapsed / .seconds(1),
             interrupted: stopped.load(ordering: .relaxed))
     }
 
@@ -150,7 +144,7 @@ final class PrefetchRun: Sendable {
 
     private func progress(total: Int, since started: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - started
-        let seconds = max(0.001, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        let seconds = max(0.001, elapsed / .seconds(1))
         let bytes = bytesRead.load(ordering: .relaxed)
         let line = "\rprefetch: \(filesRead.load(ordering: .relaxed))/\(total) files, \(Outcome.megabytes(bytes)) MB, "
             + String(format: "%.0f MB/s", Double(bytes) / seconds / 1e6) + "\u{1B}[K"
