@@ -1,6 +1,6 @@
 // ReadStats: how reads were served — from memory at once, or after waiting for S3 — and how long they waited
-// (the stall a reading process sees), with what dataset read-ahead fetched and what of it was used. Counters
-// only, read by the --stats-file writer.
+// (the stall a reading process sees), with what dataset read-ahead and record read-ahead fetched and what of it
+// was used. Counters only, read by the --stats-file writer.
 import Synchronization
 
 public final class ReadStats: Sendable {
@@ -13,12 +13,19 @@ public final class ReadStats: Sendable {
         public var datasetUsedBytes: UInt64
         public var datasetPrefetchedFiles: UInt64
         public var datasetUsedFiles: UInt64
+        public var recordsPrefetched: UInt64
+        public var recordBytesPrefetched: UInt64
+        /// Reads answered from a record read ahead for their handle.
+        public var readsFromPrefetchedRecords: UInt64
     }
 
     private let fromMemory = Atomic<UInt64>(0)
     private let waited = Atomic<UInt64>(0)
     private let stallNanoseconds = Atomic<UInt64>(0)
     private let maxStallNanoseconds = Atomic<UInt64>(0)
+    private let recordsPrefetched = Atomic<UInt64>(0)
+    private let recordBytesPrefetched = Atomic<UInt64>(0)
+    private let readsFromRecords = Atomic<UInt64>(0)
 
     func answeredFromMemory() {
         fromMemory.add(1, ordering: .relaxed)
@@ -31,12 +38,24 @@ public final class ReadStats: Sendable {
         _ = maxStallNanoseconds.max(nanoseconds, ordering: .relaxed)
     }
 
+    func prefetchedRecord(bytes: Int) {
+        recordsPrefetched.add(1, ordering: .relaxed)
+        recordBytesPrefetched.add(UInt64(bytes), ordering: .relaxed)
+    }
+
+    func answeredFromPrefetchedRecord() {
+        readsFromRecords.add(1, ordering: .relaxed)
+    }
+
     func snapshot(dataset: DatasetReadAhead.Counters) -> Snapshot {
         Snapshot(
             readsFromMemory: fromMemory.load(ordering: .relaxed), readsThatWaited: waited.load(ordering: .relaxed),
             stallSeconds: Double(stallNanoseconds.load(ordering: .relaxed)) / 1e9,
             maxStallSeconds: Double(maxStallNanoseconds.load(ordering: .relaxed)) / 1e9,
             datasetPrefetchedBytes: dataset.prefetchedBytes, datasetUsedBytes: dataset.usedBytes,
-            datasetPrefetchedFiles: dataset.prefetchedFiles, datasetUsedFiles: dataset.usedFiles)
+            datasetPrefetchedFiles: dataset.prefetchedFiles, datasetUsedFiles: dataset.usedFiles,
+            recordsPrefetched: recordsPrefetched.load(ordering: .relaxed),
+            recordBytesPrefetched: recordBytesPrefetched.load(ordering: .relaxed),
+            readsFromPrefetchedRecords: readsFromRecords.load(ordering: .relaxed))
     }
 }
