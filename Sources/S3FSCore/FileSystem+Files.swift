@@ -86,7 +86,10 @@ extension FileSystem {
                 !state.wasRead
             )
         }
-        if isFirstRead { dataset?.noteRead(directory: file.directory, name: file.name) }
+        if isFirstRead {
+            dataset?.noteRead(directory: file.directory, name: file.name)
+            manifest?.noteRead(key: file.object.key)
+        }
         let recordsAhead = stride.flatMap { $0.hasGaps ? $0 : nil }
         if let recordsAhead { readRecordsAhead(from: range.lowerBound, recordsAhead, of: file) }
         if mode == .sequential, recordsAhead == nil {

@@ -1,5 +1,5 @@
 // ReadStats: how reads were served — from memory at once, or after waiting for S3 — and how long they waited
-// (the stall a reading process sees), with what dataset read-ahead and record read-ahead fetched and what of it
+// (the stall a reading process sees), with what dataset, manifest and record read-ahead fetched and what of it
 // was used. Counters only, read by the --stats-file writer.
 import Synchronization
 
@@ -17,6 +17,12 @@ public final class ReadStats: Sendable {
         public var recordBytesPrefetched: UInt64
         /// Reads answered from a record read ahead for their handle.
         public var readsFromPrefetchedRecords: UInt64
+        public var manifestEntries: UInt64
+        public var manifestPrefetchedFiles: UInt64
+        public var manifestPrefetchedBytes: UInt64
+        public var manifestUsedFiles: UInt64
+        public var manifestUsedBytes: UInt64
+        public var manifestMissing: UInt64
     }
 
     private let fromMemory = Atomic<UInt64>(0)
@@ -47,7 +53,7 @@ public final class ReadStats: Sendable {
         readsFromRecords.add(1, ordering: .relaxed)
     }
 
-    func snapshot(dataset: DatasetReadAhead.Counters) -> Snapshot {
+    func snapshot(dataset: DatasetReadAhead.Counters, manifest: ManifestReadAhead.Counters) -> Snapshot {
         Snapshot(
             readsFromMemory: fromMemory.load(ordering: .relaxed), readsThatWaited: waited.load(ordering: .relaxed),
             stallSeconds: Double(stallNanoseconds.load(ordering: .relaxed)) / 1e9,
@@ -56,6 +62,9 @@ public final class ReadStats: Sendable {
             datasetPrefetchedFiles: dataset.prefetchedFiles, datasetUsedFiles: dataset.usedFiles,
             recordsPrefetched: recordsPrefetched.load(ordering: .relaxed),
             recordBytesPrefetched: recordBytesPrefetched.load(ordering: .relaxed),
-            readsFromPrefetchedRecords: readsFromRecords.load(ordering: .relaxed))
+            readsFromPrefetchedRecords: readsFromRecords.load(ordering: .relaxed),
+            manifestEntries: manifest.entries, manifestPrefetchedFiles: manifest.prefetchedFiles,
+            manifestPrefetchedBytes: manifest.prefetchedBytes, manifestUsedFiles: manifest.usedFiles,
+            manifestUsedBytes: manifest.usedBytes, manifestMissing: manifest.missing)
     }
 }
