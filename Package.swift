@@ -29,7 +29,8 @@ let package = Package(
         ),
         .target(
             name: "S3FSCore",
-            dependencies: ["CSystem", "ObjectStore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CSystem", "ObjectStore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSafety
         ),
         .target(
             name: "FuseBridge",

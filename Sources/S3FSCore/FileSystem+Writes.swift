@@ -66,7 +66,7 @@ extension FileSystem {
 
     public func write(handle: UInt64, offset: UInt64, bytes: UnsafeRawBufferPointer) throws(FSError) -> Int {
         guard let staged = stagedHandle(handle), staged.canWrite else { throw .badHandle(handle) }
-        let written = try staged.file.write(bytes, at: offset, now: now())
+        let written = try unsafe staged.file.write(bytes, at: offset, now: now())
         writeback?.noteWrite(staged.file)
         return written
     }
@@ -227,7 +227,7 @@ private final class StagingSink: ByteSink, @unchecked Sendable {
 
     func receive(_ chunk: UnsafeRawBufferPointer) {
         guard failure == nil else { return }
-        guard FileIO.pwriteAll(file.fd, chunk, at: written) else {
+        guard unsafe FileIO.pwriteAll(file.fd, chunk, at: written) else {
             failure = StagedFile.localError("write", key: file.key)
             return
         }

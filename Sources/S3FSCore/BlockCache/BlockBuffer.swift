@@ -13,9 +13,10 @@ import Darwin
 import ObjectStore
 import Synchronization
 
-final class BlockBuffer: ByteSink, @unchecked Sendable {
+@safe final class BlockBuffer: ByteSink, @unchecked Sendable {
     // SAFETY: `storage` is written only by `receive` (one transfer, one thread at a time) at offsets at or above
-    // `state.received`, and read only below `state.received`, which is published under the Mutex.
+    // `state.received`, and read only below `state.received`, which is published under the Mutex. It belongs to this
+    // buffer alone from init until deinit gives it back to the pool, and never leaves it except as `bytes(_:)`.
     enum Outcome: Sendable {
         case pending
         case complete
@@ -50,7 +51,7 @@ final class BlockBuffer: ByteSink, @unchecked Sendable {
     private let fetch = Mutex<Task<Void, Never>?>(nil)
 
     /// The bytes this block holds in the budget (its buffer may be longer than the block).
-    var capacity: Int { storage.count }
+    var capacity: Int { unsafe storage.count }
 
     /// `storage` comes from `pool`, its bytes reserved in the budget; it goes back to the pool in deinit.
     init(
@@ -62,12 +63,13 @@ final class BlockBuffer: ByteSink, @unchecked Sendable {
         self.objectOffset = objectOffset
         self.length = length
         self.ticket = ticket
-        self.storage = storage
+        unsafe self.storage = storage
         self.pool = pool
     }
 
     deinit {
-        pool.recycle(storage)
+        // SAFETY: the last holder let go, so nobody reads `storage` any more; it goes back exactly once, here.
+        unsafe pool.recycle(storage)
     }
 
     /// The task running this block's GET, so read-ahead nobody needs any more can be called off.
@@ -104,7 +106,8 @@ final class BlockBuffer: ByteSink, @unchecked Sendable {
         let start = state.withLock { $0.received }
         let count = min(chunk.count, length - start)
         guard count > 0, let source = chunk.baseAddress else { return }
-        storage.baseAddress!.advanced(by: start).copyMemory(from: source, byteCount: count)
+        // SAFETY: start + count <= length <= storage.count, and no reader looks at bytes at or above `received`.
+        unsafe storage.baseAddress!.advanced(by: start).copyMemory(from: source, byteCount: count)
         let ready = state.withLock { state in
             let received = start + count
             state.received = received
@@ -161,7 +164,8 @@ final class BlockBuffer: ByteSink, @unchecked Sendable {
     /// The bytes [start, end) of the block; they must have been waited for.
     func bytes(_ range: Range<Int>) -> UnsafeRawBufferPointer {
         precondition(range.upperBound <= state.withLock { $0.received }, "reading bytes not yet received")
-        return UnsafeRawBufferPointer(rebasing: storage[range])
+        // SAFETY: bytes below `received` never change again; the caller keeps this block alive while it reads them.
+        return unsafe UnsafeRawBufferPointer(rebasing: storage[range])
     }
 
     /// Counts `count` bytes handed to the page cache; true once, when they add up to the whole block.

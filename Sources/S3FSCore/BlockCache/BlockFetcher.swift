@@ -43,8 +43,8 @@ final class BlockFetcher: Sendable {
         }
         let start = index * UInt64(blockSize)
         let length = Int(min(UInt64(blockSize), object.size - start))
-        guard let storage = cache.storage(length: length, demand: priority == .demand) else { return nil }
-        let fresh = BlockBuffer(
+        guard let storage = unsafe cache.storage(length: length, demand: priority == .demand) else { return nil }
+        let fresh = unsafe BlockBuffer(
             key: key, objectOffset: start, length: length, ticket: scheduler.makeTicket(), storage: storage,
             pool: cache.pool)
         guard let (buffer, created) = cache.buffer(for: key, make: { fresh }) else { return nil }
@@ -66,8 +66,8 @@ final class BlockFetcher: Sendable {
     func record(at offset: UInt64, length: Int, of object: ObjectVersion) -> BlockBuffer? {
         let key = BlockKey(key: object.key, etag: object.etag, index: offset, recordLength: length)
         if let listed = cache.cached(key), !listed.isFailed { return listed }
-        guard let storage = cache.storage(length: length, demand: false) else { return nil }
-        let fresh = BlockBuffer(
+        guard let storage = unsafe cache.storage(length: length, demand: false) else { return nil }
+        let fresh = unsafe BlockBuffer(
             key: key, objectOffset: offset, length: length, ticket: scheduler.makeTicket(), storage: storage,
             pool: cache.pool)
         guard let (buffer, created) = cache.buffer(for: key, make: { fresh }) else { return nil }

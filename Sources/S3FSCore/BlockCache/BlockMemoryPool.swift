@@ -19,11 +19,11 @@ import Glibc
 import Synchronization
 
 final class BlockMemoryPool: Sendable {
-    private struct Free: @unchecked Sendable {
+    @safe private struct Free: @unchecked Sendable {
         // SAFETY: a free buffer is owned by the pool alone; it is handed out to exactly one BlockBuffer.
-        var buffers: [UnsafeMutableRawBufferPointer] = []
+        var buffers: [UnsafeMutableRawBufferPointer] = unsafe []
         /// Small buffers by capacity.
-        var small: [Int: [UnsafeMutableRawBufferPointer]] = [:]
+        var small: [Int: [UnsafeMutableRawBufferPointer]] = unsafe [:]
         var smallBytes = 0
     }
 
@@ -48,11 +48,11 @@ final class BlockMemoryPool: Sendable {
 
     /// A kept buffer of `capacity` bytes, already reserved in the budget, if one is kept.
     func takeReserved(capacity: Int) -> UnsafeMutableRawBufferPointer? {
-        free.withLock { free in
-            guard capacity != bufferSize else { return free.buffers.popLast() }
-            guard let buffer = free.small[capacity]?.popLast() else { return nil }
+        unsafe free.withLock { free in
+            guard capacity != bufferSize else { return unsafe free.buffers.popLast() }
+            guard let buffer = unsafe free.small[capacity]?.popLast() else { return nil }
             free.smallBytes -= capacity
-            return buffer
+            return unsafe buffer
         }
     }
 
@@ -63,9 +63,10 @@ final class BlockMemoryPool: Sendable {
         }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: Self.hugePage)
         #if canImport(Glibc)
-        if bufferSize >= Self.hugePage { _ = madvise(buffer.baseAddress, bufferSize, MADV_HUGEPAGE) }
+        // SAFETY: madvise only marks the buffer's own `bufferSize` bytes.
+        if bufferSize >= Self.hugePage { _ = unsafe madvise(buffer.baseAddress, bufferSize, MADV_HUGEPAGE) }
         #endif
-        return buffer
+        return unsafe buffer
     }
 
     private static let page = 4096
@@ -76,34 +77,36 @@ final class BlockMemoryPool: Sendable {
     func recycle(_ buffer: UnsafeMutableRawBufferPointer) {
         let kept = free.withLock { state in
             if buffer.count == bufferSize {
-                guard state.buffers.count < maxFree else { return false }
-                state.buffers.append(buffer)
+                guard unsafe state.buffers.count < maxFree else { return false }
+                unsafe state.buffers.append(buffer)
             } else {
                 guard state.smallBytes + buffer.count <= maxFreeSmallBytes else { return false }
-                state.small[buffer.count, default: []].append(buffer)
+                unsafe state.small[buffer.count, default: []].append(buffer)
                 state.smallBytes += buffer.count
             }
             return true
         }
         if !kept {
-            buffer.deallocate()
+            // SAFETY: the buffer's holder gave it up and the pool did not keep it: it is freed exactly once, here.
+            unsafe buffer.deallocate()
             budget.release(buffer.count)
         }
     }
 
     /// Frees one kept buffer (a full-size one first) and releases its bytes; false when none is kept.
     func releaseOne() -> Bool {
-        let buffer = free.withLock { free -> UnsafeMutableRawBufferPointer? in
-            if let full = free.buffers.popLast() { return full }
-            guard let capacity = free.small.first(where: { !$0.value.isEmpty })?.key,
-                let small = free.small[capacity]?.popLast()
+        let buffer = unsafe free.withLock { free -> UnsafeMutableRawBufferPointer? in
+            if let full = unsafe free.buffers.popLast() { return unsafe full }
+            guard let capacity = unsafe free.small.first(where: { unsafe !$0.value.isEmpty })?.key,
+                let small = unsafe free.small[capacity]?.popLast()
             else { return nil }
-            if free.small[capacity]?.isEmpty == true { free.small[capacity] = nil }
+            if unsafe free.small[capacity]?.isEmpty == true { unsafe free.small[capacity] = nil }
             free.smallBytes -= capacity
-            return small
+            return unsafe small
         }
-        guard let buffer else { return false }
-        buffer.deallocate()
+        guard let buffer = unsafe buffer else { return false }
+        // SAFETY: the buffer was just taken off the free list, so nothing else holds it; freed exactly once, here.
+        unsafe buffer.deallocate()
         budget.release(buffer.count)
         return true
     }

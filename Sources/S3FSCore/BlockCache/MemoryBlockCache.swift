@@ -85,8 +85,8 @@ final class MemoryBlockCache: Sendable {
     /// Memory for a new block of `length` bytes: a pooled buffer, or a new one once `reserve` has made room for it.
     func storage(length: Int, demand: Bool) -> UnsafeMutableRawBufferPointer? {
         let capacity = pool.capacity(forLength: length)
-        if let reused = pool.takeReserved(capacity: capacity) { return reused }
-        return reserve(capacity, demand: demand) ? pool.allocate(capacity: capacity) : nil
+        if let reused = unsafe pool.takeReserved(capacity: capacity) { return unsafe reused }
+        return unsafe reserve(capacity, demand: demand) ? pool.allocate(capacity: capacity) : nil
     }
 
     /// Reserves `bytes` in the budget, giving back pooled buffers and then evicting blocks until it fits. Prefetch (`demand` false) evicts only blocks

@@ -10,7 +10,8 @@ enum FileIO {
     static func pwriteAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: UInt64) -> Bool {
         var done = 0
         while done < bytes.count {
-            let written = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            // SAFETY: done < bytes.count, so pwrite reads only bytes inside `bytes`.
+            let written = unsafe pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
             if written < 0 && errno == EINTR { continue }
             guard written > 0 else { return false }
             done += written
@@ -19,6 +20,6 @@ enum FileIO {
     }
 
     static func pwriteAll(_ fd: Int32, _ bytes: [UInt8], at offset: UInt64) -> Bool {
-        bytes.withUnsafeBytes { pwriteAll(fd, $0, at: offset) }
+        unsafe bytes.withUnsafeBytes { unsafe pwriteAll(fd, $0, at: offset) }
     }
 }

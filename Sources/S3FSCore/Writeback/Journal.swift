@@ -28,7 +28,7 @@ final class Journal: Sendable {
     /// Opens (or creates) the journal at `path` and replays it.
     init(path: String) throws(Failure) {
         self.path = path
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        let fd = unsafe open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw Failure(errno: errno, description: "cannot open the journal \(path): \(Self.errorText())") }
         let (records, validLength) = Self.read(fd)
         file = Mutex((fd, validLength))
@@ -71,13 +71,13 @@ final class Journal: Sendable {
         let failure: Failure? = file.withLock { file in
             let records = state.withLock { $0.records }
             let temporary = path + ".new"
-            let fresh = open(temporary, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            let fresh = unsafe open(temporary, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
             guard fresh >= 0 else { return Failure(errno: errno, description: "cannot compact the journal: \(Self.errorText())") }
             let bytes = records.reduce(into: [UInt8]()) { $0 += Self.frame($1) }
-            guard FileIO.pwriteAll(fresh, bytes, at: 0), fsync(fresh) == 0, rename(temporary, path) == 0 else {
+            guard FileIO.pwriteAll(fresh, bytes, at: 0), fsync(fresh) == 0, unsafe rename(temporary, path) == 0 else {
                 let failure = Failure(errno: errno, description: "cannot compact the journal: \(Self.errorText())")
                 close(fresh)
-                unlink(temporary)
+                unsafe unlink(temporary)
                 return failure
             }
             Self.syncDirectory(of: path)
@@ -116,7 +116,8 @@ final class Journal: Sendable {
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         var offset: off_t = 0
         while true {
-            let count = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }
+            // SAFETY: pread writes at most `chunk.count` bytes, into the chunk's own storage.
+            let count = unsafe chunk.withUnsafeMutableBytes { unsafe pread(fd, $0.baseAddress, $0.count, offset) }
             guard count > 0 else { break }
             bytes += chunk[0..<count]
             offset += off_t(count)
@@ -147,13 +148,13 @@ final class Journal: Sendable {
     /// fsync of the directory holding `path`, so a rename or a new file in it is durable.
     static func syncDirectory(of path: String) {
         let directory = (path as NSString).deletingLastPathComponent
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let fd = unsafe open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return }
         fsync(fd)
         close(fd)
     }
 
-    static func errorText() -> String { String(cString: strerror(errno)) }
+    static func errorText() -> String { unsafe String(cString: strerror(errno)) }
 }
 
 /// CRC-32 (IEEE 802.3, the zlib polynomial) of the journal's record payloads.

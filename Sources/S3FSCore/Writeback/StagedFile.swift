@@ -114,7 +114,7 @@ final class StagedFile: Sendable {
 
     /// Writes `bytes` at `offset`; the file grows as needed (a gap reads as zeros).
     func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64, now: Double) throws(FSError) -> Int {
-        guard FileIO.pwriteAll(fd, bytes, at: offset) else { throw Self.localError("write", key: key) }
+        guard unsafe FileIO.pwriteAll(fd, bytes, at: offset) else { throw Self.localError("write", key: key) }
         let done = bytes.count
         let flushFrom: UInt64? = state.withLock { state in
             if offset != state.size { state.appendOnly = false }
@@ -143,7 +143,8 @@ final class StagedFile: Sendable {
         var bytes = [UInt8](repeating: 0, count: wanted)
         var done = 0
         while done < wanted {
-            let got = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, wanted - done, off_t(offset) + off_t(done)) }
+            // SAFETY: done < wanted == bytes.count, so pread writes only inside the array.
+            let got = unsafe bytes.withUnsafeMutableBytes { unsafe pread(fd, $0.baseAddress! + done, wanted - done, off_t(offset) + off_t(done)) }
             if got < 0 && errno == EINTR { continue }
             guard got >= 0 else { throw Self.localError("read", key: key) }
             if got == 0 { break }
@@ -172,7 +173,7 @@ final class StagedFile: Sendable {
     static func localError(_ operation: String, key: String) -> FSError {
         let code = errno
         return FSError(
-            errno: code, "\(operation) of the staged copy of \"\(key)\": \(String(cString: strerror(code)))",
+            errno: code, "\(operation) of the staged copy of \"\(key)\": \(unsafe String(cString: strerror(code)))",
             logLevel: code == ENOSPC || code == EDQUOT ? .warning : .error)
     }
 }

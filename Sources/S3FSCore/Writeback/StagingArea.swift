@@ -25,9 +25,9 @@ final class StagingArea: Sendable {
     init(directory: String) throws(FSError) {
         self.directory = directory
         for path in [directory, directory + "/data"] where !Self.makeDirectories(path) {
-            throw FSError(errno: errno, "cannot create the staging directory \(path): \(String(cString: strerror(errno)))")
+            throw FSError(errno: errno, "cannot create the staging directory \(path): \(unsafe String(cString: strerror(errno)))")
         }
-        lockFD = open(directory + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        lockFD = unsafe open(directory + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard lockFD >= 0, flock(lockFD, LOCK_EX | LOCK_NB) == 0 else {
             throw FSError(
                 errno: EBUSY,
@@ -71,7 +71,7 @@ final class StagingArea: Sendable {
             return registry.nextID
         }
         let path = dataPath(id)
-        let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        let fd = unsafe open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw StagedFile.localError("create", key: key) }
         let generation: UInt64 = dirty ? 1 : 0
         let file = StagedFile(
@@ -88,7 +88,7 @@ final class StagingArea: Sendable {
         let path = dataPath(pending.id)
         // A record carrying the bytes may find its staging file missing or short (it was never fsync'd); the
         // journal's bytes are the truth then. Any other record's staging file was fsync'd before the record.
-        let fd = open(path, O_RDWR | O_CLOEXEC | (pending.inline == nil ? 0 : O_CREAT), 0o600)
+        let fd = unsafe open(path, O_RDWR | O_CLOEXEC | (pending.inline == nil ? 0 : O_CREAT), 0o600)
         guard fd >= 0 else { return nil }
         if let inline = pending.inline {
             guard ftruncate(fd, 0) == 0, FileIO.pwriteAll(fd, inline, at: 0), fsync(fd) == 0 else {
@@ -97,7 +97,7 @@ final class StagingArea: Sendable {
             }
         }
         var info = stat()
-        fstat(fd, &info)
+        unsafe fstat(fd, &info)
         let file = StagedFile(
             id: pending.id, path: path, fd: fd,
             state: StagedFile.State(
@@ -131,7 +131,7 @@ final class StagingArea: Sendable {
             let key = Array(file.key.utf8)
             if registry.byKey[key] === file { registry.byKey[key] = nil }
         }
-        unlink(file.path)
+        unsafe unlink(file.path)
     }
 
     /// Data files no journal record owes to S3 (left by a crash before a close acknowledged them).
@@ -139,17 +139,18 @@ final class StagingArea: Sendable {
         Self.dataFileIDs(in: directory + "/data").filter { !ids.contains($0) }
     }
 
-    func deleteDataFile(_ id: UInt64) { unlink(dataPath(id)) }
+    func deleteDataFile(_ id: UInt64) { unsafe unlink(dataPath(id)) }
 
     // MARK: - Helpers
 
     private static func dataFileIDs(in directory: String) -> [UInt64] {
-        guard let dir = opendir(directory) else { return [] }
-        defer { closedir(dir) }
+        guard let dir = unsafe opendir(directory) else { return [] }
+        defer { unsafe closedir(dir) }
         var ids: [UInt64] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        // SAFETY: each entry is read before the next readdir, while the directory is open; d_name is NUL-terminated.
+        while let entry = unsafe readdir(dir) {
+            let name = unsafe withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                unsafe String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
             if let id = UInt64(name) { ids.append(id) }
         }
@@ -161,7 +162,7 @@ final class StagingArea: Sendable {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
-            if mkdir(current, 0o700) != 0 && errno != EEXIST { return false }
+            if unsafe mkdir(current, 0o700) != 0 && errno != EEXIST { return false }
         }
         return true
     }
