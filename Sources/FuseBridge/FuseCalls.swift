@@ -111,7 +111,7 @@ enum FuseCalls {
         if toSet & FUSE_SET_ATTR_GID != 0 { changes.gid = attr.st_gid }
         if toSet & FUSE_SET_ATTR_MTIME_NOW != 0 {
             var now = timespec()
-            clock_gettime(CLOCK_REALTIME, &now)
+            unsafe clock_gettime(CLOCK_REALTIME, &now)
             changes.mtime = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
         } else if toSet & FUSE_SET_ATTR_MTIME != 0 {
             changes.mtime = Double(attr.st_mtim.tv_sec) + Double(attr.st_mtim.tv_nsec) / 1e9

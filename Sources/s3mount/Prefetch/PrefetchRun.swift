@@ -102,9 +102,9 @@ final class PrefetchRun: Sendable {
 
     private func readFiles() {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
-        defer { buffer.deallocate() }
+        defer { unsafe buffer.deallocate() }
         while !stopped.load(ordering: .relaxed), let path = takeFile() {
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            let fd = unsafe open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else {
                 report(path, errno)
                 continue
