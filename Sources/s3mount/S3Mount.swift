@@ -3,8 +3,9 @@ import Foundation
 import Logging
 
 /// `s3mount [options] BUCKET[:PREFIX] MOUNTPOINT`: mounts an S3 bucket (or a prefix of it) as a directory.
-/// `s3mount prefetch PATH…` warms a running mount's caches (PrefetchCommand); a bucket named "prefetch" is
-/// mounted as `prefetch:`.
+/// `s3mount prefetch PATH…` warms a running mount's caches (PrefetchCommand); `s3mount status [MOUNTPOINT…]`
+/// shows what mounts are doing (StatusCommand); a bucket named "prefetch" or "status" is mounted as `prefetch:`
+/// or `status:`.
 struct S3Mount: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "s3mount",
@@ -49,6 +50,7 @@ enum S3MountMain {
         ExitSignals.ignoreBrokenPipes()
         let given = Array(CommandLine.arguments.dropFirst())
         if given.first == "prefetch" { return PrefetchMain.main(Array(given.dropFirst())) }
+        if given.first == "status" { return StatusMain.main(Array(given.dropFirst())) }
         let arguments = MountOptionList.expand(given)
         do {
             var command = try S3Mount.parseAsRoot(arguments)
@@ -88,6 +90,24 @@ enum PrefetchMain {
                 let line = PrefetchCommand.message(for: error).split(whereSeparator: \.isNewline)
                     .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
                 try? FileHandle.standardError.write(contentsOf: Data("s3mount prefetch: error: \(line)\n".utf8))
+            }
+            Foundation.exit(code.rawValue)
+        }
+    }
+}
+
+/// `s3mount status …`: the same one-line errors as the other commands.
+enum StatusMain {
+    static func main(_ arguments: [String]) {
+        do {
+            var command = try StatusCommand.parseAsRoot(arguments)
+            try command.run()
+        } catch {
+            let code = StatusCommand.exitCode(for: error)
+            if code == .success {
+                print(StatusCommand.fullMessage(for: error))
+            } else if !(error is ExitCode) {
+                try? FileHandle.standardError.write(contentsOf: Data("s3mount status: error: \(StatusCommand.message(for: error))\n".utf8))
             }
             Foundation.exit(code.rawValue)
         }
