@@ -1,5 +1,5 @@
 // MountStatus: the JSON document a daemon's control socket answers with, and that `s3mount status --json`
-// prints (one per mount). Rates and stall quantiles cover the last minute (less right after mounting: `window_s`
+// prints (one per mount). Rates and stall quantiles cover the last minute (less right after mounting: `window_seconds`
 // says how much). Field names are snake_case and units are in the names; no credentials, ever.
 struct MountStatus: Codable, Equatable {
     struct Endpoint: Codable, Equatable {
@@ -17,10 +17,10 @@ struct MountStatus: Codable, Equatable {
     }
 
     struct Throughput: Codable, Equatable {
-        var windowS: Double
-        var s3ReceivedBytesPerS: Double
-        var readBytesPerS: Double
-        var readsPerS: Double
+        var windowSeconds: Double
+        var s3ReceivedBytesPerSecond: Double
+        var readBytesPerSecond: Double
+        var readsPerSecond: Double
     }
 
     struct Reads: Codable, Equatable {
@@ -30,9 +30,9 @@ struct MountStatus: Codable, Equatable {
         var bytesFromStaging: UInt64
         /// Of the reads of the window, those answered from memory without waiting.
         var memoryHitRatio: Double?
-        var stallP50S: Double?
-        var stallP99S: Double?
-        var stallMaxS: Double
+        var stallP50Seconds: Double?
+        var stallP99Seconds: Double?
+        var stallMaxSeconds: Double
     }
 
     struct Metadata: Codable, Equatable {
@@ -54,7 +54,7 @@ struct MountStatus: Codable, Equatable {
     struct Uploads: Codable, Equatable {
         var pendingFiles: Int
         var pendingBytes: UInt64
-        var oldestPendingS: Double
+        var oldestPendingSeconds: Double
     }
 
     struct RecentError: Codable, Equatable {
@@ -68,7 +68,7 @@ struct MountStatus: Codable, Equatable {
     var bucket: String
     var prefix: String
     var pid: Int32
-    var uptimeS: Double
+    var uptimeSeconds: Double
     var endpoints: [Endpoint]
     var throughput: Throughput
     var reads: Reads

@@ -22,7 +22,7 @@ struct StatusReport {
         let backlog = sources.fileSystem.uploadBacklog
         return MountStatus(
             mountpoint: sources.mountpoint, bucket: sources.bucket, prefix: sources.prefix, pid: getpid(),
-            uptimeS: now.time - sources.started,
+            uptimeSeconds: now.time - sources.started,
             endpoints: zip(snapshot.endpoints, received).map { endpoint, bytes in
                 MountStatus.Endpoint(
                     endpoint: endpoint.endpoint, state: endpoint.state.rawValue, up: endpoint.state == .closed,
@@ -31,14 +31,14 @@ struct StatusReport {
                     latencyMs: endpoint.latencyEWMA.map { $0 * 1000 }, receivedBytes: bytes)
             },
             throughput: MountStatus.Throughput(
-                windowS: window, s3ReceivedBytesPerS: Double(now.receivedBytes - then.receivedBytes) / window,
-                readBytesPerS: Double(now.readBytes - then.readBytes) / window, readsPerS: Double(windowReads) / window),
+                windowSeconds: window, s3ReceivedBytesPerSecond: Double(now.receivedBytes - then.receivedBytes) / window,
+                readBytesPerSecond: Double(now.readBytes - then.readBytes) / window, readsPerSecond: Double(windowReads) / window),
             reads: MountStatus.Reads(
                 reads: now.reads, bytesFromMemory: reads.bytesFromMemory, bytesFromS3: reads.bytesFromS3,
                 bytesFromStaging: reads.bytesFromStaging,
                 memoryHitRatio: Self.ratio(now.readsFromMemory - then.readsFromMemory, of: windowReads),
-                stallP50S: LatencyBuckets.quantile(0.5, counts: stalls),
-                stallP99S: LatencyBuckets.quantile(0.99, counts: stalls), stallMaxS: reads.maxStallSeconds),
+                stallP50Seconds: LatencyBuckets.quantile(0.5, counts: stalls),
+                stallP99Seconds: LatencyBuckets.quantile(0.99, counts: stalls), stallMaxSeconds: reads.maxStallSeconds),
             metadata: MountStatus.Metadata(
                 hits: metadata.hits, misses: metadata.misses,
                 hitRatio: Self.ratio(metadata.hits, of: metadata.hits + metadata.misses)),
@@ -46,7 +46,7 @@ struct StatusReport {
             datasetReadAhead: MountStatus.DatasetReadAhead(
                 prefetchedBytes: reads.datasetPrefetchedBytes, usedBytes: reads.datasetUsedBytes),
             uploads: MountStatus.Uploads(
-                pendingFiles: backlog.files, pendingBytes: backlog.bytes, oldestPendingS: backlog.oldestSeconds),
+                pendingFiles: backlog.files, pendingBytes: backlog.bytes, oldestPendingSeconds: backlog.oldestSeconds),
             recentErrors: sources.mount.recentErrors.map { error in
                 MountStatus.RecentError(
                     time: error.time, operation: error.operation, errno: ErrnoName.of(error.errno), message: error.message)

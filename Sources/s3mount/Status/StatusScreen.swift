@@ -5,7 +5,7 @@ import Foundation
 enum StatusScreen {
     static func render(_ status: MountStatus) -> String {
         var lines = [
-            "\(status.mountpoint)  s3://\(status.bucket)/\(status.prefix)  pid \(status.pid)  up \(duration(status.uptimeS))"
+            "\(status.mountpoint)  s3://\(status.bucket)/\(status.prefix)  pid \(status.pid)  up \(duration(status.uptimeSeconds))"
         ]
         for (index, endpoint) in status.endpoints.enumerated() {
             let state = endpoint.up ? "up" : endpoint.state == "open" ? "DOWN" : "TRIAL"
@@ -17,11 +17,11 @@ enum StatusScreen {
         }
         let throughput = status.throughput
         lines.append(row("throughput",
-            "S3 \(bytes(throughput.s3ReceivedBytesPerS))/s  reads \(bytes(throughput.readBytesPerS))/s"
-                + String(format: " (%.0f reads/s)", throughput.readsPerS) + "  over the last \(Int(throughput.windowS.rounded())) s"))
+            "S3 \(bytes(throughput.s3ReceivedBytesPerSecond))/s  reads \(bytes(throughput.readBytesPerSecond))/s"
+                + String(format: " (%.0f reads/s)", throughput.readsPerSecond) + "  over the last \(Int(throughput.windowSeconds.rounded())) s"))
         let reads = status.reads
         lines.append(row("stall",
-            "p50 \(seconds(reads.stallP50S))  p99 \(seconds(reads.stallP99S))  max \(seconds(reads.stallMaxS))"
+            "p50 \(seconds(reads.stallP50Seconds))  p99 \(seconds(reads.stallP99Seconds))  max \(seconds(reads.stallMaxSeconds))"
                 + "  reads from memory \(percent(reads.memoryHitRatio))"))
         lines.append(row("bytes read",
             "memory \(bytes(Double(reads.bytesFromMemory)))  S3 \(bytes(Double(reads.bytesFromS3)))"
@@ -35,7 +35,7 @@ enum StatusScreen {
                 + "\(bytes(Double(status.datasetReadAhead.usedBytes))) used"))
         let uploads = status.uploads
         lines.append(row("uploads", uploads.pendingFiles == 0 ? "nothing pending" :
-            "\(uploads.pendingFiles) files, \(bytes(Double(uploads.pendingBytes))) pending, oldest \(duration(uploads.oldestPendingS))"))
+            "\(uploads.pendingFiles) files, \(bytes(Double(uploads.pendingBytes))) pending, oldest \(duration(uploads.oldestPendingSeconds))"))
         if status.recentErrors.isEmpty { lines.append(row("errors", "none")) }
         for (index, error) in status.recentErrors.suffix(5).enumerated() {
             let time = Date(timeIntervalSince1970: error.time).formatted(.iso8601.time(includingFractionalSeconds: false))
