@@ -44,7 +44,7 @@ final class ControlSocket: Sendable {
         }
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let body = try? encoder.encode(report()) else { return }
         _ = Sockets.writeAll(connection, Array(body) + [10])
     }

@@ -61,7 +61,7 @@ struct StatusCommand: ParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.outputFormatting = watch ? [.sortedKeys] : [.sortedKeys, .prettyPrinted]
+            encoder.outputFormatting = watch ? [.sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
             if let data = try? encoder.encode(statuses) { print(String(decoding: data, as: UTF8.self)) }
         } else {
             print(statuses.map(StatusScreen.render).joined(separator: "\n\n"))
