@@ -2,7 +2,6 @@
 // core and the FUSE bridge — plus what identifies the mount. Shared by /metrics (ScrapeGauges), the control
 // socket (StatusReport) and --stats-file; holds no credentials.
 import EndpointPool
-import Foundation
 import FuseBridge
 import S3FSCore
 

@@ -9,7 +9,6 @@
 //   s3mount_dataset_prefetch_bytes_total{state="fetched"|"used"}, s3mount_dataset_prefetch_files_total{state}
 import CoreMetrics
 import EndpointPool
-import Synchronization
 
 final class ScrapeGauges: Sendable {
     private struct EndpointGauges: Sendable {
@@ -61,24 +60,5 @@ final class ScrapeGauges: Sendable {
         let reads = sources.fileSystem.readStatistics
         datasetBytes.publish(["fetched": reads.datasetPrefetchedBytes, "used": reads.datasetUsedBytes])
         datasetFiles.publish(["fetched": reads.datasetPrefetchedFiles, "used": reads.datasetUsedFiles])
-    }
-}
-
-/// A Prometheus counter that follows a total kept elsewhere (one series per `state`): each publish adds what the
-/// total grew by since the last one.
-final class CounterMirror: Sendable {
-    private let label: String
-    private let published = Mutex<[String: (Counter, UInt64)]>([:])
-
-    init(label: String) { self.label = label }
-
-    func publish(_ totals: [String: UInt64]) {
-        published.withLock { published in
-            for (state, total) in totals {
-                let (counter, last) = published[state] ?? (Counter(label: label, dimensions: [("state", state)]), 0)
-                if total > last { counter.increment(by: total - last) }
-                published[state] = (counter, max(total, last))
-            }
-        }
     }
 }
