@@ -3,8 +3,9 @@
 batches of B samples, a consumer that takes the batches in order and records how long it waited for each) over
 three data sets — many ~100 KiB files in class folders (read shuffled, and in listing order), shards of 64 MiB
 read by the workers in 1 MiB reads, one big file of 64 KiB records read in a random permutation — through
-local disk (the ceiling), raw parallel GETs of the same objects (the wire, curl), s3mount (defaults), s3fs
-(tuned) and rclone mount (--vfs-cache-mode full).  Python standard library only in the loader (multiprocessing).
+local disk (the ceiling), raw parallel GETs of the same objects (the wire, curl), s3mount (defaults), s3mount with
+--prefetch-manifest (the job's read order as a hint; small-file sets only), s3fs (tuned) and rclone mount
+(--vfs-cache-mode full).  Python standard library only in the loader (multiprocessing).
 
 Started by `BENCH_SUITE=loader bench/run.sh` (or `make bench-loader`), which installs tools, builds s3mount,
 starts the server and unmounts everything on exit; it reuses bench.py's client, mount, pid, CPU/RSS and
@@ -13,7 +14,8 @@ witness bookkeeping.  Settings from the environment:
   AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY             the server (one endpoint)
   BENCH_BUCKET (s3mount-bench: data under loader-<scale>/)  BENCH_SERVER (ceph|juicefs)  BENCH_SCALE (full|small)
   BENCH_RUNS (3)  S3MOUNT_BIN  BENCH_STEP_TIMEOUT (s, per epoch)  BENCH_S3MOUNT_OPTS  BENCH_S3FS_TUNED_OPTS
-  BENCH_LOADER_CLIENTS  (s3mount,s3fs-tuned,rclone-full)   BENCH_LOADER_SETS (shuffled,listing,shards,records)
+  BENCH_LOADER_CLIENTS  (s3mount,s3mount-manifest,s3fs-tuned,rclone-full)
+  BENCH_LOADER_SETS (shuffled,listing,shards,records)
   BENCH_LOADER_WORKERS (8)  BENCH_LOADER_BATCH (32)  BENCH_LOADER_PREFETCH (2 batches ahead per worker)
   BENCH_LOADER_RAW_PARALLEL (16)
   BENCH_LOADER_PACE (0.8: the paced pass's consumer takes one batch per B×sample / (PACE × raw rate); 0 = no
@@ -60,7 +62,9 @@ LSCALES = {
                   records=64 * MiB),
 }
 RECORD, SHARD_READ = 64 * KiB, 1 * MiB
-ALL_LCLIENTS = ["s3mount", "s3fs-tuned", "rclone-full"]
+ALL_LCLIENTS = ["s3mount", "s3mount-manifest", "s3fs-tuned", "rclone-full"]
+MANIFEST = "s3mount-manifest"              # s3mount + --prefetch-manifest: run on the small-file sets only
+MANIFEST_SETS = ("shuffled", "listing")
 ALL_SETS = ["shuffled", "listing", "shards", "records"]
 SET_NAME = {
     "shuffled": "small files, shuffled",
@@ -234,6 +238,11 @@ class LoaderData:
             return dict(paths=self.shards, batches=batches, owner=owner, expect=exp)
         raise ValueError(dset)
 
+    @staticmethod
+    def read_order(plan):
+        """the paths in the order a plan reads them: its batches in batch order, each batch's samples in order"""
+        return [plan["paths"][pi] for b in plan["batches"] for pi, _, _ in b]
+
     def set_bytes(self, dset):
         if dset in ("shuffled", "listing"):
             return sum(self.sizes[k] for k in self.files)
@@ -316,6 +325,7 @@ def w_loader(a):
     time.sleep(0.2)   # let the forks settle: worker start-up is not part of the epoch
     stalls, takes, got = [], [], [None] * nb
     t_start = time.perf_counter()
+    out["clock_wall"] = time.time()   # when the clock started (the manifest column's head start ends here)
     start.set()
     err = None
     for i in range(nb):
@@ -412,6 +422,27 @@ def run_worker(kind, args, timeout):
 
 
 # ----------------------------------------------------------------------------------------------------
+class ManifestClient(B.Client):
+    """the s3mount-manifest column: the s3mount column's command (BENCH_S3MOUNT_OPTS included) plus
+    --prefetch-manifest FILE; for_plan() writes FILE (one path per line, relative to the mount root, in the order
+    the plan reads them) before each mount"""
+
+    def __init__(self, name, cfg):
+        super().__init__(name, cfg)
+        self.manifest = None
+
+    def command(self):
+        base = B.Client("s3mount", self.cfg)
+        base.mnt = self.mnt
+        cmd = base.command()
+        cmd[cmd.index("--log-file") + 1] = str(LOGS / f"{self.name}.log")
+        return cmd + ["--prefetch-manifest", str(self.manifest or WORK / "loader-manifest-SET.txt")]
+
+    def for_plan(self, dset, plan):
+        self.manifest = WORK / f"loader-manifest-{dset}.txt"
+        self.manifest.write_text("".join(k + "\n" for k in LoaderData.read_order(plan)))
+
+
 class LBench:
     def __init__(self):
         e = os.environ
@@ -458,7 +489,7 @@ class LBench:
         except Exception:
             self.s3.create_bucket(Bucket=self.cfg["bucket"])
         self.data.ensure(self.s3, self.cfg["bucket"])
-        self.clients_obj = {c: B.Client(c, self.cfg) for c in self.clients}
+        self.clients_obj = {c: (ManifestClient if c == MANIFEST else B.Client)(c, self.cfg) for c in self.clients}
         for c in self.clients_obj.values():
             self.commands[f"mount {c.name}"] = shlex.join(c.command())
         self.cfg["s3mount_help"] = WB.s3mount_help(self.cfg["s3mount_bin"])
@@ -539,8 +570,10 @@ class LBench:
             res["note"] = f"{r['bad']} samples with wrong bytes, e.g. {r.get('bad_example')}"
         return res
 
-    def epoch(self, cl, root, dset, ep, **kw):
-        """one loader epoch, with the daemon's CPU/RSS and the server's GET bytes around it (FUSE clients)"""
+    def epoch(self, cl, root, dset, ep, since=None, **kw):
+        """one loader epoch, with the daemon's CPU/RSS and the server's GET bytes around it (FUSE clients);
+        since: (wall time, counters) before the mount — the head start of a client that fetches from the moment it
+        mounts (seconds from the mount command to the epoch's clock, GET bytes before the index walk) becomes a note"""
         n0 = self.counters() if cl else (None, None)
         c0 = cl.stat()[0] if cl else None
         r = run_worker("loader", self.loader_args(root, dset, ep, **kw), self.step_timeout)
@@ -553,6 +586,13 @@ class LBench:
             if not cl.pids:
                 res["note"] = (res.get("note", "") + " daemon pid not found").strip()
         self.count_into(res, n0, self.counters() if cl else (None, None))
+        if since is not None and r.get("clock_wall"):
+            res["head_start_s"] = r["clock_wall"] - since[0]
+            head = f"head start {res['head_start_s']:.1f} s from the mount command to the epoch's clock"
+            if since[1][0] is not None and n0[0] is not None:
+                res["head_start_b"] = n0[0] - since[1][0]
+                head += f", {res['head_start_b'] / MiB:.1f} MiB fetched before the index walk"
+            res["note"] = (res.get("note", "") + " " + head).strip()
         return res
 
     # -- local disk: the ceiling (page cache dropped before epoch 1, epoch 2 right after)
@@ -563,9 +603,23 @@ class LBench:
             self.record("local", dset, "e2", self.epoch(None, LOCAL_ROOT, dset, "e2"))
 
     # -- a FUSE client: fresh mount after drop_caches, epoch 1, epoch 2 in the same mount; then the paced pass
+    def sets_of(self, cl):
+        return [d for d in self.sets if cl.name != MANIFEST or d in MANIFEST_SETS]
+
+    def mount_for(self, cl, dset):
+        """mount cl for a data set: the manifest column first gets epoch 1's read order as its manifest.
+        -> (wall time, counters) before the mount (manifest column: to measure its head start), else None"""
+        if isinstance(cl, ManifestClient):
+            cl.for_plan(dset, self.data.plan(dset, 1, self.W, self.B))
+            since = (time.time(), self.counters())
+            cl.mount()
+            return since
+        cl.mount()
+        return None
+
     def fuse_steps(self, cl, dset, run_idx):
         try:
-            cl.mount()
+            since = self.mount_for(cl, dset)
         except Exception as e:
             cl.unmount()
             for ep in ("e1", "e2"):
@@ -573,7 +627,7 @@ class LBench:
             return
         try:
             B.drop_caches()
-            r1 = self.epoch(cl, cl.mnt, dset, "e1", walk=True)
+            r1 = self.epoch(cl, cl.mnt, dset, "e1", since=since, walk=True)
             self.record(cl.name, dset, "e1", r1)
             if r1["status"] in ("ok", "FAILED"):
                 self.record(cl.name, dset, "e2", self.epoch(cl, cl.mnt, dset, "e2"))
@@ -597,14 +651,14 @@ class LBench:
             self.record(cl.name, dset, "paced", {"status": "SKIPPED", "note": "no raw rate in this run"})
             return
         try:
-            cl.mount()
+            since = self.mount_for(cl, dset)
         except Exception as e:
             cl.unmount()
             self.record(cl.name, dset, "paced", {"status": "ERROR", "note": f"mount: {e}"[:300]})
             return
         try:
             B.drop_caches()
-            r = self.epoch(cl, cl.mnt, dset, "paced", pace_s=T, max_batches=self.paced_batches, walk=True)
+            r = self.epoch(cl, cl.mnt, dset, "paced", since=since, pace_s=T, max_batches=self.paced_batches, walk=True)
             r["pace_ms"] = T * 1000
             self.record(cl.name, dset, "paced", r)
         finally:
@@ -652,7 +706,7 @@ class LBench:
             p = d.plan(dset, 1, self.W, self.B)
             ns, nb = d.set_samples(dset), d.set_bytes(dset)
             if dset in ("shuffled", "listing"):
-                items = [(p["paths"][pi], None) for b in p["batches"] for pi, _, _ in b]
+                items = [(k, None) for k in d.read_order(p)]
                 self.record("raw", dset, "e1", self.raw_step(dset, dset, items, N, ns, nb))
             elif dset == "records":
                 items = [(d.records, f"{off}-{off + RECORD - 1}") for b in p["batches"] for _, off, _ in b]
@@ -684,10 +738,10 @@ class LBench:
             for c in self.clients:
                 cl = self.clients_obj[c]
                 log(f"=== run {run_idx + 1}/{self.runs}: {c}")
-                for dset in self.sets:
+                for dset in self.sets_of(cl):
                     self.fuse_steps(cl, dset, run_idx)
                 if self.pace > 0:
-                    for dset in self.sets:
+                    for dset in self.sets_of(cl):
                         self.paced_step(cl, dset, run_idx)
         return self.report()
 
@@ -729,7 +783,7 @@ class LBench:
         return f"{fmt(v, 'x/s')} ({fmt(mb, 'MB/s')})" + (f" {st}" if st else "")
 
     def best_peer(self, dset, ep, k="samples_s"):
-        pv = [(c, self.med(c, dset, ep, k)) for c in self.clients if c != "s3mount"
+        pv = [(c, self.med(c, dset, ep, k)) for c in self.clients if not c.startswith("s3mount")
               and self.status(c, dset, ep) != "FAILED"]
         pv = [p for p in pv if p[1]]
         return max(pv, key=lambda p: p[1]) if pv else (None, None)
@@ -792,8 +846,8 @@ class LBench:
             L.append(f"| {name} | {fmt(sm, unit)} | {refname} {fmt(ref, unit)} | {ratio:.2f} | {goal} | "
                      f"{'yes' if ok_fn(ratio) else '**no**'} |")
 
-        sm = lambda dset, ep, k="samples_s": (None if self.status("s3mount", dset, ep) == "FAILED"  # noqa: E731
-                                             else self.med("s3mount", dset, ep, k))
+        sm = lambda dset, ep, k="samples_s", col="s3mount": (None if self.status(col, dset, ep) == "FAILED"  # noqa: E731
+                                                            else self.med(col, dset, ep, k))
         for dset in ("shuffled", "listing"):
             if dset not in self.sets:
                 continue
@@ -804,6 +858,11 @@ class LBench:
                  "≥ 3.00", lambda r: r >= 3.0, "x/s")
             trow(f"{SET_NAME[dset]}, epoch 2, samples/s", sm(dset, "e2"), self.med("local", dset, "e2", "samples_s"),
                  "local disk, epoch 2", "≥ 0.90", lambda r: r >= 0.9, "x/s")
+        for dset in MANIFEST_SETS:
+            if MANIFEST in self.clients and dset in self.sets:
+                trow(f"{SET_NAME[dset]}, epoch 1, with --prefetch-manifest (hint), samples/s",
+                     sm(dset, "e1", col=MANIFEST), self.med("raw", dset, "e1", "samples_s"),
+                     f"raw ({self.rawN} parallel GETs)", "≥ 0.80", lambda r: r >= 0.8, "x/s")
         if "shards" in self.sets:
             rn = (self.runs_of("raw", "shards", "e1") or [{}])[0].get("note", "")
             trow("shards, epoch 1, aggregate MB/s", sm("shards", "e1", "mb_s"), self.med("raw", "shards", "e1", "mb_s"),
@@ -819,13 +878,14 @@ class LBench:
                      sm(dset, "paced", "stall_p99_ms"), self.med("s3mount", dset, "paced", "pace_ms"),
                      "one batch's consumption time", "< 1.00", lambda r: r < 1.0, "ms")
         lim, limsrc = self.memory_limit()
-        rss = [r.get("rss_kib") for k, runs in self.results.items() if k[0] == "s3mount" for r in runs if r.get("rss_kib")]
-        if rss:
-            mx = max(rss) * KiB
-            L.append(f"| s3mount peak RSS (VmHWM), highest of all its mounts, MiB | {mx / MiB:.0f} | memory limit + 64 MiB "
-                     f"{'—' if lim is None else f'{(lim + 64 * MiB) / MiB:.0f}'} ({limsrc}) | "
-                     f"{'—' if lim is None else f'{mx / (lim + 64 * MiB):.2f}'} | ≤ 1.00 | "
-                     f"{'—' if lim is None else ('yes' if mx <= lim + 64 * MiB else '**no**')} |")
+        for col, who in (("s3mount", "s3mount"), (MANIFEST, "s3mount --prefetch-manifest")):
+            rss = [r.get("rss_kib") for k, runs in self.results.items() if k[0] == col for r in runs if r.get("rss_kib")]
+            if rss:
+                mx = max(rss) * KiB
+                L.append(f"| {who} peak RSS (VmHWM), highest of all its mounts, MiB | {mx / MiB:.0f} | memory limit + 64 MiB "
+                         f"{'—' if lim is None else f'{(lim + 64 * MiB) / MiB:.0f}'} ({limsrc}) | "
+                         f"{'—' if lim is None else f'{mx / (lim + 64 * MiB):.2f}'} | ≤ 1.00 | "
+                         f"{'—' if lim is None else ('yes' if mx <= lim + 64 * MiB else '**no**')} |")
         L.append("")
         L.append(f"Ratios are of medians. Stall target: in the **paced pass** (a fresh cold mount, the first "
                  f"{self.paced_batches} batches of epoch 1, the consumer sleeping one simulated training step per batch), "
@@ -834,6 +894,17 @@ class LBench:
                  "deliver); the stall p99 over batches 2… must be below it. In the unpaced epochs below the consumer "
                  "does nothing between batches, so there stall ≈ batch interval: compare stall p99 with the batch "
                  "interval median there for the tail.")
+        if MANIFEST in self.clients:
+            hs = [r["head_start_s"] for (c, _, ep), runs in self.results.items() if c == MANIFEST and ep == "e1"
+                  for r in runs if r.get("head_start_s") is not None]
+            L.append("")
+            L.append("The `--prefetch-manifest` rows are not cold at the clock as raw and the s3mount column are: the hint "
+                     "fetches from the mount on, and the epoch's clock starts after the mount's root listing, "
+                     "drop_caches, the index walk and the workers' fork"
+                     + (f" ({min(hs):.1f}–{max(hs):.1f} s here)" if hs else "")
+                     + ", which a job would spend too (with its own start-up besides). The per-run notes give each "
+                     "run's head start; the MiB fetched before the walk plus the epoch's S3 GET MiB (details) is all it fetched. "
+                     "Read these rows as: a job that starts reading that long after its mount.")
         L.append("")
         # ---- the one table
         cols = ["local", "raw"] + self.clients
@@ -864,6 +935,14 @@ class LBench:
                  "s3mount/raw of epoch 2 divides by the epoch 1 raw value. Peers: s3fs with bench.py's tuned options, "
                  "rclone mount with `--vfs-cache-mode full` (its best mode for reads: ranged reads, epoch 2 from its disk "
                  "cache; the cache is emptied before each mount).")
+        if MANIFEST in self.clients:
+            L.append("")
+            L.append(f"**{MANIFEST}** = s3mount with the s3mount column's options plus `--prefetch-manifest FILE`, FILE "
+                     "listing epoch 1's paths (relative to the mount root) in the order its batches read them, written "
+                     "before each mount; the paced pass uses the same epoch-1 manifest, epoch 2 (another order) runs in "
+                     "the mount of epoch 1. Small-file sets only (the hint names files): not run on shards and records "
+                     "(— in its column). It is not a peer (best peer = s3fs/rclone only). Its head start before the "
+                     "clock: see under the targets.")
         L.append("")
         # ---- details
         L.append("## Details, median of runs")
@@ -985,6 +1064,7 @@ def rerender(path):
     for k, runs in raw.items():
         c, ds, ep = k.split("|", 2)
         b.results[(c, ds, ep)] = runs
+    b.clients = [c for c in b.clients if any(k[0] == c for k in b.results)]   # e.g. a run from before a column existed
     if b.meta.get("started"):
         b.started = datetime.datetime.fromisoformat(b.meta["started"])
     b.commands = b.meta.get("commands") or {}

@@ -2,8 +2,9 @@
 //
 // A sequential reader is served from aligned blocks (BlockFetcher, shared by every handle through the block
 // cache) and read ahead of by a window that grows while it is starved; a random reader gets exactly the bytes it
-// asks for, in one ranged GET, with no read-ahead (unless the blocks are already cached). Every GET carries the
-// ETag pinned at open (If-Match).
+// asks for, in one ranged GET, with no read-ahead (unless the blocks are already cached); a reader of records at
+// a fixed stride with gaps (RecordStride) gets the next records fetched ahead, each its own GET, and never the
+// gaps between them. Every GET carries the ETag pinned at open (If-Match).
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -81,12 +82,21 @@ extension FileSystem {
         guard let file = files.get(handle) else { throw .badHandle(handle) }
         guard offset < file.object.size, size > 0 else { return .ready(ReadData(pieces: [])) }
         let range = offset..<min(file.object.size, offset + UInt64(size))
-        let (mode, isFirstRead) = file.readAhead.withLock { state in
+        let (mode, stride, isFirstRead) = file.readAhead.withLock { state in
             defer { state.wasRead = true }
-            return (state.pattern.observe(offset: offset, size: UInt64(range.count)), !state.wasRead)
+            let length = UInt64(range.count)
+            return (
+                state.pattern.observe(offset: offset, size: length), state.stride.observe(offset: offset, length: length),
+                !state.wasRead
+            )
         }
-        if isFirstRead { dataset?.noteRead(directory: file.directory, name: file.name) }
-        if mode == .sequential {
+        if isFirstRead {
+            dataset?.noteRead(directory: file.directory, name: file.name)
+            manifest?.noteRead(key: file.object.key)
+        }
+        let recordsAhead = stride.flatMap { $0.hasGaps ? $0 : nil }
+        if let recordsAhead { readRecordsAhead(from: range.lowerBound, recordsAhead, of: file) }
+        if mode == .sequential, recordsAhead == nil {
             let demands = demandBlocks(range, of: file)
             readAhead(after: range.upperBound, of: file)
             if let data = arrived(demands, of: file) { return .ready(data) }
@@ -101,7 +111,7 @@ extension FileSystem {
                 }
             })
         }
-        let cached = cachedBlocks(range, of: file)
+        let cached = prefetchedRecord(range, of: file) ?? cachedBlocks(range, of: file)
         if let cached, let data = arrived(cached, of: file) { return .ready(data) }
         return .waiting(PendingRead { [self] () throws(FSError) in
             try await markingStale(file) { () throws(FSError) in
@@ -177,8 +187,7 @@ extension FileSystem {
     /// Waits for each block's bytes; a wait on read-ahead that has not arrived yet means the window is too short.
     private func wait(for demands: [Demand], of file: FileHandle) async throws(FSError) -> ReadData {
         for demand in demands where !demand.block.has(demand.bytes.upperBound) {
-            let wasReadAhead = file.readAhead.withLock { $0.prefetched[demand.block.key.index]?.block === demand.block }
-            if wasReadAhead { file.readAhead.withLock { $0.window.starved() } }
+            file.readerWaits(on: demand.block)
             try await demand.block.waitFor(demand.bytes.upperBound)
         }
         return ReadData(pieces: demands.map { .block($0.block, $0.bytes) })
@@ -206,6 +215,48 @@ extension FileSystem {
                 state.requestedThrough = max(state.requestedThrough ?? 0, index)
             }
         }
+    }
+
+    // MARK: - Strided records
+
+    /// Starts fetching the next records of a strided reader, up to its lead, as far as the memory budget allows.
+    private func readRecordsAhead(from offset: UInt64, _ stride: RecordStride.Prediction, of file: FileHandle) {
+        let extents = file.readAhead.withLock { state -> [(UInt64, Range<UInt64>)] in
+            for (start, entry) in state.records where start + stride.stride <= offset { entry.block?.noLongerReadAhead() }
+            state.records = state.records.filter { $0.key + stride.stride > offset }
+            let lead = min(UInt64(state.recordLead), max(1, state.window.maximum / max(1, stride.length)))
+            // Records already requested (by this stride) are not asked for again.
+            var first: UInt64 = 1
+            if let through = state.recordsRequestedThrough, through + RecordStride.slack >= stride.current {
+                first = (through + RecordStride.slack - stride.current) / stride.stride + 1
+            }
+            guard first <= lead else { return [] }
+            return (first...lead).compactMap { steps in
+                stride.extent(steps: steps, objectSize: file.object.size).map { (steps, $0) }
+            }
+        }
+        for (steps, extent) in extents {
+            guard let block = fetcher.record(at: extent.lowerBound, length: extent.count, of: file.object) else { return }
+            readStats.prefetchedRecord(bytes: extent.count)
+            file.readAhead.withLock { state in
+                state.records[extent.lowerBound] = FileHandle.Prefetched(block: block)
+                block.wantedAsReadAhead()
+                state.recordsRequestedThrough = stride.current + steps * stride.stride
+            }
+        }
+    }
+
+    /// The demand for `range` if a record read ahead for this handle holds all of it.
+    private func prefetchedRecord(_ range: Range<UInt64>, of file: FileHandle) -> [Demand]? {
+        let record = file.readAhead.withLock { state in
+            state.records.values.lazy.compactMap(\.block).first { block in
+                !block.isFailed && block.objectOffset <= range.lowerBound
+                    && range.upperBound <= block.objectOffset + UInt64(block.length)
+            }
+        }
+        guard let record else { return nil }
+        readStats.answeredFromPrefetchedRecord()
+        return [demand(record, range)]
     }
 
     // MARK: - Random reads

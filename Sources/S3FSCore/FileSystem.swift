@@ -29,6 +29,8 @@ public final class FileSystem: Sendable {
     let readStats = ReadStats()
     /// Read-ahead across the files of a directory a job is reading; nil when turned off.
     let dataset: DatasetReadAhead?
+    /// Read-ahead of the files a --prefetch-manifest lists; nil without one.
+    let manifest: ManifestReadAhead?
     /// Handles of files read from or written to their staged copy (numbers tagged with StagedHandle.tag).
     let stagedHandles = HandleTable<StagedHandle>()
     /// Files being staged (fetched for writing), by key, so concurrent opens share one copy.
@@ -64,6 +66,10 @@ public final class FileSystem: Sendable {
                     prefetchBytes: min(file.size, UInt64(config.reads.blockSize)))
             }
         } : nil
+        self.manifest = config.reads.prefetchManifest.isEmpty ? nil : ManifestReadAhead(
+            keys: config.reads.prefetchManifest.map { config.prefix + $0 }, fetcher: fetcher,
+            memoryShare: UInt64(config.reads.memoryLimit / 2), maxInFlight: scheduler.maxPrefetch / 2, logger: logger)
+        manifest?.start()
         var writeback: Writeback?
         var failure: FSError?
         if let writes = config.writes, !config.readOnly {
@@ -154,7 +160,9 @@ public final class FileSystem: Sendable {
 
     /// How reads were served so far (for --stats-file).
     public var readStatistics: ReadStats.Snapshot {
-        readStats.snapshot(dataset: dataset?.counters ?? DatasetReadAhead.Counters())
+        readStats.snapshot(
+            dataset: dataset?.counters ?? DatasetReadAhead.Counters(),
+            manifest: manifest?.counters ?? ManifestReadAhead.Counters())
     }
 
     /// How long the kernel may cache attributes and names.

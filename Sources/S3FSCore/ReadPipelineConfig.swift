@@ -1,5 +1,5 @@
 /// How reads are fetched: block size, read-ahead, memory and concurrency bounds (--block-size, --max-prefetch,
-/// --memory-limit, --max-connections).
+/// --memory-limit, --max-connections, --prefetch-manifest).
 public struct ReadPipelineConfig: Sendable, Hashable {
     /// Objects are fetched in aligned blocks of this many bytes, each one ranged GET.
     public var blockSize: Int
@@ -13,12 +13,17 @@ public struct ReadPipelineConfig: Sendable, Hashable {
     public var kernelReadAhead: Int
     /// Whether a job reading many files of a directory has the rest of them fetched ahead (DatasetReadAhead).
     public var datasetReadAhead: Bool
+    /// Paths (relative to the mount's root) in the order the job will read them, fetched ahead of it
+    /// (--prefetch-manifest); empty for none.
+    public var prefetchManifest: [String]
 
     public init(
         blockSize: Int = 8 << 20, maxPrefetch: Int = 256 << 20, memoryLimit: Int = 1 << 30,
-        maxConcurrentFetches: Int = 32, kernelReadAhead: Int = 4 << 20, datasetReadAhead: Bool = true
+        maxConcurrentFetches: Int = 32, kernelReadAhead: Int = 4 << 20, datasetReadAhead: Bool = true,
+        prefetchManifest: [String] = []
     ) {
         self.datasetReadAhead = datasetReadAhead
+        self.prefetchManifest = prefetchManifest
         self.blockSize = blockSize
         self.maxPrefetch = maxPrefetch
         self.memoryLimit = memoryLimit

@@ -1,7 +1,7 @@
 // ReadStats: how reads were served — from memory at once, or after waiting (for S3, or for the staging disk of a
 // file being written) — how many bytes each way, and how long they waited (the stall a reading process sees),
-// with what dataset read-ahead fetched and what of it was used. Read by the --stats-file writer, the control
-// socket (`s3mount status`) and, through swift-metrics, /metrics:
+// with what dataset, manifest and record read-ahead fetched and what of it was used. Read by the --stats-file
+// writer, the control socket (`s3mount status`) and, through swift-metrics, /metrics:
 //   s3mount_read_stall_seconds (histogram; a read answered from memory records 0)
 //   s3mount_read_bytes_total{source="memory"|"s3"|"staging"}
 // Every read costs relaxed atomic adds plus the swift-metrics handles' own cost; no allocation.
@@ -19,6 +19,16 @@ public final class ReadStats: Sendable {
         public var datasetUsedBytes: UInt64
         public var datasetPrefetchedFiles: UInt64
         public var datasetUsedFiles: UInt64
+        public var recordsPrefetched: UInt64
+        public var recordBytesPrefetched: UInt64
+        /// Reads answered from a record read ahead for their handle.
+        public var readsFromPrefetchedRecords: UInt64
+        public var manifestEntries: UInt64
+        public var manifestPrefetchedFiles: UInt64
+        public var manifestPrefetchedBytes: UInt64
+        public var manifestUsedFiles: UInt64
+        public var manifestUsedBytes: UInt64
+        public var manifestMissing: UInt64
         public var bytesFromMemory: UInt64
         public var bytesFromS3: UInt64
         public var bytesFromStaging: UInt64
@@ -35,6 +45,9 @@ public final class ReadStats: Sendable {
     private let waited = Atomic<UInt64>(0)
     private let stallNanoseconds = Atomic<UInt64>(0)
     private let maxStallNanoseconds = Atomic<UInt64>(0)
+    private let recordsPrefetched = Atomic<UInt64>(0)
+    private let recordBytesPrefetched = Atomic<UInt64>(0)
+    private let readsFromRecords = Atomic<UInt64>(0)
     private let stalls = StallHistogram()
     private let stallTimer = Timer(label: "s3mount_read_stall_seconds")
     private let memoryBytes = ObservedCounter(label: "s3mount_read_bytes_total", dimensions: [("source", "memory")])
@@ -58,13 +71,28 @@ public final class ReadStats: Sendable {
         (source == .staging ? stagingBytes : s3Bytes).add(UInt64(bytes))
     }
 
-    func snapshot(dataset: DatasetReadAhead.Counters) -> Snapshot {
+    func prefetchedRecord(bytes: Int) {
+        recordsPrefetched.add(1, ordering: .relaxed)
+        recordBytesPrefetched.add(UInt64(bytes), ordering: .relaxed)
+    }
+
+    func answeredFromPrefetchedRecord() {
+        readsFromRecords.add(1, ordering: .relaxed)
+    }
+
+    func snapshot(dataset: DatasetReadAhead.Counters, manifest: ManifestReadAhead.Counters) -> Snapshot {
         Snapshot(
             readsFromMemory: fromMemory.load(ordering: .relaxed), readsThatWaited: waited.load(ordering: .relaxed),
             stallSeconds: Double(stallNanoseconds.load(ordering: .relaxed)) / 1e9,
             maxStallSeconds: Double(maxStallNanoseconds.load(ordering: .relaxed)) / 1e9,
             datasetPrefetchedBytes: dataset.prefetchedBytes, datasetUsedBytes: dataset.usedBytes,
             datasetPrefetchedFiles: dataset.prefetchedFiles, datasetUsedFiles: dataset.usedFiles,
+            recordsPrefetched: recordsPrefetched.load(ordering: .relaxed),
+            recordBytesPrefetched: recordBytesPrefetched.load(ordering: .relaxed),
+            readsFromPrefetchedRecords: readsFromRecords.load(ordering: .relaxed),
+            manifestEntries: manifest.entries, manifestPrefetchedFiles: manifest.prefetchedFiles,
+            manifestPrefetchedBytes: manifest.prefetchedBytes, manifestUsedFiles: manifest.usedFiles,
+            manifestUsedBytes: manifest.usedBytes, manifestMissing: manifest.missing,
             bytesFromMemory: memoryBytes.value, bytesFromS3: s3Bytes.value, bytesFromStaging: stagingBytes.value,
             stallBuckets: stalls.snapshot)
     }

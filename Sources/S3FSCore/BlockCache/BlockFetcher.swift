@@ -61,6 +61,20 @@ final class BlockFetcher: Sendable {
         cache.buffer(for: BlockKey(key: object.key, etag: object.etag, index: index), make: { nil })?.buffer
     }
 
+    /// The buffer of the record at `offset` (read-ahead of a strided reader), its GET started if nobody had; nil
+    /// when the memory budget has no room for it.
+    func record(at offset: UInt64, length: Int, of object: ObjectVersion) -> BlockBuffer? {
+        let key = BlockKey(key: object.key, etag: object.etag, index: offset, recordLength: length)
+        if let listed = cache.cached(key), !listed.isFailed { return listed }
+        guard let storage = cache.storage(length: length, demand: false) else { return nil }
+        let fresh = BlockBuffer(
+            key: key, objectOffset: offset, length: length, ticket: scheduler.makeTicket(), storage: storage,
+            pool: cache.pool)
+        guard let (buffer, created) = cache.buffer(for: key, make: { fresh }) else { return nil }
+        if created { buffer.attach(startFetch(buffer, of: object, priority: .prefetch)) }
+        return buffer
+    }
+
     /// A GET of exactly `range`, outside the block cache (random reads). The range lies inside the object, so a
     /// shorter answer (a server that says the object ends earlier) is an error, as it is for a block.
     func range(_ range: ByteRange, of object: ObjectVersion) async throws(FSError) -> [UInt8] {

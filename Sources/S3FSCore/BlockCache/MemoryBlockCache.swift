@@ -57,6 +57,17 @@ final class MemoryBlockCache: Sendable {
         state.withLock { $0.entries[key]?.buffer }
     }
 
+    /// The extents of the records of `key` listed (any version); for tests and metrics.
+    func cachedRecords(of key: String) -> [Range<UInt64>] {
+        state.withLock { state in
+            state.entries.values.compactMap { entry in
+                let block = entry.buffer
+                guard block.key.key == key, block.key.recordLength > 0 else { return nil }
+                return block.objectOffset..<block.objectOffset + UInt64(block.length)
+            }
+        }
+    }
+
     /// Unlists `buffer` (a failed fetch), unless another buffer has taken its key since.
     func remove(_ buffer: BlockBuffer) {
         state.withLock { state in

@@ -16,7 +16,17 @@ final class FileHandle: Sendable {
         /// Weak: the cache owns blocks. A block the cache evicts must free its memory at once, not stay alive
         /// (unlisted, so neither reusable nor evictable) until this handle's reader passes it.
         var prefetched: [UInt64: Prefetched] = [:]
+        var stride = RecordStride()
+        /// Records fetched ahead of a strided reader, by offset (weak, like `prefetched`).
+        var records: [UInt64: Prefetched] = [:]
+        /// How many records to keep fetched ahead; doubles when the reader waits for one still on its way.
+        var recordLead = FileHandle.initialRecordLead
+        /// Where the furthest record requested for read-ahead starts.
+        var recordsRequestedThrough: UInt64?
     }
+
+    static let initialRecordLead = 4
+    static let maxRecordLead = 64
 
     struct Prefetched {
         weak var block: BlockBuffer?
@@ -44,11 +54,26 @@ final class FileHandle: Sendable {
         self.readAhead = Mutex(ReadAhead(pattern: pattern, window: window))
     }
 
+    /// A reader waits for `block`: if it was read ahead for this handle and has not arrived, the lead is too short.
+    func readerWaits(on block: BlockBuffer) {
+        readAhead.withLock { state in
+            if block.key.recordLength > 0 {
+                guard state.records[block.objectOffset]?.block === block else { return }
+                state.recordLead = min(Self.maxRecordLead, state.recordLead * 2)
+            } else if state.prefetched[block.key.index]?.block === block {
+                state.window.starved()
+            }
+        }
+    }
+
     /// Calls off read-ahead nobody is waiting for; at release.
     func cancelReadAhead() {
         let blocks = readAhead.withLock { state in
-            defer { state.prefetched = [:] }
-            return state.prefetched.values.compactMap(\.block)
+            defer {
+                state.prefetched = [:]
+                state.records = [:]
+            }
+            return (Array(state.prefetched.values) + Array(state.records.values)).compactMap(\.block)
         }
         for block in blocks { block.cancelIfUnwanted() }
     }

@@ -7,6 +7,7 @@
 //   s3mount_memory_used_bytes, s3mount_memory_limit_bytes
 //   s3mount_uploads_pending_files, s3mount_uploads_pending_bytes, s3mount_uploads_oldest_pending_seconds
 //   s3mount_dataset_prefetch_bytes_total{state="fetched"|"used"}, s3mount_dataset_prefetch_files_total{state}
+//   s3mount_manifest_prefetch_bytes_total{state="fetched"|"used"}, s3mount_record_prefetch_bytes_total
 import CoreMetrics
 import EndpointPool
 
@@ -27,6 +28,8 @@ final class ScrapeGauges: Sendable {
     private let oldestPending = Gauge(label: "s3mount_uploads_oldest_pending_seconds")
     private let datasetBytes = CounterMirror(label: "s3mount_dataset_prefetch_bytes_total")
     private let datasetFiles = CounterMirror(label: "s3mount_dataset_prefetch_files_total")
+    private let manifestBytes = CounterMirror(label: "s3mount_manifest_prefetch_bytes_total")
+    private let recordBytes = CounterMirror(label: "s3mount_record_prefetch_bytes_total")
 
     init(sources: MountObservables) {
         self.sources = sources
@@ -60,5 +63,7 @@ final class ScrapeGauges: Sendable {
         let reads = sources.fileSystem.readStatistics
         datasetBytes.publish(["fetched": reads.datasetPrefetchedBytes, "used": reads.datasetUsedBytes])
         datasetFiles.publish(["fetched": reads.datasetPrefetchedFiles, "used": reads.datasetUsedFiles])
+        manifestBytes.publish(["fetched": reads.manifestPrefetchedBytes, "used": reads.manifestUsedBytes])
+        recordBytes.publish(["fetched": reads.recordBytesPrefetched])
     }
 }

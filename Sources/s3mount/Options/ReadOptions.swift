@@ -15,6 +15,11 @@ struct ReadOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Fetch the files of a directory ahead of a job that is reading through it (a data loader's epoch).")
     var datasetReadAhead = true
 
+    @Option(help: ArgumentHelp(
+        "A file of paths in the order the job will read them, one per line, relative to the mount (or absolute under the mountpoint): they are fetched ahead of the job from the moment the mount starts.",
+        valueName: "file"))
+    var prefetchManifest: String?
+
     mutating func validate() throws {
         guard (1 << 20...64 << 20).contains(blockSize.bytes), blockSize.bytes % 4096 == 0 else {
             throw ValidationError("--block-size must be a multiple of 4K between 1M and 64M, got \(ByteSize.describe(blockSize.bytes))")

@@ -49,8 +49,12 @@ struct MountRunner {
         ).run()
         let store = makeStore(stores, configs: storeConfigs, prefix: prefix, logger: logger)
 
+        let manifest = try command.reads.prefetchManifest.map { path throws(MountFailure) in
+            try ManifestFile.read(path, mountpoint: mountpoint)
+        }
         let fileSystem = FileSystem(
-            store: store, config: fileSystemConfig(prefix: prefix, endpoints: storeConfigs), logger: logger, mountTime: now())
+            store: store, config: fileSystemConfig(prefix: prefix, endpoints: storeConfigs, manifest: manifest ?? []),
+            logger: logger, mountTime: now())
         if let path = command.connection.statsFile {
             StatsFile.start(path: path, pool: store, fileSystem: fileSystem, logger: logger)
         }
@@ -131,7 +135,7 @@ struct MountRunner {
         return EndpointPool(endpoints: endpoints, config: config, logger: logger)
     }
 
-    private func fileSystemConfig(prefix: String, endpoints: [S3HTTPConfig]) -> FileSystemConfig {
+    private func fileSystemConfig(prefix: String, endpoints: [S3HTTPConfig], manifest: [String]) -> FileSystemConfig {
         let options = command.fileSystem
         let writes = command.writes.config(
             bucket: command.bucket.bucket, prefix: prefix, endpoints: endpoints.map { $0.endpoint ?? "aws:\($0.region)" })
@@ -141,7 +145,8 @@ struct MountRunner {
             reads: ReadPipelineConfig(
                 blockSize: command.reads.blockSize.bytes, maxPrefetch: command.reads.maxPrefetch.bytes,
                 memoryLimit: command.reads.effectiveMemoryLimit, maxConcurrentFetches: command.connection.maxConnections,
-                kernelReadAhead: ReadAhead.kilobytes << 10, datasetReadAhead: command.reads.datasetReadAhead),
+                kernelReadAhead: ReadAhead.kilobytes << 10, datasetReadAhead: command.reads.datasetReadAhead,
+                prefetchManifest: manifest),
             writes: options.readOnly ? nil : writes)
     }
 

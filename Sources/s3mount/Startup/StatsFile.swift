@@ -1,6 +1,6 @@
-// --stats-file: the endpoint pool's snapshot and the read counters (stalls, dataset read-ahead) as JSON, rewritten
-// (written atomically) every second by a thread of its own, for operators and the tests. Holds no secrets: URLs,
-// states and counters only.
+// --stats-file: the endpoint pool's snapshot and the read counters (stalls; dataset, manifest and record
+// read-ahead) as JSON, rewritten (written atomically) every second by a thread of its own, for operators and the
+// tests. Holds no secrets: URLs, states and counters only.
 import EndpointPool
 import Foundation
 import Logging
@@ -43,6 +43,15 @@ enum StatsFile {
             "dataset_read_ahead": [
                 "prefetched_bytes": reads.datasetPrefetchedBytes, "used_bytes": reads.datasetUsedBytes,
                 "prefetched_files": reads.datasetPrefetchedFiles, "used_files": reads.datasetUsedFiles,
+            ],
+            "manifest_read_ahead": [
+                "entries": reads.manifestEntries, "missing": reads.manifestMissing,
+                "prefetched_files": reads.manifestPrefetchedFiles, "prefetched_bytes": reads.manifestPrefetchedBytes,
+                "used_files": reads.manifestUsedFiles, "used_bytes": reads.manifestUsedBytes,
+            ],
+            "record_read_ahead": [
+                "prefetched_records": reads.recordsPrefetched, "prefetched_bytes": reads.recordBytesPrefetched,
+                "reads_from_prefetched": reads.readsFromPrefetchedRecords,
             ],
         ]
         let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
