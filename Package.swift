@@ -2,6 +2,7 @@
 import PackageDescription
 
 let strictSafety: [SwiftSetting] = [.strictMemorySafety()]
+let metrics: Target.Dependency = .product(name: "CoreMetrics", package: "swift-metrics")
 
 let package = Package(
     name: "s3mount",
@@ -12,12 +13,15 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(name: "CFuse", path: "CFuse", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
         .target(name: "CShims", linkerSettings: [.linkedLibrary("curl"), .linkedLibrary("crypto")]),
         .target(name: "CSystem"),
         .target(name: "ObjectStore"),
+        .target(name: "Observability", dependencies: [metrics]),
         .target(
             name: "S3HTTP",
             dependencies: ["CShims", "ObjectStore", .product(name: "Logging", package: "swift-log")],
@@ -25,31 +29,36 @@ let package = Package(
         ),
         .target(
             name: "EndpointPool",
-            dependencies: ["ObjectStore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["ObjectStore", .product(name: "Logging", package: "swift-log"), metrics, "Observability"]
         ),
         .target(
             name: "S3FSCore",
-            dependencies: ["CSystem", "ObjectStore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CSystem", "ObjectStore", .product(name: "Logging", package: "swift-log"), metrics, "Observability"],
             swiftSettings: strictSafety
         ),
         .target(
             name: "FuseBridge",
-            dependencies: ["CFuse", "S3FSCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CFuse", "S3FSCore", .product(name: "Logging", package: "swift-log"), metrics, "Observability"],
             swiftSettings: strictSafety
         ),
         .target(name: "S3FSTesting", dependencies: ["ObjectStore", "S3FSCore"]),
         .executableTarget(
             name: "s3mount",
             dependencies: [
-                "CShims", "S3HTTP", "S3FSCore", "FuseBridge", "EndpointPool",
+                "CShims", "CSystem", "S3HTTP", "S3FSCore", "FuseBridge", "EndpointPool",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"), metrics, "Observability",
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strictSafety
         ),
         .testTarget(name: "S3HTTPTests", dependencies: ["S3HTTP", "ObjectStore", "S3FSTesting"]),
-        .testTarget(name: "S3FSCoreTests", dependencies: ["S3FSCore", "S3FSTesting", "ObjectStore", "S3HTTP", "CSystem"]),
-        .testTarget(name: "S3MountCLITests", dependencies: ["s3mount"]),
+        .testTarget(
+            name: "S3FSCoreTests", dependencies: ["S3FSCore", "S3FSTesting", "ObjectStore", "S3HTTP", "CSystem", "Observability"]),
+        .testTarget(
+            name: "S3MountCLITests",
+            dependencies: ["s3mount", "Observability", metrics, .product(name: "Prometheus", package: "swift-prometheus")]),
+        .testTarget(name: "ObservabilityTests", dependencies: ["Observability"]),
         .testTarget(name: "EndpointPoolTests", dependencies: ["EndpointPool", "S3FSTesting", "ObjectStore"]),
     ],
     swiftLanguageModes: [.v6]

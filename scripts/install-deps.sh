@@ -4,7 +4,8 @@
 #   build : Swift 6 (at /opt/swift on our machines, not installed here), pkg-config, libfuse3-dev,
 #           libcurl4-openssl-dev, libssl-dev, libxml2
 #   run   : fuse3 (fusermount3; /dev/fuse must exist)
-#   tests : curl, fio, the Ceph testbed packages (scripts/testbed/ceph.sh packages), python3 with pytest, boto3
+#   tests : curl, fio, the Ceph testbed packages (scripts/testbed/ceph.sh packages), python3 with pytest, boto3 and
+#           prometheus_client (its text parser checks /metrics)
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -29,13 +30,13 @@ for p in $PKGS; do
 done
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 
-# pytest and boto3 for whichever python3 runs the tests. Debian's own python3 is "externally managed" (PEP 668):
+# pytest, boto3 and prometheus_client for whichever python3 runs the tests. Debian's own python3 is "externally managed" (PEP 668):
 # pip refuses it unless told --break-system-packages; a pyenv or venv python takes a plain pip install.
-if ! python3 -c 'import pytest, boto3' 2>/dev/null; then
+if ! python3 -c 'import pytest, boto3, prometheus_client' 2>/dev/null; then
   python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
-  echo "install-deps: pip install pytest boto3" >&2
+  echo "install-deps: pip install pytest boto3 prometheus_client" >&2
   pip_install="python3 -m pip install -q --disable-pip-version-check"
-  $pip_install pytest boto3 2>/dev/null || $pip_install --break-system-packages pytest boto3
+  $pip_install pytest boto3 prometheus_client 2>/dev/null || $pip_install --break-system-packages pytest boto3 prometheus_client
 fi
 
 command -v swift >/dev/null || [ -x /opt/swift/usr/bin/swift ] ||

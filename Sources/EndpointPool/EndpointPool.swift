@@ -52,6 +52,7 @@ public final class EndpointPool: ObjectStore {
     let logger: Logger
     let prober = Mutex<Task<Void, Never>?>(nil)
     let spentGets = SpentGets()
+    let metrics: PoolMetrics
 
     /// With `activeProbing`, a task probes down endpoints every quarter of `probeInterval`; without it, tests
     /// call `probeDueEndpoints()` themselves.
@@ -71,6 +72,7 @@ public final class EndpointPool: ObjectStore {
         hedging = HedgeBudget(policy: hedgingPolicy)
         self.timing = timing
         self.logger = logger
+        metrics = PoolMetrics(endpointNames: endpoints.map(\.name))
         if activeProbing { startProber(tick: config.probeInterval / 4) }
     }
 
@@ -85,6 +87,9 @@ public final class EndpointPool: ObjectStore {
             endpoints: zip(endpoints, healths).map { $1.snapshot(endpoint: $0.name) }, gets: counts.gets,
             hedges: counts.hedges, hedgeWins: counts.wins)
     }
+
+    /// GET body bytes received from each endpoint so far, in the order given.
+    public var receivedBytes: [UInt64] { metrics.receivedBytes }
 
     // MARK: - ObjectStore
 
@@ -149,7 +154,7 @@ public final class EndpointPool: ObjectStore {
             } else {
                 rest = offset == 0 ? nil : ByteRange(offset..<UInt64.max)
             }
-            let attemptSink = AttemptSink(attempt: attempt, race: race, delivered: delivered)
+            let attemptSink = AttemptSink(attempt: attempt, race: race, delivered: delivered, metrics: self.metrics)
             do throws(ObjectStoreError) {
                 try await self.endpoints[attempt.endpoint].store.get(key: key, range: rest, ifMatch: ifMatch, into: attemptSink)
                 return .success(.streamed)
@@ -198,6 +203,7 @@ public final class EndpointPool: ObjectStore {
             guard config.retry.allowsAttempt(afterFailures: failures, firstFailure: firstFailure, now: now) else {
                 throw lastError
             }
+            metrics.retry(kind)
             let delay = config.retry.backoff(afterFailures: max(1, failures + waits), uniform: timing.uniform())
             logger.debug(
                 "retrying", metadata: ["s3.operation": "\(kind)", "error": "\(lastError)", "delay_ms": "\(Int(delay * 1000))"])

@@ -113,6 +113,7 @@ extension EndpointPool {
             HedgeBudget.isWorthATwin(primary: healths[primary.endpoint].latency, twin: healths[endpoint].latency),
             hedging.take()
         else { return nil }
+        metrics.hedges.increment()
         return startAttempt(1, on: endpoint, plan, race)
     }
 
@@ -122,13 +123,17 @@ extension EndpointPool {
         _ round: inout RoundState
     ) -> Bool {
         let health = attempt.health
+        record(attempt, outcome, kind)
         switch outcome {
         case .success(let value):
             let now = timing.now()
             let latency = kind == .get || kind == .write ? nil : now - attempt.started
             report(health.succeeded(kind, latency: latency, now: now), endpoint: attempt.endpoint, error: nil)
             guard round.result == nil, race.claim(attempt.index) else { return false }
-            if attempt.index > 0 { hedging.noteWin() }
+            if attempt.index > 0 {
+                hedging.noteWin()
+                metrics.hedgeWins.increment()
+            }
             round.result = .success(value)
             return true
         case .failure(let error):
@@ -150,6 +155,20 @@ extension EndpointPool {
             round.result = .failure(
                 failure, endpoints: round.failedEndpoints, stalled: attempt.callOffReason != nil)
             return true
+        }
+    }
+
+    /// Counts one attempt's outcome and duration in the exported metrics.
+    private func record(_ attempt: Attempt, _ outcome: Result<AttemptValue, ObjectStoreError>, _ kind: OperationKind) {
+        let seconds = timing.now() - attempt.started
+        switch outcome {
+        case .success:
+            metrics.attempt(on: attempt.endpoint, kind, ended: .success, after: seconds)
+        case .failure where attempt.callOffReason == .lostRace || Task.isCancelled:
+            metrics.attempt(on: attempt.endpoint, kind, ended: .cancelled, after: seconds)
+        case .failure(let error):
+            metrics.attempt(on: attempt.endpoint, kind, ended: PoolMetrics.Outcome(error), after: seconds)
+            if case .service(let service) = error, service.kind == .throttled { metrics.throttled(on: attempt.endpoint) }
         }
     }
 

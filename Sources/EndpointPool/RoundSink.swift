@@ -52,16 +52,20 @@ final class AttemptSink: ByteSink {
     private let attempt: Attempt
     private let race: Race
     private let delivered: DeliveredBytes
+    private let metrics: PoolMetrics
 
-    init(attempt: Attempt, race: Race, delivered: DeliveredBytes) {
+    init(attempt: Attempt, race: Race, delivered: DeliveredBytes, metrics: PoolMetrics) {
         self.attempt = attempt
         self.race = race
         self.delivered = delivered
+        self.metrics = metrics
     }
 
     func receive(_ chunk: UnsafeRawBufferPointer) {
         attempt.touch()
-        if race.claim(attempt.index) { delivered.receive(chunk) }
+        guard race.claim(attempt.index) else { return }
+        delivered.receive(chunk)
+        metrics.received(chunk.count, on: attempt.endpoint)
     }
 }
 

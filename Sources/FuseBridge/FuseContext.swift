@@ -12,6 +12,8 @@ final class FuseContext: Sendable {
     let maxReadAhead: UInt32
     /// Every request a Task is working on; answered by FuseMount.requestExit when the process exits on a signal.
     let inFlight = InFlightRequests()
+    /// Durations, errors and metadata hits, exported through swift-metrics and shown by `s3mount status`.
+    let metrics = OperationMetrics()
 
     init(fileSystem: FileSystem, logger: Logger, maxReadAhead: UInt32) {
         self.fileSystem = fileSystem
@@ -61,6 +63,7 @@ final class FuseContext: Sendable {
 
     func replyError(_ request: FuseRequest, _ error: FSError) {
         logger.log(level: error.logLevel, "\(error.message)", metadata: ["fuse.op": "\(request.operation)"])
+        metrics.failed(request.operation, errno: error.errno, message: error.message)
         unsafe request.reply { unsafe FuseCalls.replyError($0, errno: error.errno) }
     }
 }

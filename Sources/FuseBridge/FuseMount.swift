@@ -13,6 +13,7 @@ import Dispatch
 import Foundation
 import Glibc
 import Logging
+import Observability
 import S3FSCore
 import Synchronization
 
@@ -74,6 +75,14 @@ public struct FuseMountError: Error, CustomStringConvertible {
         self.options = options
         self.logger = logger
     }
+
+    /// Lookups and getattrs answered from what s3mount knew (hits) and after asking S3 (misses), for status.
+    public var metadataAnswers: (hits: UInt64, misses: UInt64) {
+        (context.metrics.metadataHits.value, context.metrics.metadataMisses.value)
+    }
+
+    /// The last errors answered to applications, oldest first, for status.
+    public var recentErrors: [RecentErrors.Entry] { context.metrics.recentErrors.all }
 
     public func mount() throws(FuseMountError) {
         var ops = FuseOperations.table()

@@ -56,11 +56,14 @@ enum FuseOperations {
         }
         // Answered on this thread when s3mount already knows (see FuseContext.answer).
         do throws(FSError) {
-            if let entry = try context.fileSystem.lookupWithoutWaiting(parent: InodeNumber(parent), name: copiedName) {
+            let known = try context.fileSystem.lookupWithoutWaiting(parent: InodeNumber(parent), name: copiedName)
+            context.metrics.metadata(hit: known != nil)
+            if let entry = known {
                 unsafe request.reply { unsafe FuseCalls.replyEntry($0, entry) }
                 return
             }
         } catch where error.errno == ENOENT {
+            context.metrics.metadata(hit: true)
             return missing(error)
         } catch {
             return context.replyError(request, error)
@@ -100,7 +103,12 @@ enum FuseOperations {
         let context = unsafe FuseContext.of(req)
         let ttl = context.fileSystem.metadataTTL
         context.answer(
-            request, immediate: { fs throws(FSError) in try fs.getattrWithoutWaiting(InodeNumber(ino)) },
+            request,
+            immediate: { fs throws(FSError) in
+                let known = try fs.getattrWithoutWaiting(InodeNumber(ino))
+                context.metrics.metadata(hit: known != nil)
+                return known
+            },
             reply: { unsafe FuseCalls.replyAttributes($0, $1, ttl: ttl) }
         ) { fs throws(FSError) in
             let attributes = try await fs.getattr(InodeNumber(ino))

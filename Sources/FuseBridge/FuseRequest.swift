@@ -11,16 +11,21 @@ import Synchronization
     private let raw: fuse_req_t
     private let replied = Atomic<Bool>(false)
     let operation: StaticString
+    /// When the request arrived, for its duration in OperationMetrics.
+    private let arrived = ContinuousClock.now
+    private let metrics: OperationMetrics
 
     init(_ raw: fuse_req_t, operation: StaticString) {
         unsafe self.raw = raw
         self.operation = operation
+        metrics = unsafe FuseContext.of(raw).metrics
     }
 
     /// Runs `body` with the raw request if nobody has replied yet.
     func reply(_ body: (fuse_req_t) -> Void) {
         guard !replied.exchange(true, ordering: .acquiringAndReleasing) else { return }
         unsafe body(raw)
+        metrics.answered(operation, after: Int64((ContinuousClock.now - arrived) / .nanoseconds(1)))
     }
 
     /// The raw request for fuse_add_direntry(_plus), which only reads session settings from it and does not reply.

@@ -58,15 +58,19 @@ extension FileSystem {
     public func startRead(handle: UInt64, offset: UInt64, size: Int) throws(FSError) -> ReadStart {
         let start = try startReadUncounted(handle: handle, offset: offset, size: size)
         switch start {
-        case .ready:
-            readStats.answeredFromMemory()
+        case .ready(let data):
+            readStats.answeredFromMemory(bytes: data.count)
             return start
         case .waiting(let pending):
             let stats = readStats
+            let source: ReadStats.Source = StagedHandle.isStaged(handle) ? .staging : .s3
             return .waiting(PendingRead { () throws(FSError) in
                 let began = ContinuousClock.now
-                defer { stats.waited(for: .now - began) }
-                return try await pending.finish()
+                var bytes = 0
+                defer { stats.waited(for: .now - began, bytes: bytes, from: source) }
+                let data = try await pending.finish()
+                bytes = data.count
+                return data
             })
         }
     }

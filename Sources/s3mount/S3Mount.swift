@@ -3,8 +3,9 @@ import Foundation
 import Logging
 
 /// `s3mount [options] BUCKET[:PREFIX] MOUNTPOINT`: mounts an S3 bucket (or a prefix of it) as a directory.
-/// `s3mount prefetch PATH…` warms a running mount's caches (PrefetchCommand); a bucket named "prefetch" is
-/// mounted as `prefetch:`.
+/// `s3mount prefetch PATH…` warms a running mount's caches (PrefetchCommand); `s3mount status [MOUNTPOINT…]`
+/// shows what mounts are doing (StatusCommand); a bucket named "prefetch" or "status" is mounted as `prefetch:`
+/// or `status:`.
 struct S3Mount: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "s3mount",
@@ -48,7 +49,8 @@ enum S3MountMain {
     static func main() {
         ExitSignals.ignoreBrokenPipes()
         let given = Array(CommandLine.arguments.dropFirst())
-        if given.first == "prefetch" { return PrefetchMain.main(Array(given.dropFirst())) }
+        if given.first == "prefetch" { return SubcommandMain.main(PrefetchCommand.self, name: "prefetch", Array(given.dropFirst())) }
+        if given.first == "status" { return SubcommandMain.main(StatusCommand.self, name: "status", Array(given.dropFirst())) }
         let arguments = MountOptionList.expand(given)
         do {
             var command = try S3Mount.parseAsRoot(arguments)
@@ -71,25 +73,29 @@ enum S3MountMain {
     }
 }
 
-/// `s3mount prefetch …`: the same one-line errors and exit statuses as a mount.
-enum PrefetchMain {
-    static func main(_ arguments: [String]) {
+/// `s3mount prefetch …` and `s3mount status …`: the same one-line errors and exit statuses as a mount, as
+/// `s3mount NAME: error: …`; a CommandFailure (a reason found before any work) exits 1.
+enum SubcommandMain {
+    static func main<Command: ParsableCommand>(_: Command.Type, name: String, _ arguments: [String]) {
         do {
-            var command = try PrefetchCommand.parseAsRoot(arguments)
+            var command = try Command.parseAsRoot(arguments)
             try command.run()
-        } catch let failure as PrefetchFailure {
-            try? FileHandle.standardError.write(contentsOf: Data("s3mount prefetch: error: \(failure)\n".utf8))
+        } catch let failure as any CommandFailure {
+            try? FileHandle.standardError.write(contentsOf: Data("s3mount \(name): error: \(failure)\n".utf8))
             Foundation.exit(1)
         } catch {
-            let code = PrefetchCommand.exitCode(for: error)
+            let code = Command.exitCode(for: error)
             if code == .success {
-                print(PrefetchCommand.fullMessage(for: error))
+                print(Command.fullMessage(for: error))
             } else if !(error is ExitCode) {
-                let line = PrefetchCommand.message(for: error).split(whereSeparator: \.isNewline)
+                let line = Command.message(for: error).split(whereSeparator: \.isNewline)
                     .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
-                try? FileHandle.standardError.write(contentsOf: Data("s3mount prefetch: error: \(line)\n".utf8))
+                try? FileHandle.standardError.write(contentsOf: Data("s3mount \(name): error: \(line)\n".utf8))
             }
             Foundation.exit(code.rawValue)
         }
     }
 }
+
+/// A subcommand's reason to stop before doing anything, printed as its one error line.
+protocol CommandFailure: Error, CustomStringConvertible {}

@@ -10,4 +10,19 @@ int s3m_start_writeback(int fd, off_t offset, off_t length);
 // O_DIRECT, whose value differs between architectures.
 int s3m_o_direct(void);
 
+// Sockets (socket_shim.c). Each returns a file descriptor, or 0, on success and -errno on failure.
+// A TCP socket listening on host:port (getaddrinfo's first address that binds), close-on-exec.
+int s3m_listen_tcp(const char *host, unsigned short port);
+// A unix socket listening at path (a file already there is replaced); -ENAMETOOLONG if it does not fit.
+int s3m_listen_unix(const char *path);
+// A connection to the unix socket at path, with timeout_ms on its reads and writes.
+int s3m_connect_unix(const char *path, int timeout_ms);
+// The next connection on listener, close-on-exec, with timeout_ms on its reads and writes.
+int s3m_accept(int listener, int timeout_ms);
+int s3m_set_timeout(int fd, int timeout_ms);
+// The user id of the process at the other end of a unix socket (SO_PEERCRED).
+int s3m_peer_uid(int fd, unsigned int *uid);
+// Sends every byte (MSG_NOSIGNAL: a peer gone away is an error, not a SIGPIPE).
+int s3m_send_all(int fd, const void *bytes, size_t length);
+
 #endif

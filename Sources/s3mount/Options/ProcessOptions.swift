@@ -11,4 +11,7 @@ struct ProcessOptions: ParsableArguments {
 
     @Option(help: "Append log lines to this file (default: stderr in the foreground, syslog as a daemon).")
     var logFile: String?
+
+    @Option(help: "Serve Prometheus metrics at http://HOST:PORT/metrics (e.g. 127.0.0.1:9464; a bare PORT is loopback). Off by default.")
+    var metricsAddress: ListenAddress?
 }

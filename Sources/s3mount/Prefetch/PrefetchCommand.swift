@@ -54,7 +54,7 @@ struct PrefetchCommand: ParsableCommand {
 }
 
 /// A failure that stops `s3mount prefetch` before it reads anything, with the reason.
-struct PrefetchFailure: Error, CustomStringConvertible {
+struct PrefetchFailure: CommandFailure {
     let description: String
     init(_ description: String) { self.description = description }
 }

@@ -9,6 +9,7 @@ import FuseBridge
 import Glibc
 import Logging
 import ObjectStore
+import Prometheus
 import S3FSCore
 import S3HTTP
 
@@ -33,6 +34,8 @@ struct MountRunner {
 
         let mountpoint = try MountpointCheck.validate(command.mountpoint)
         try MountpointCheck.checkFuseDevice()
+        // Before the pool, the core and the bridge make their metric handles.
+        let registry = command.process.metricsAddress.map { _ in MetricsBootstrap.bootstrap(mountpoint: mountpoint) }
         let storeConfigs = try StoreFactory.configs(command: command, logger: logger)
         let stores: [S3HTTPStore]
         do {
@@ -57,11 +60,20 @@ struct MountRunner {
         }
         try WriteLifecycle.start(fileSystem, logger: logger)
         let mount = FuseMount(fileSystem: fileSystem, options: mountOptions(mountpoint), logger: logger)
+        let observables = MountObservables(
+            mountpoint: mountpoint, bucket: store.bucket, prefix: prefix, started: now(), pool: store,
+            fileSystem: fileSystem, mount: mount)
+        var metricsServer: MetricsServer?
+        if let registry, let address = command.process.metricsAddress {
+            metricsServer = try serveMetrics(observables, registry, at: address)
+        }
         do {
             try mount.mount()
         } catch {
             throw MountFailure("cannot mount \(mountpoint): \(error.description)")
         }
+        metricsServer?.start()
+        let control = startControlSocket(observables, logger: logger)
         ReadAhead.raise(mountpoint: mountpoint, logger: logger)
         let signals = ExitSignals.install { name in
             logger.notice("unmounting", metadata: ["signal": "\(name)", "mountpoint": "\(mountpoint)"])
@@ -75,11 +87,38 @@ struct MountRunner {
         let status = mount.run()
         withExtendedLifetime(signals) {}
         logger.notice("unmounted", metadata: ["mountpoint": "\(mountpoint)", "status": "\(status)"])
+        control?.remove()
         WriteLifecycle.drain(fileSystem, timeout: command.writes.drainTimeout, logger: logger)
         // Leave without atexit handlers: OpenSSL's and libcurl's cleanups would run while read-ahead, retries or
         // probes still sign and send requests on other threads (a SIGSEGV at exit, seen under the fault tests).
         // Nothing is left to flush: log lines are written unbuffered and uploads were drained (or journalled) above.
         Glibc._exit(0)
+    }
+
+    /// Binds --metrics-address before the mount goes live, so a bad or busy address fails the mount.
+    private func serveMetrics(
+        _ observables: MountObservables, _ registry: PrometheusCollectorRegistry, at address: ListenAddress
+    ) throws(MountFailure) -> MetricsServer {
+        do {
+            return try MetricsServer(address: address, registry: registry, gauges: ScrapeGauges(sources: observables))
+        } catch {
+            throw MountFailure("cannot serve metrics on \(address): \(error.code == EADDRINUSE ? "the address is in use" : error.description); give another --metrics-address")
+        }
+    }
+
+    /// The control socket for `s3mount status`; without it the mount still serves (the log says why).
+    private func startControlSocket(_ observables: MountObservables, logger: Logger) -> ControlSocket? {
+        let sampler = StatusSampler(sources: observables)
+        let report = StatusReport(sources: observables, sampler: sampler)
+        do {
+            let control = try ControlSocket(mountpoint: observables.mountpoint) { report.document() }
+            sampler.start()
+            control.start(logger: logger)
+            return control
+        } catch {
+            logger.warning("no control socket; s3mount status will not see this mount", metadata: ["error": "\(error)"])
+            return nil
+        }
     }
 
     /// An EndpointPool over the endpoints' stores, one endpoint included: it brings retries with backoff, the

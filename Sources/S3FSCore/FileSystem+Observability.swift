@@ -1,0 +1,29 @@
+// What the filesystem shows operators besides ReadStats: the memory budget and the upload backlog, computed when
+// asked (a scrape of /metrics, `s3mount status`, once a second at most), never on the read or write path.
+import Foundation
+
+/// Files owed to S3 and how far behind the uploads are.
+public struct UploadBacklog: Sendable, Equatable {
+    public var files: Int
+    public var bytes: UInt64
+    /// Seconds since the last change to the file that has waited longest (0 when nothing is owed).
+    public var oldestSeconds: Double
+}
+
+extension FileSystem {
+    /// Bytes of the memory budget in use (cached blocks, read-ahead, transfers in flight) and its limit.
+    public var memoryUsage: (used: Int, limit: Int) {
+        (fetcher.cache.budget.usedBytes, fetcher.cache.budget.limit)
+    }
+
+    /// Staged files whose bytes are not yet durable in S3 (nothing on a read-only mount).
+    public var uploadBacklog: UploadBacklog {
+        let dirty = (writeback?.staging.all ?? []).compactMap { file in
+            file.state.withLock { state in
+                state.generation > state.uploadedGeneration && !state.removed ? (state.size, state.mtime) : nil
+            }
+        }
+        let oldest = dirty.map(\.1).min().map { max(0, Date().timeIntervalSince1970 - $0) } ?? 0
+        return UploadBacklog(files: dirty.count, bytes: dirty.reduce(0) { $0 + $1.0 }, oldestSeconds: oldest)
+    }
+}
