@@ -102,7 +102,7 @@ enum FuseOperations {
         let request = unsafe FuseRequest(req, operation: "getattr")
         let context = unsafe FuseContext.of(req)
         let ttl = context.fileSystem.metadataTTL
-        context.answer(
+        unsafe context.answer(
             request,
             immediate: { fs throws(FSError) in
                 let known = try fs.getattrWithoutWaiting(InodeNumber(ino))
