@@ -143,6 +143,7 @@ extension FileSystem {
         if StagedHandle.isStaged(handle) { return releaseStaged(handle: handle) }
         guard let file = files.remove(handle) else { return }
         inodes.countOpen(file.inode, -1)
+        if file.readAhead.withLock({ $0.requestedThrough != nil }) { readingAhead.subtract(1, ordering: .relaxed) }
         file.cancelReadAhead()
     }
 
@@ -193,14 +194,18 @@ extension FileSystem {
         return ReadData(pieces: demands.map { .block($0.block, $0.bytes) })
     }
 
-    /// Starts read-ahead of the blocks from `end` to `end + window`, as far as the memory budget allows.
+    /// Starts read-ahead of the blocks from `end` to `end + window`, as far as the memory budget allows. Handles
+    /// reading ahead at once share half the budget: windows that together filled all of it would leave a demand
+    /// read no memory but another reader's unread read-ahead, which it would evict and that reader fetch again.
     private func readAhead(after end: UInt64, of file: FileHandle) {
         guard end < file.object.size else { return }
+        let share = UInt64(config.reads.memoryLimit / (2 * max(1, readingAhead.load(ordering: .relaxed))))
         let wanted = file.readAhead.withLock { state -> ClosedRange<UInt64>? in
             let current = fetcher.blockIndex(of: end)
             for (index, entry) in state.prefetched where index < current { entry.block?.noLongerReadAhead() }
             state.prefetched = state.prefetched.filter { $0.key >= current }
-            let last = fetcher.blockIndex(of: min(file.object.size, end + state.window.bytes) - 1)
+            let window = min(state.window.bytes, share)
+            let last = fetcher.blockIndex(of: min(file.object.size, end + window) - 1)
             // Beyond the blocks this read demanded: a wait on those is no sign of a short window.
             let afterDemand = fetcher.blockIndex(of: end - 1) + 1
             let first = max(afterDemand, state.requestedThrough.map { $0 + 1 } ?? 0)
@@ -209,11 +214,13 @@ extension FileSystem {
         guard let wanted else { return }
         for index in wanted {
             guard let block = fetcher.block(index, of: file.object, priority: .prefetch) else { return }
-            file.readAhead.withLock { state in
+            let isFirst = file.readAhead.withLock { state in
                 state.prefetched[index] = FileHandle.Prefetched(block: block)
                 block.wantedAsReadAhead()
-                state.requestedThrough = max(state.requestedThrough ?? 0, index)
+                defer { state.requestedThrough = max(state.requestedThrough ?? 0, index) }
+                return state.requestedThrough == nil
             }
+            if isFirst { readingAhead.add(1, ordering: .relaxed) }
         }
     }
 

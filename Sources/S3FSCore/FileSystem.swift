@@ -27,6 +27,8 @@ public final class FileSystem: Sendable {
     let fetcher: BlockFetcher
     let walks = DirectoryWalks()
     let readStats = ReadStats()
+    /// Open handles that have read ahead (sequential readers); they share half the memory budget for it.
+    let readingAhead = Atomic<Int>(0)
     /// Read-ahead across the files of a directory a job is reading; nil when turned off.
     let dataset: DatasetReadAhead?
     /// Read-ahead of the files a --prefetch-manifest lists; nil without one.
