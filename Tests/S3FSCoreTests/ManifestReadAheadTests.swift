@@ -44,11 +44,11 @@ import Testing
         let order = Self.names.indices.shuffled(using: &generator)
         let fs = fileSystem(manifest: order.map { Self.names[$0] } + ["c0/missing"])
         let manifest = try #require(fs.manifest)
-        #expect(await eventually { manifest.counters.prefetchedFiles == 40 && manifest.counters.missing == 1 })
+        #expect(await eventually(timeout: .seconds(90)) { manifest.counters.prefetchedFiles == 40 && manifest.counters.missing == 1 })
         // One LIST per directory (two class folders), no HEAD per entry.
         #expect(store.callCount(.list) == 2)
         #expect(store.callCount(.head) == 0)
-        #expect(await eventually { store.callCount(.get) == 40 })
+        #expect(await eventually(timeout: .seconds(90)) { store.callCount(.get) == 40 })
         for index in order { #expect(try await read(fs, Self.names[index]) == Self.content(index)) }
         #expect(store.callCount(.get) == 40, "every file was read from its prefetched block")
         #expect(manifest.counters.usedFiles == 40)
@@ -59,11 +59,11 @@ import Testing
         // Half of a 60,000-byte budget holds ten of the 3,000-byte files; the rest are fetched as the job reads.
         let fs = fileSystem(manifest: Self.names, memoryLimit: 60_000)
         let manifest = try #require(fs.manifest)
-        #expect(await eventually { manifest.isIdle && manifest.counters.prefetchedFiles > 0 })
+        #expect(await eventually(timeout: .seconds(90)) { manifest.isIdle && manifest.counters.prefetchedFiles > 0 })
         #expect(manifest.counters.prefetchedFiles == 10)
         #expect(store.callCount(.get) == 10)
         for (index, name) in Self.names.enumerated() { #expect(try await read(fs, name) == Self.content(index)) }
-        #expect(await eventually { manifest.isIdle })
+        #expect(await eventually(timeout: .seconds(90)) { manifest.isIdle })
         #expect(manifest.counters.usedFiles >= 30, "\(manifest.counters)")
         #expect(store.callCount(.get) == 40)
     }
