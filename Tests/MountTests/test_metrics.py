@@ -144,6 +144,23 @@ def test_a_dead_endpoint_opens_its_breaker_and_status_says_it_is_down(mounter, e
         proxy.stop()
 
 
+def test_uploaded_bytes_are_counted(mounter, s3, env, prefix, tmp_path):
+    """A file written and fsync'd (durable in S3 when fsync returns) adds its size to the upload counter, whose
+    rate is the upload rate."""
+    port = free_port()
+    m = mounter.mount(f"{env.bucket}:{prefix}metrics-upload", "--metrics-address", f"127.0.0.1:{port}")
+    before = Scrape(port)
+    body = det_bytes("metrics/upload", 3 * MiB + 777)
+    with open(m.p("written.bin"), "wb") as f:
+        f.write(body)
+        f.flush()
+        os.fsync(f.fileno())
+    after = Scrape(port)
+    assert after.value("s3mount_upload_bytes_total") - before.value("s3mount_upload_bytes_total") == len(body)
+    stored = s3.get_object(Bucket=env.bucket, Key=f"{prefix}metrics-upload/written.bin")["Body"].read()
+    assert stored == body
+
+
 def test_metrics_are_off_by_default(mounter, env, prefix, objects):
     plain = mounter.mount(f"{env.bucket}:{prefix}metrics", "--no-dataset-read-ahead", "--read-only")
     (pid,) = live_daemons(plain.path)

@@ -263,7 +263,9 @@ extension Writeback {
         if let bandwidth {
             do { try await bandwidth.take(bytes) } catch { throw cancelled }
         }
-        return try await request()
+        let answer = try await request()
+        uploadedBytes.increment(by: Int64(bytes))
+        return answer
     }
 
     /// Ends the file's multipart stream: running parts are cancelled and the upload is aborted in the background.

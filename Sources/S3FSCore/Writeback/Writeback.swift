@@ -16,6 +16,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CoreMetrics
 import Logging
 import ObjectStore
 import Synchronization
@@ -39,6 +40,9 @@ final class Writeback: Sendable {
     let staging: StagingArea
     let scheduler: FetchScheduler
     let bandwidth: TokenBucket?
+    /// Bytes sent to S3 by finished upload requests (PUTs and parts; a part copied server-side sends none): its
+    /// rate is the upload rate (s3mount_upload_bytes_total).
+    let uploadedBytes = Counter(label: "s3mount_upload_bytes_total")
     let layout: PartLayout
     /// Called after a file's bytes became durable in S3 (the inode's cached metadata is stale then).
     let uploaded: @Sendable (StagedFile) -> Void
