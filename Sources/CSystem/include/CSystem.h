@@ -10,6 +10,10 @@ int s3m_start_writeback(int fd, off_t offset, off_t length);
 // O_DIRECT, whose value differs between architectures.
 int s3m_o_direct(void);
 
+// Fixes malloc's mmap threshold at `bytes` (glibc's mallopt M_MMAP_THRESHOLD; it otherwise moves up as large
+// buffers are freed). Returns 1 on success.
+int s3m_fix_mmap_threshold(int bytes);
+
 // Sockets (socket_shim.c). Each returns a file descriptor, or 0, on success and -errno on failure.
 // A TCP socket listening on host:port (getaddrinfo's first address that binds), close-on-exec.
 int s3m_listen_tcp(const char *host, unsigned short port);
