@@ -31,7 +31,7 @@ struct MountRunner {
         // Buffers of 256 KiB and more (blocks) are mapped and unmapped on their own instead of carved from malloc's
         // heaps. glibc otherwise raises that threshold each time such a buffer is freed, after which freed blocks
         // stay in the heap: the daemon's RSS then sat well above what the memory budget counts (100 readers under
-        // --memory-limit 64M with 1 MiB blocks peaked at 99-148 MiB; 76-98 MiB with the threshold fixed). Smaller
+        // --memory-limit 64M with 1 MiB blocks peaked at 99-148 MiB; 78-117 MiB with the threshold fixed). Smaller
         // buffers (small files) stay in the heap, where freed ones are reused without fresh page faults.
         _ = s3m_fix_mmap_threshold(256 << 10)
         let sink = try LogSink.open(options: command.process, daemon: !command.process.foreground)
