@@ -61,23 +61,45 @@ public protocol ObjectStore: Sendable {
     func listMultipartUploads(prefix: String) async throws(ObjectStoreError) -> [MultipartUploadInfo]
 }
 
-/// How far `listAll` follows a listing.
-public enum ListingBounds {
-    /// 100,000 pages: 100 million keys at 1,000 a page, beyond any directory that can be listed into memory. A server
-    /// whose continuation tokens never end would otherwise keep a listing, and the process waiting on it, forever.
+/// How far a listing is followed: every pass over a listing's pages (listAll, a directory read page by page) runs its
+/// continuation tokens through one of these.
+public struct ListingBounds: Sendable {
+    /// 100,000 pages: 100 million keys at 1,000 a page. A server whose continuation tokens never end would otherwise
+    /// keep a listing, and the process waiting on it, forever.
     public static let maxPages = 100_000
+
+    let prefix: String
+    let pageLimit: Int
+    private var tokens: Set<String> = []
+    public private(set) var pages = 0
+
+    public init(prefix: String, pageLimit: Int = ListingBounds.maxPages) {
+        self.prefix = prefix
+        self.pageLimit = pageLimit
+    }
+
+    /// Counts `page`; a token that comes back (the server would send the same pages forever) or a listing longer
+    /// than `pageLimit` pages is a malformed answer.
+    public mutating func check(_ page: ListPage) throws(ObjectStoreError) {
+        pages += 1
+        guard let token = page.nextContinuationToken else { return }
+        guard tokens.insert(token).inserted else { throw endless("page \(pages) repeats an earlier continuation token") }
+        guard pages < pageLimit else { throw endless("more than \(pageLimit) pages") }
+    }
+
+    private func endless(_ detail: String) -> ObjectStoreError {
+        .client(ClientError(kind: .malformedResponse, detail: "ListObjectsV2 of \"\(prefix)\" never ends: \(detail)"))
+    }
 }
 
 extension ObjectStore {
     /// Every page of a listing, following continuation tokens; with `maxPages`, at most that many, and the
-    /// result's `nextContinuationToken` says whether more remained. A token that comes back (the server would send
-    /// the same pages forever) or a listing longer than `pageLimit` pages is a malformed answer.
+    /// result's `nextContinuationToken` says whether more remained. Tokens are checked by ListingBounds.
     public func listAll(
         prefix: String, delimiter: String?, maxPages: Int = .max, pageLimit: Int = ListingBounds.maxPages
     ) async throws(ObjectStoreError) -> ListPage {
         var merged = ListPage(objects: [], commonPrefixes: [], nextContinuationToken: nil)
-        var tokens: Set<String> = []
-        var pages = 0
+        var bounds = ListingBounds(prefix: prefix, pageLimit: pageLimit)
         while true {
             let request = ListRequest(prefix: prefix, delimiter: delimiter, continuationToken: merged.nextContinuationToken)
             let page = try await list(request)
@@ -85,17 +107,9 @@ extension ObjectStore {
             merged.commonPrefixes += page.commonPrefixes
             merged.anomalies += page.anomalies
             merged.nextContinuationToken = page.nextContinuationToken
-            pages += 1
-            guard let token = page.nextContinuationToken, pages < maxPages else { break }
-            guard tokens.insert(token).inserted else {
-                throw endless(prefix, "page \(pages) repeats an earlier continuation token")
-            }
-            guard pages < pageLimit else { throw endless(prefix, "more than \(pageLimit) pages") }
+            guard page.nextContinuationToken != nil, bounds.pages + 1 < maxPages else { break }
+            try bounds.check(page)
         }
         return merged
-    }
-
-    private func endless(_ prefix: String, _ detail: String) -> ObjectStoreError {
-        .client(ClientError(kind: .malformedResponse, detail: "ListObjectsV2 of \"\(prefix)\" never ends: \(detail)"))
     }
 }

@@ -50,7 +50,7 @@ public final class FileSystem: Sendable {
         self.config = config
         self.logger = logger
         self.mountTime = mountTime
-        self.inodes = InodeTable(rootKey: config.prefix, rootMtime: mountTime)
+        self.inodes = InodeTable(rootKey: config.prefix, rootMtime: mountTime, limit: config.maxCachedNames)
         let budget = MemoryBudget(limit: config.reads.memoryLimit)
         let scheduler = FetchScheduler(
             maxConcurrent: config.reads.maxConcurrentFetches, maxUploads: config.writes?.uploadConcurrency ?? 1)

@@ -9,6 +9,8 @@ public struct FileSystemConfig: Sendable, Hashable {
     public var readOnly: Bool
     /// How long metadata learnt from S3 is trusted, by the core and by the kernel's entry/attribute caches.
     public var metadataTTL: Double
+    /// The inode table's budget for names the kernel does not hold (see InodeTable).
+    public var maxCachedNames: Int
     /// The read pipeline's settings.
     public var reads: ReadPipelineConfig
     /// The write path's settings; nil refuses writes with EROFS.
@@ -16,7 +18,7 @@ public struct FileSystemConfig: Sendable, Hashable {
 
     public init(
         prefix: String = "", uid: UInt32 = 0, gid: UInt32 = 0, fileMode: UInt32 = 0o644, dirMode: UInt32 = 0o755,
-        readOnly: Bool = false, metadataTTL: Double = 1, reads: ReadPipelineConfig = ReadPipelineConfig(),
+        readOnly: Bool = false, metadataTTL: Double = 1, maxCachedNames: Int = 100_000, reads: ReadPipelineConfig = ReadPipelineConfig(),
         writes: WriteConfig? = nil
     ) {
         self.prefix = Self.normalizedPrefix(prefix)
@@ -26,6 +28,7 @@ public struct FileSystemConfig: Sendable, Hashable {
         self.dirMode = dirMode
         self.readOnly = readOnly
         self.metadataTTL = metadataTTL
+        self.maxCachedNames = maxCachedNames
         self.reads = reads
         self.writes = writes
     }

@@ -8,6 +8,9 @@ Signatures are not checked. Keys are bytes, so a key that is not UTF-8 can be st
   repeat_token         prefixes whose listing hands out the same continuation token forever
   fault(key, kind, n)  the next n GETs of key (None: all) answer wrongly, `kind` one of GET_FAULTS
   hold_gets            GETs wait (before any byte) until released; `gets_held` counts those waiting
+  flat                 prefixes holding that many made-up 1-byte keys (prefix + "k0000000"…), listed without
+                       being stored, so a directory of a million names costs no memory here
+  list_log             (time.monotonic() when sent, prefix, max-keys) of each LIST answer
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -44,6 +48,8 @@ class HostileS3:
         self.gets_held = 0
         self.release = threading.Event()
         self.list_requests = 0
+        self.flat: dict[bytes, int] = {}
+        self.list_log: list[tuple[float, str, int]] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.server.handle_error = lambda request, address: None  # clients reset connections on purpose
@@ -88,6 +94,8 @@ class HostileS3:
         with self.lock:
             self.list_requests += 1
         prefix = query.get("prefix", "").encode()
+        if prefix in self.flat:
+            return self.flat_page(prefix, self.flat[prefix], query.get("continuation-token"))
         delimiter = query.get("delimiter", "").encode()
         max_keys = max(1, min(1000, int(query.get("max-keys", "1000"))))
         token = query.get("continuation-token")
@@ -134,6 +142,33 @@ class HostileS3:
         parts.append("</ListBucketResult>")
         return "".join(parts).encode()
 
+    def data(self, key: bytes | None) -> bytes | None:
+        """The object at key: a stored one, or one of the made-up keys of a flat prefix (b"x")."""
+        if key is None:
+            return None
+        if key in self.objects:
+            return self.objects[key]
+        for prefix, count in self.flat.items():
+            rest = key[len(prefix):]
+            if key.startswith(prefix) and len(rest) == 8 and rest[:1] == b"k" and rest[1:].isdigit():
+                return b"x" if int(rest[1:]) < count else None
+        return None
+
+    def flat_page(self, prefix: bytes, count: int, token: str | None) -> bytes:
+        start = int(token) if token else 0
+        end = min(count, start + 1000)
+        name = prefix.decode()
+        parts = [f'<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>{self.bucket}</Name>'
+                 f"<Prefix>{name}</Prefix><KeyCount>{end - start}</KeyCount><MaxKeys>1000</MaxKeys>"
+                 f"<IsTruncated>{'true' if end < count else 'false'}</IsTruncated>"]
+        if end < count:
+            parts.append(f"<NextContinuationToken>{end}</NextContinuationToken>")
+        tag = etag(b"x").replace('"', "&quot;")
+        parts += [f"<Contents><Key>{name}k{i:07d}</Key><LastModified>{LAST_MODIFIED}</LastModified>"
+                  f"<ETag>{tag}</ETag><Size>1</Size></Contents>" for i in range(start, end)]
+        parts.append("</ListBucketResult>")
+        return "".join(parts).encode()
+
     def _handler(self):
         s3 = self
 
@@ -166,7 +201,7 @@ class HostileS3:
 
             def do_HEAD(self) -> None:
                 key, _ = self.target()
-                data = s3.objects.get(key) if key is not None else None
+                data = s3.data(key)
                 if data is None:
                     return self.not_found(head=True)
                 self.send(200, {"Content-Length": str(len(data)), "ETag": etag(data),
@@ -175,8 +210,10 @@ class HostileS3:
             def do_GET(self) -> None:
                 key, query = self.target()
                 if key is None:
-                    return self.send(200, {"Content-Type": "application/xml"}, s3.list_page(query))
-                data = s3.objects.get(key)
+                    self.send(200, {"Content-Type": "application/xml"}, s3.list_page(query))
+                    s3.list_log.append((time.monotonic(), query.get("prefix", ""), int(query.get("max-keys", "1000"))))
+                    return
+                data = s3.data(key)
                 if data is None:
                     return self.not_found(head=False)
                 if self.headers.get("If-Match") not in (None, etag(data)):

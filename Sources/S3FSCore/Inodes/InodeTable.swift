@@ -7,7 +7,13 @@
 // name) gets a new number, so the kernel never sees one inode change type. So does a file whose object was
 // replaced while a handle is open on the old version: the open file keeps its inode, with the old version's size,
 // so the kernel neither cuts its reads short at the new size nor mixes versions, and new opens get the new
-// version under the new number. All state sits behind one Mutex; nothing here awaits.
+// version under the new number.
+//
+// The table has a budget (`limit`): a listing records every name it sees, but names the kernel never looked up
+// (readdir without plus, or entries that did not fit a reply) are metadata only, and past the budget the oldest of
+// them leave, so `ls` of a million keys leaves about `limit` inodes behind, not a million. An inode the kernel holds,
+// an open file and a directory with children are never evicted (the table may exceed the budget by those). All
+// state sits behind one Mutex; nothing here awaits.
 import ObjectStore
 import Synchronization
 
@@ -17,16 +23,26 @@ final class InodeTable: Sendable {
         /// Names by their UTF-8 bytes: String equality would merge "é" (NFC) and "e\u{301}" (NFD), two keys in S3.
         var children: [InodeNumber: [[UInt8]: InodeNumber]] = [:]
         var nextNumber: UInt64 = InodeNumber.root.rawValue + 1
+        /// Inodes created without a kernel lookup or whose last one was taken back, oldest first (from
+        /// `unheldHead` on): the candidates for eviction, checked again when their turn comes.
+        var unheld: [InodeNumber] = []
+        var unheldHead = 0
+        var evictions: UInt64 = 0
     }
 
+    let limit: Int
     private let state: Mutex<State>
 
-    init(rootKey: String, rootMtime: Double) {
+    init(rootKey: String, rootMtime: Double, limit: Int = 100_000) {
         let root = Inode(
             number: .root, parent: .root, name: "", kind: .directory, key: rootKey, size: 0, mtime: rootMtime,
             etag: nil, lookupCount: 1, freshUntil: .now)
+        self.limit = max(1, limit)
         state = Mutex(State(inodes: [.root: root]))
     }
+
+    /// Inodes evicted so far: a listing during which this changed may no longer be complete in the table.
+    var evictions: UInt64 { state.withLock { $0.evictions } }
 
     func inode(_ number: InodeNumber) -> Inode? {
         state.withLock { $0.inodes[number] }
@@ -92,6 +108,7 @@ final class InodeTable: Sendable {
         return state.withLock { state in
             let existing = state.children[parent]?[Array(entry.name.utf8)].flatMap { state.inodes[$0] }
             var inode: Inode
+            var created = false
             if let existing, existing.kind == entry.kind, !Self.replacesOpenVersion(existing, with: entry.etag) {
                 inode = existing
                 inode.size = entry.size
@@ -106,9 +123,11 @@ final class InodeTable: Sendable {
                     number: number, parent: parent, name: entry.name, kind: entry.kind, key: entry.key,
                     size: entry.size, mtime: entry.mtime, etag: entry.etag, lookupCount: 0, freshUntil: freshUntil)
                 state.children[parent, default: [:]][Array(entry.name.utf8)] = number
+                created = true
             }
             if countLookup { inode.lookupCount += 1 }
             state.inodes[inode.number] = inode
+            if created, inode.lookupCount == 0 { Self.noteUnheld(inode.number, in: &state, limit: limit) }
             return inode
         }
     }
@@ -196,7 +215,9 @@ final class InodeTable: Sendable {
     /// forget, the inode stays known, with its number.
     func uncountLookup(_ number: InodeNumber) {
         state.withLock { state in
-            if let count = state.inodes[number]?.lookupCount, count > 0 { state.inodes[number]?.lookupCount = count - 1 }
+            guard let count = state.inodes[number]?.lookupCount, count > 0 else { return }
+            state.inodes[number]?.lookupCount = count - 1
+            if count == 1 { Self.noteUnheld(number, in: &state, limit: limit) }
         }
     }
 
@@ -225,6 +246,33 @@ final class InodeTable: Sendable {
 
     /// Inodes held; for tests and metrics.
     var count: Int { state.withLock { $0.inodes.count } }
+
+    /// Queues `number` as a candidate for eviction and evicts while the table is over `limit`.
+    private static func noteUnheld(_ number: InodeNumber, in state: inout State, limit: Int) {
+        state.unheld.append(number)
+        while state.inodes.count > limit, state.unheldHead < state.unheld.count {
+            let candidate = state.unheld[state.unheldHead]
+            state.unheldHead += 1
+            guard let inode = state.inodes[candidate], candidate != .root, inode.lookupCount == 0,
+                inode.openCount == 0, state.children[candidate]?.isEmpty ?? true
+            else { continue }
+            remove(inode, in: &state)
+            state.evictions += 1
+        }
+        // Drop the evicted head, and the entries of inodes that are gone or held now once they outnumber the table:
+        // the queue stays within a small multiple of the table's size however long the mount lives.
+        if state.unheldHead > 1024, state.unheldHead * 2 > state.unheld.count {
+            state.unheld.removeFirst(state.unheldHead)
+            state.unheldHead = 0
+        }
+        if state.unheld.count - state.unheldHead > 2 * state.inodes.count + 1024 {
+            var seen: Set<InodeNumber> = []
+            state.unheld = state.unheld[state.unheldHead...].filter { number in
+                state.inodes[number]?.lookupCount == 0 && seen.insert(number).inserted
+            }
+            state.unheldHead = 0
+        }
+    }
 
     private static func replacesOpenVersion(_ inode: Inode, with etag: ETag?) -> Bool {
         inode.kind == .file && inode.openCount > 0 && inode.etag != etag

@@ -24,7 +24,13 @@ struct FileSystemOptions: ParsableArguments {
     @Option(help: "Seconds that names and attributes learnt from S3 are trusted before asking again.")
     var metadataTTL: Double = 1
 
+    @Option(help: "Names kept in memory beyond those the kernel holds (listed but not looked up); the oldest leave first.")
+    var maxCachedNames = 100_000
+
     mutating func validate() throws {
+        guard maxCachedNames >= 1_000 else {
+            throw ValidationError("--max-cached-names must be at least 1000, got \(maxCachedNames)")
+        }
         guard metadataTTL >= 0, metadataTTL <= 86_400 * 365 else {
             throw ValidationError("--metadata-ttl must be between 0 and 31536000 seconds, got \(metadataTTL)")
         }
