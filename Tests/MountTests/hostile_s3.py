@@ -10,6 +10,7 @@ Signatures are not checked. Keys are bytes, so a key that is not UTF-8 can be st
   hold_gets            GETs wait (before any byte) until released; `gets_held` counts those waiting
   flat                 prefixes holding that many made-up 1-byte keys (prefix + "k0000000"…), listed without
                        being stored, so a directory of a million names costs no memory here
+  no_etag              keys answered without an ETag anywhere (LIST, HEAD, GET); If-Match on them fails (412)
   list_log             (time.monotonic() when sent, prefix, max-keys) of each LIST answer
 """
 
@@ -49,6 +50,8 @@ class HostileS3:
         self.release = threading.Event()
         self.list_requests = 0
         self.flat: dict[bytes, int] = {}
+        self.no_etag: set[bytes] = set()
+        self.if_match_seen: list[str] = []
         self.list_log: list[tuple[float, str, int]] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -136,7 +139,8 @@ class HostileS3:
             data = self.objects[key]
             date = BAD_DATE if key in self.bad_dates else LAST_MODIFIED
             parts.append(f"<Contents><Key>{enc(key)}</Key><LastModified>{date}</LastModified>"
-                         f"<ETag>{etag(data)}</ETag><Size>{len(data)}</Size></Contents>")
+                         + ("" if key in self.no_etag else f"<ETag>{etag(data)}</ETag>")
+                         + f"<Size>{len(data)}</Size></Contents>")
         for common in prefixes:
             parts.append(f"<CommonPrefixes><Prefix>{enc(common)}</Prefix></CommonPrefixes>")
         parts.append("</ListBucketResult>")
@@ -204,8 +208,9 @@ class HostileS3:
                 data = s3.data(key)
                 if data is None:
                     return self.not_found(head=True)
-                self.send(200, {"Content-Length": str(len(data)), "ETag": etag(data),
-                                "Last-Modified": LAST_MODIFIED_HTTP}, head=True)
+                tag = {} if key in s3.no_etag else {"ETag": etag(data)}
+                self.send(200, {"Content-Length": str(len(data)), **tag, "Last-Modified": LAST_MODIFIED_HTTP},
+                          head=True)
 
             def do_GET(self) -> None:
                 key, query = self.target()
@@ -216,6 +221,9 @@ class HostileS3:
                 data = s3.data(key)
                 if data is None:
                     return self.not_found(head=False)
+                if key in s3.no_etag and self.headers.get("If-Match") is not None:
+                    s3.if_match_seen.append(self.headers["If-Match"])
+                    return self.send(412, {}, b"<Error><Code>PreconditionFailed</Code></Error>")
                 if self.headers.get("If-Match") not in (None, etag(data)):
                     return self.send(412, {}, b"<Error><Code>PreconditionFailed</Code></Error>")
                 if s3.hold_gets:
@@ -228,11 +236,11 @@ class HostileS3:
                 if ranged:
                     low, _, high = ranged.removeprefix("bytes=").partition("-")
                     first, last = int(low), min(int(high) if high else last, len(data) - 1)
-                self.answer(data, first, last, bool(ranged), s3.take_fault(key))
+                self.answer(key, data, first, last, bool(ranged), s3.take_fault(key))
 
-            def answer(self, data: bytes, first: int, last: int, ranged: bool, fault: str | None) -> None:
+            def answer(self, key: bytes, data: bytes, first: int, last: int, ranged: bool, fault: str | None) -> None:
                 size, count = len(data), last - first + 1
-                tag = {"ETag": etag(data), "Last-Modified": LAST_MODIFIED_HTTP}
+                tag = {"Last-Modified": LAST_MODIFIED_HTTP, **({} if key in s3.no_etag else {"ETag": etag(data)})}
                 shifted = first + 4096 if first + 4096 + count <= size else first - 4096
                 if fault == "shift":
                     self.send(206, {**tag, "Content-Range": f"bytes {shifted}-{shifted + count - 1}/{size}"},

@@ -271,3 +271,20 @@ def test_a_closed_stderr_pipe_does_not_kill_the_daemon(mounter, server):
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)
+
+
+def test_an_object_without_an_etag_reads_right_and_is_never_pinned_to_an_empty_version(mounter, server, tmp_path):
+    data = data_for("no-etag")
+    server.put("no-etag", data)
+    server.no_etag.add(b"no-etag")
+    log = tmp_path / "daemon.log"
+    m = mount(mounter, server, "--log-file", str(log))
+    assert "no-etag" in os.listdir(m.path)
+    got, error = read_all(m.p("no-etag"))
+    assert error is None, error
+    assert sha(got) == sha(data)
+    with open(m.p("no-etag"), "rb") as f:  # a random read too
+        f.seek(2 * MiB + 5)
+        assert f.read(1000) == data[2 * MiB + 5: 2 * MiB + 1005]
+    assert server.if_match_seen == [], f"reads sent If-Match {server.if_match_seen!r} for an object with no ETag"
+    assert mount_fstype(m.path) == "fuse.s3mount"

@@ -17,7 +17,15 @@ final class ResponseAccumulator: CurlResponseSink {
     /// Set when the body was cut off on purpose: a 200 answer to a ranged request once the window was complete, or a
     /// GET answer whose head GetObjectBodyCheck refuses (no byte of it is kept; the check rejects the response).
     private(set) var stoppedAfterWindow = false
+    /// Set when a body being collected in memory passed its cap; the transfer then fails (see `collectionCap`).
+    private(set) var overCap: Int?
     private var bodyStarted = false
+
+    /// The most body bytes collected in memory without a window: a LIST page of 1,000 keys of 1,024 bytes, each
+    /// percent-encoded three times over, is under 4 MiB; error answers are a few hundred bytes. A server that streams
+    /// more is refused rather than allowed to fill the daemon's memory.
+    static let collectedSuccessCap = 16 << 20
+    static let collectedErrorCap = 1 << 20
 
     init(window: ByteRange?, sink: (any ByteSink)? = nil) {
         self.window = window
@@ -71,6 +79,10 @@ final class ResponseAccumulator: CurlResponseSink {
         let chunkStart = receivedBytes
         receivedBytes += UInt64(chunk.count)
         guard isSlicing, let window else {
+            if let cap = collectionCap, body.count + chunk.count > cap {
+                overCap = cap
+                return false
+            }
             unsafe keep(chunk)
             return true
         }
@@ -112,6 +124,15 @@ final class ResponseAccumulator: CurlResponseSink {
             // SAFETY: the bytes are valid for this callback; they are copied into `body`.
             unsafe body.append(contentsOf: bytes)
         }
+    }
+
+    /// How many bytes `keep` may collect in memory: a ranged GET at most its window; other bodies a fixed cap. Nil
+    /// for bodies that go to a sink.
+    private var collectionCap: Int? {
+        let success = (200..<300).contains(status)
+        if sink != nil && success { return nil }
+        if let window, success { return Int(window.count) }
+        return success ? Self.collectedSuccessCap : Self.collectedErrorCap
     }
 
     /// Preallocates the body: the window for ranged requests, else Content-Length. The server's number is only a

@@ -119,6 +119,8 @@ final class TransferLoop {
         let outcome: Result<HTTPResponse, ClientError>
         if let failure = transfer.upload?.failure {
             outcome = .failure(failure)
+        } else if let cap = response.overCap {
+            outcome = .failure(ClientError(kind: .malformedResponse, detail: "answer body over \(cap >> 20) MiB"))
         } else if result == CURLE_OK || (result == CURLE_WRITE_ERROR && response.stoppedAfterWindow) {
             outcome = .success(response.response)
         } else {

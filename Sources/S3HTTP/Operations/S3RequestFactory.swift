@@ -34,7 +34,8 @@ struct S3RequestFactory: Sendable {
                 method: method.rawValue, path: path, query: query, headers: signed, payloadHash: payloadHash)
             unsigned.append("Authorization: \(signer.authorization(for: signable, amzDate: amzDate))")
         }
-        if let ifMatch { unsigned.append("If-Match: \(ifMatch.value)") }
+        // A server that gave no ETag (ETag("")) cannot be asked to match one: such a read is not pinned to a version.
+        if let ifMatch, !ifMatch.value.isEmpty { unsigned.append("If-Match: \(ifMatch.value)") }
         unsigned += unsignedHeaders
         return HTTPRequest(
             method: method, url: endpoint.url(path: path, query: query),
