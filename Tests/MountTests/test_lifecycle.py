@@ -141,3 +141,16 @@ def test_defaults_are_caller_and_0644_0755(mounter, env, life):
     assert (st.st_uid, st.st_gid) == (os.getuid(), os.getgid())
     assert stat.S_IMODE(st.st_mode) == 0o644 and st.st_size == len(FILES["life/hello.txt"])
     assert stat.S_IMODE(os.stat(m.p("sub")).st_mode) == 0o755
+
+
+def test_a_fatal_signal_leaves_its_reason_in_the_log(mounter, env, life, tmp_path):
+    log = tmp_path / "daemon.log"
+    m = mounter.mount(life, "--log-file", str(log))
+    (pid,) = live_daemons(m.path)
+    os.kill(pid, signal.SIGSEGV)
+    assert wait_until(lambda: not live_daemons(m.path), 30), "daemon still running 30 s after SIGSEGV"
+    lines = [line for line in log.read_text().splitlines() if "crashed" in line]
+    assert len(lines) == 1, f"want one crash line in the log, got {lines}"
+    assert "signal 11 (SIGSEGV" in lines[0] and "critical" in lines[0], lines[0]
+    subprocess.run(["fusermount3", "-uz", m.path], check=False)
+    assert wait_until(lambda: not is_mounted(m.path), 10), "the dead mount could not be taken away"

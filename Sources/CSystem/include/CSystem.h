@@ -14,6 +14,10 @@ int s3m_o_direct(void);
 // buffers are freed). Returns 1 on success.
 int s3m_fix_mmap_threshold(int bytes);
 
+// Fatal signals (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP) write one "critical s3mount crashed: …"
+// line to fd (if >= 0) and to syslog (if use_syslog) before the previous handler runs (crash_log.c).
+void s3m_log_crashes(int fd, int use_syslog);
+
 // Sockets (socket_shim.c). Each returns a file descriptor, or 0, on success and -errno on failure.
 // A TCP socket listening on host:port (getaddrinfo's first address that binds), close-on-exec.
 int s3m_listen_tcp(const char *host, unsigned short port);

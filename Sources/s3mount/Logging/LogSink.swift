@@ -1,4 +1,5 @@
 import CShims
+import CSystem
 import Foundation
 import Glibc
 import Logging
@@ -24,6 +25,15 @@ enum LogSink: Sendable {
             return .syslog
         }
         return .standardError
+    }
+
+    /// Makes a fatal signal leave one line here before the process dies.
+    func logCrashes() {
+        switch self {
+        case .standardError: s3m_log_crashes(STDERR_FILENO, 0)
+        case .file(let fd): s3m_log_crashes(fd, 0)
+        case .syslog: s3m_log_crashes(-1, 1)
+        }
     }
 
     func write(_ line: String, level: Logger.Level) {

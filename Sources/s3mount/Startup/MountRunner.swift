@@ -35,6 +35,7 @@ struct MountRunner {
         // buffers (small files) stay in the heap, where freed ones are reused without fresh page faults.
         _ = s3m_fix_mmap_threshold(256 << 10)
         let sink = try LogSink.open(options: command.process, daemon: !command.process.foreground)
+        sink.logCrashes()
         let level = command.process.logLevel
         LoggingSystem.bootstrap { label in LineLogHandler(label: label, sink: sink, logLevel: level) }
         let logger = Logger(label: "s3mount")
