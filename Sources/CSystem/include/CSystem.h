@@ -30,6 +30,9 @@ int s3m_accept(int listener, int timeout_ms);
 int s3m_set_timeout(int fd, int timeout_ms);
 // The user id of the process at the other end of a unix socket (SO_PEERCRED).
 int s3m_peer_uid(int fd, unsigned int *uid);
+// sd_notify(3) without libsystemd: sends `message` ("READY=1\nSTATUS=…") as one datagram to $NOTIFY_SOCKET (a path,
+// or "@name" in the abstract namespace). 0 when NOTIFY_SOCKET is unset, 1 when sent, -errno on failure.
+int s3m_sd_notify(const char *message);
 // Sends every byte (MSG_NOSIGNAL: a peer gone away is an error, not a SIGPIPE).
 int s3m_send_all(int fd, const void *bytes, size_t length);
 

@@ -1,5 +1,6 @@
-// The signals the daemon acts on. SIGINT, SIGTERM and SIGHUP unmount once and exit 0 (FuseMount.requestExit); the
-// handler runs on a dispatch thread, not in signal context. SIGPIPE is ignored from the start: a log line written to a
+// The signals the processes act on, handled on a dispatch thread, not in signal context. The daemon unmounts once
+// and exits 0 on SIGINT or SIGTERM (FuseMount.requestExit) and reopens its log file on SIGHUP (logrotate's
+// convention); `s3mount prefetch` stops on all three. SIGPIPE is ignored from the start: a log line written to a
 // stderr pipe nobody reads any more (or a socket the server closed) fails with EPIPE instead of killing the daemon.
 import Dispatch
 import Glibc
@@ -10,14 +11,25 @@ enum ExitSignals {
         signal(SIGPIPE, SIG_IGN)
     }
 
-    /// Calls `handler` with the signal's name on each SIGINT, SIGTERM or SIGHUP; keep the sources alive.
-    static func install(_ handler: @escaping @Sendable (String) -> Void) -> [any DispatchSourceSignal] {
-        [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM"), (SIGHUP, "SIGHUP")].map { number, name in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { handler(name) }
-            source.resume()
-            return source
-        }
+    /// Calls `handler` with the signal's name on each SIGINT or SIGTERM, and on SIGHUP when `hangup` says so;
+    /// keep the sources alive.
+    static func install(
+        _ handler: @escaping @Sendable (String) -> Void, hangup: Bool = true
+    ) -> [any DispatchSourceSignal] {
+        let signals = [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] + (hangup ? [(SIGHUP, "SIGHUP")] : [])
+        return signals.map { number, name in watch(number) { handler(name) } }
+    }
+
+    /// Calls `handler` on each SIGHUP; keep the source alive.
+    static func onHangup(_ handler: @escaping @Sendable () -> Void) -> any DispatchSourceSignal {
+        watch(SIGHUP, handler)
+    }
+
+    private static func watch(_ number: Int32, _ handler: @escaping @Sendable () -> Void) -> any DispatchSourceSignal {
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler(handler: handler)
+        source.resume()
+        return source
     }
 }

@@ -83,18 +83,22 @@ struct MountRunner {
         metricsServer?.start()
         let control = startControlSocket(observables, logger: logger)
         ReadAhead.raise(mountpoint: mountpoint, logger: logger)
-        let signals = ExitSignals.install { name in
+        let signals = ExitSignals.install({ name in
             logger.notice("unmounting", metadata: ["signal": "\(name)", "mountpoint": "\(mountpoint)"])
+            SystemdNotify.stopping("unmounting \(mountpoint) on \(name)", logger: logger)
             mount.requestExit()
-        }
+        }, hangup: false)
+        let hangup = ExitSignals.onHangup { logger.notice("SIGHUP: log file", metadata: ["log": "\(sink.reopen())"]) }
         Daemon.notifyReady()
+        SystemdNotify.ready("serving s3://\(store.bucket)/\(prefix) at \(mountpoint)", logger: logger)
         logger.notice(
             "mounted",
             metadata: ["s3.bucket": "\(store.bucket)", "s3.prefix": "\(prefix)", "mountpoint": "\(mountpoint)",
                        "s3.endpoint": "\(storeConfigs.map { $0.endpoint ?? "aws" }.joined(separator: ","))"])
         let status = mount.run()
-        withExtendedLifetime(signals) {}
+        withExtendedLifetime((signals, hangup)) {}
         logger.notice("unmounted", metadata: ["mountpoint": "\(mountpoint)", "status": "\(status)"])
+        SystemdNotify.stopping("unmounted \(mountpoint); uploading what is staged", logger: logger)
         control?.remove()
         WriteLifecycle.drain(fileSystem, timeout: command.writes.drainTimeout, logger: logger)
         // Leave without atexit handlers: OpenSSL's and libcurl's cleanups would run while read-ahead, retries or
