@@ -18,6 +18,7 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CFuse", path: "CFuse", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
+        .systemLibrary(name: "CXXHash", path: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
         .target(name: "CShims", linkerSettings: [.linkedLibrary("curl"), .linkedLibrary("crypto")]),
         .target(name: "CSystem"),
         .target(name: "ObjectStore"),
@@ -33,7 +34,7 @@ let package = Package(
         ),
         .target(
             name: "S3FSCore",
-            dependencies: ["CSystem", "ObjectStore", .product(name: "Logging", package: "swift-log"), metrics, "Observability"],
+            dependencies: ["CSystem", "CXXHash", "ObjectStore", .product(name: "Logging", package: "swift-log"), metrics, "Observability"],
             swiftSettings: strictSafety
         ),
         .target(

@@ -10,7 +10,30 @@ public struct UploadBacklog: Sendable, Equatable {
     public var oldestSeconds: Double
 }
 
+/// What the cache tier holds and did, for operators (nil when the tier is off).
+public struct CacheTierUsage: Sendable, Equatable {
+    public var usedBytes: Int64
+    public var capacityBytes: Int64
+    public var hits: Int
+    public var hitBytes: UInt64
+    public var storedBytes: UInt64
+    /// Block files found bad (checksum, length, name) and dropped.
+    public var dropped: Int
+    /// Reads and writes of the tier that failed (each kind is also logged once).
+    public var failures: Int
+}
+
 extension FileSystem {
+    /// The cache tier's state, read from the shared usage counter and this mount's counters.
+    public var cacheTierUsage: CacheTierUsage? {
+        guard let cacheTier else { return nil }
+        let counted = cacheTier.statistics
+        return CacheTierUsage(
+            usedBytes: cacheTier.usedBytes, capacityBytes: cacheTier.config.capacity, hits: counted.hits,
+            hitBytes: counted.hitBytes, storedBytes: counted.storedBytes, dropped: counted.dropped,
+            failures: counted.failures)
+    }
+
     /// Bytes of the memory budget in use (cached blocks, read-ahead, transfers in flight) and its limit.
     public var memoryUsage: (used: Int, limit: Int) {
         (fetcher.cache.budget.usedBytes, fetcher.cache.budget.limit)

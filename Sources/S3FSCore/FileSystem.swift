@@ -25,6 +25,8 @@ public final class FileSystem: Sendable {
     let files = HandleTable<FileHandle>()
     let directories = HandleTable<DirectoryHandle>()
     let fetcher: BlockFetcher
+    /// The cache tier under --cache-dir, when it is on and its directory usable.
+    let cacheTier: DiskBlockCache?
     let walks = DirectoryWalks()
     let readStats = ReadStats()
     /// Open handles that have read ahead (sequential readers); they share half the memory budget for it.
@@ -54,9 +56,12 @@ public final class FileSystem: Sendable {
         let budget = MemoryBudget(limit: config.reads.memoryLimit)
         let scheduler = FetchScheduler(
             maxConcurrent: config.reads.maxConcurrentFetches, maxUploads: config.writes?.uploadConcurrency ?? 1)
+        self.cacheTier = config.reads.cacheTier.flatMap {
+            DiskBlockCache.open($0, blockSize: config.reads.blockSize, logger: logger)
+        }
         let fetcher = BlockFetcher(
             store: store, cache: MemoryBlockCache(pool: BlockMemoryPool(bufferSize: config.reads.blockSize, budget: budget)),
-            scheduler: scheduler, blockSize: config.reads.blockSize)
+            tier: cacheTier, scheduler: scheduler, blockSize: config.reads.blockSize)
         self.fetcher = fetcher
         let inodes = self.inodes
         self.dataset = config.reads.datasetReadAhead ? DatasetReadAhead(

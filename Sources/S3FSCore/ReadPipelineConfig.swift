@@ -16,12 +16,15 @@ public struct ReadPipelineConfig: Sendable, Hashable {
     /// Paths (relative to the mount's root) in the order the job will read them, fetched ahead of it
     /// (--prefetch-manifest); empty for none.
     public var prefetchManifest: [String]
+    /// The cache tier under --cache-dir (nil: off).
+    public var cacheTier: CacheTierConfig?
 
     public init(
         blockSize: Int = 8 << 20, maxPrefetch: Int = 256 << 20, memoryLimit: Int = 1 << 30,
         maxConcurrentFetches: Int = 32, kernelReadAhead: Int = 4 << 20, datasetReadAhead: Bool = true,
-        prefetchManifest: [String] = []
+        prefetchManifest: [String] = [], cacheTier: CacheTierConfig? = nil
     ) {
+        self.cacheTier = cacheTier
         self.datasetReadAhead = datasetReadAhead
         self.prefetchManifest = prefetchManifest
         self.blockSize = blockSize

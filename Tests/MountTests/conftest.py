@@ -411,6 +411,9 @@ class Mounter:
         """Run s3mount with args (daemon mode unless args say otherwise); return the completed process."""
         if not any(a == "--cache-dir" or a.startswith("--cache-dir=") for a in args):
             args = ["--cache-dir", self.cache_dir(), *args]
+        # The cache tier is on by default (10 % of the filesystem); a test's own cache stays small, and goes at cleanup.
+        if not any(a == "--cache-size" or a.startswith("--cache-size=") for a in args):
+            args = ["--cache-size", "1G", *args]
         # stdin/stdout/stderr are files, not pipes a daemon could keep open: the verdict must come from the exit.
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             p = subprocess.run([self.env.binary, *args], stdin=subprocess.DEVNULL, stdout=out, stderr=err,
@@ -443,6 +446,8 @@ class Mounter:
             with contextlib.suppress(OSError):
                 os.rmdir(path)
         self.mountpoints.clear()
+        if self._cache_dir is not None:
+            shutil.rmtree(os.path.join(self._cache_dir, "blocks"), ignore_errors=True)
         return problems
 
 

@@ -116,6 +116,18 @@ import Synchronization
         for waiter in ready { waiter.continuation.resume(returning: .success(())) }
     }
 
+    /// Fills the whole block at once from a lower cache tier: `load` writes `length` bytes into the memory it is
+    /// given and says whether they are good. True (the block complete) when they are; false leaves the block empty,
+    /// for a GET to fill. Only for a block nothing has been received into yet.
+    func load(_ load: (UnsafeMutableRawBufferPointer) -> Bool) -> Bool {
+        precondition(state.withLock { $0.received } == 0, "loading into a block that is being filled")
+        // SAFETY: nobody reads below `received`, which is 0 until the load is known good.
+        guard unsafe load(UnsafeMutableRawBufferPointer(rebasing: storage[0..<length])) else { return false }
+        state.withLock { $0.received = length }
+        settle(.complete)
+        return true
+    }
+
     /// The transfer ended; a short body is an error.
     func finish() {
         let complete = state.withLock { $0.received == length }

@@ -1,6 +1,7 @@
 // BlockFetcher: turns "block i of this object version" into a BlockBuffer that is being filled, starting at most
 // one GET per block across the whole mount (the cache lists a block from the moment its GET starts), within the
-// memory budget and the scheduler's limits.
+// memory budget and the scheduler's limits. With a cache tier (BlockTier), a block is looked for there before it
+// takes a fetch slot, and each block a GET completed is kept there.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -19,12 +20,17 @@ struct ObjectVersion: Sendable, Hashable {
 final class BlockFetcher: Sendable {
     let store: any ObjectStore
     let cache: MemoryBlockCache
+    let tier: (any BlockTier)?
     let scheduler: FetchScheduler
     let blockSize: Int
 
-    init(store: any ObjectStore, cache: MemoryBlockCache, scheduler: FetchScheduler, blockSize: Int) {
+    init(
+        store: any ObjectStore, cache: MemoryBlockCache, tier: (any BlockTier)? = nil, scheduler: FetchScheduler,
+        blockSize: Int
+    ) {
         self.store = store
         self.cache = cache
+        self.tier = tier
         self.scheduler = scheduler
         self.blockSize = blockSize
     }
@@ -105,13 +111,13 @@ final class BlockFetcher: Sendable {
     private func startFetch(
         _ buffer: BlockBuffer, of object: ObjectVersion, priority: FetchScheduler.Priority
     ) -> Task<Void, Never> {
-        Task { [store, cache, scheduler] in
+        Task { [store, cache, tier, scheduler] in
+            if let tier, tier.load(buffer) { return }
             guard await scheduler.acquire(buffer.ticket, priority: priority) else {
                 buffer.fail(.cancelled(object.key))
                 cache.remove(buffer)
                 return
             }
-            defer { scheduler.release(buffer.ticket) }
             let range = ByteRange(buffer.objectOffset..<buffer.objectOffset + UInt64(buffer.length))
             do throws(ObjectStoreError) {
                 try await store.get(key: object.key, range: range, ifMatch: object.etag, into: buffer)
@@ -119,7 +125,12 @@ final class BlockFetcher: Sendable {
             } catch {
                 buffer.fail(Task.isCancelled ? .cancelled(object.key) : Self.readError(error, object))
             }
-            if buffer.isFailed { cache.remove(buffer) }
+            scheduler.release(buffer.ticket)
+            if buffer.isFailed {
+                cache.remove(buffer)
+            } else {
+                tier?.store(buffer)
+            }
         }
     }
 }

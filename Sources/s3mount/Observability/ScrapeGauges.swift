@@ -8,6 +8,8 @@
 //   s3mount_uploads_pending_files, s3mount_uploads_pending_bytes, s3mount_uploads_oldest_pending_seconds
 //   s3mount_dataset_prefetch_bytes_total{state="fetched"|"used"}, s3mount_dataset_prefetch_files_total{state}
 //   s3mount_manifest_prefetch_bytes_total{state="fetched"|"used"}, s3mount_record_prefetch_bytes_total
+//   s3mount_cache_tier_used_bytes, s3mount_cache_tier_capacity_bytes (the whole shared directory),
+//   s3mount_cache_tier_bytes_total{state="hit"|"stored"}, s3mount_cache_tier_problems_total{state="dropped"|"failed"}
 import CoreMetrics
 import EndpointPool
 
@@ -30,6 +32,10 @@ final class ScrapeGauges: Sendable {
     private let datasetFiles = CounterMirror(label: "s3mount_dataset_prefetch_files_total")
     private let manifestBytes = CounterMirror(label: "s3mount_manifest_prefetch_bytes_total")
     private let recordBytes = CounterMirror(label: "s3mount_record_prefetch_bytes_total")
+    private let tierUsed = Gauge(label: "s3mount_cache_tier_used_bytes")
+    private let tierCapacity = Gauge(label: "s3mount_cache_tier_capacity_bytes")
+    private let tierBytes = CounterMirror(label: "s3mount_cache_tier_bytes_total")
+    private let tierProblems = CounterMirror(label: "s3mount_cache_tier_problems_total")
 
     init(sources: MountObservables) {
         self.sources = sources
@@ -65,5 +71,11 @@ final class ScrapeGauges: Sendable {
         datasetFiles.publish(["fetched": reads.datasetPrefetchedFiles, "used": reads.datasetUsedFiles])
         manifestBytes.publish(["fetched": reads.manifestPrefetchedBytes, "used": reads.manifestUsedBytes])
         recordBytes.publish(["fetched": reads.recordBytesPrefetched])
+        if let tier = sources.fileSystem.cacheTierUsage {
+            tierUsed.record(tier.usedBytes)
+            tierCapacity.record(tier.capacityBytes)
+            tierBytes.publish(["hit": tier.hitBytes, "stored": tier.storedBytes])
+            tierProblems.publish(["dropped": UInt64(tier.dropped), "failed": UInt64(tier.failures)])
+        }
     }
 }

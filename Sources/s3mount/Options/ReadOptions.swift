@@ -20,6 +20,9 @@ struct ReadOptions: ParsableArguments {
         valueName: "file"))
     var prefetchManifest: String?
 
+    @Option(help: "Bytes of blocks kept on disk under --cache-dir/blocks, shared by every s3mount using that directory; 0 turns the cache tier off (default: 10% of its filesystem, at most 32G).", transform: ByteSize.parse)
+    var cacheSize: ByteSize?
+
     mutating func validate() throws {
         guard (1 << 20...64 << 20).contains(blockSize.bytes), blockSize.bytes % 4096 == 0 else {
             throw ValidationError("--block-size must be a multiple of 4K between 1M and 64M, got \(ByteSize.describe(blockSize.bytes))")

@@ -159,7 +159,10 @@ struct MountRunner {
                 blockSize: command.reads.blockSize.bytes, maxPrefetch: command.reads.maxPrefetch.bytes,
                 memoryLimit: command.reads.effectiveMemoryLimit, maxConcurrentFetches: command.connection.maxConnections,
                 kernelReadAhead: ReadAhead.kilobytes << 10, datasetReadAhead: command.reads.datasetReadAhead,
-                prefetchManifest: manifest),
+                prefetchManifest: manifest,
+                cacheTier: CacheTierSetup.config(
+                    cacheDir: command.writes.effectiveCacheDir, cacheSize: command.reads.cacheSize?.bytes,
+                    bucket: command.bucket.bucket, endpoints: endpoints.map { $0.endpoint ?? "aws:\($0.region)" })),
             writes: options.readOnly ? nil : writes)
     }
 

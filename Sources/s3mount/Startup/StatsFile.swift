@@ -1,5 +1,5 @@
-// --stats-file: the endpoint pool's snapshot and the read counters (stalls; dataset, manifest and record
-// read-ahead) as JSON, rewritten (written atomically) every second by a thread of its own, for operators and the
+// --stats-file: the endpoint pool's snapshot, the read counters (stalls; dataset, manifest and record read-ahead)
+// and the cache tier's as JSON, rewritten (written atomically) every second by a thread of its own, for operators and the
 // tests. Holds no secrets: URLs, states and counters only.
 import EndpointPool
 import Foundation
@@ -12,7 +12,7 @@ enum StatsFile {
             var warned = false
             while let current = pool, let fileSystem {
                 do {
-                    try write(current.snapshot, fileSystem.readStatistics, to: path)
+                    try write(current.snapshot, fileSystem.readStatistics, fileSystem.cacheTierUsage, to: path)
                 } catch where !warned {
                     logger.warning("cannot write the stats file", metadata: ["path": "\(path)", "error": "\(error)"])
                     warned = true
@@ -24,7 +24,9 @@ enum StatsFile {
         thread.start()
     }
 
-    static func write(_ snapshot: PoolSnapshot, _ reads: ReadStats.Snapshot, to path: String) throws {
+    static func write(
+        _ snapshot: PoolSnapshot, _ reads: ReadStats.Snapshot, _ tier: CacheTierUsage?, to path: String
+    ) throws {
         let endpoints: [[String: Any]] = snapshot.endpoints.map { endpoint in
             [
                 "endpoint": endpoint.endpoint, "state": endpoint.state.rawValue, "requests": endpoint.requests,
@@ -34,7 +36,7 @@ enum StatsFile {
                 "get_latency_p95_ms": endpoint.getLatencyP95.map { $0 * 1000 } ?? NSNull(),
             ]
         }
-        let document: [String: Any] = [
+        var document: [String: Any] = [
             "endpoints": endpoints, "gets": snapshot.gets, "hedges": snapshot.hedges, "hedge_wins": snapshot.hedgeWins,
             "reads": [
                 "from_memory": reads.readsFromMemory, "waited": reads.readsThatWaited,
@@ -54,6 +56,13 @@ enum StatsFile {
                 "reads_from_prefetched": reads.readsFromPrefetchedRecords,
             ],
         ]
+        if let tier {
+            document["cache_tier"] = [
+                "used_bytes": tier.usedBytes, "capacity_bytes": tier.capacityBytes, "hits": tier.hits,
+                "hit_bytes": tier.hitBytes, "stored_bytes": tier.storedBytes, "dropped": tier.dropped,
+                "failures": tier.failures,
+            ]
+        }
         let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
         try data.write(to: URL(fileURLWithPath: path), options: .atomic)
     }

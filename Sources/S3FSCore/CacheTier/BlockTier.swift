@@ -1,0 +1,28 @@
+// The cache tier: blocks kept below the memory tier, in files under --cache-dir that outlive the process and the
+// mount and that every s3mount on the node shares (DiskBlockCache). BlockFetcher asks it before it takes a fetch
+// slot and gives it each block its GET completed; BlockBuffer stays the unit of single-flight inside one process.
+
+/// A lower tier of the block cache.
+protocol BlockTier: Sendable {
+    /// Fills `buffer` (empty, not yet fetched) with its block if the tier holds a good copy; false otherwise.
+    func load(_ buffer: BlockBuffer) -> Bool
+    /// Keeps a copy of `buffer`, which is complete.
+    func store(_ buffer: BlockBuffer)
+}
+
+/// Where the cache tier lives and how big it may grow (--cache-dir, --cache-size).
+public struct CacheTierConfig: Sendable, Hashable {
+    /// The tier's own directory (DIR/blocks).
+    public var directory: String
+    /// Bytes of block files the whole directory may hold, across every process using it.
+    public var capacity: Int64
+    /// Who serves the bucket (the endpoint set and the bucket name): blocks are only ever shared between mounts of
+    /// the same bucket on the same endpoints.
+    public var storeIdentity: String
+
+    public init(directory: String, capacity: Int64, storeIdentity: String) {
+        self.directory = directory
+        self.capacity = capacity
+        self.storeIdentity = storeIdentity
+    }
+}

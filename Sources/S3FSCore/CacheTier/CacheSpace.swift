@@ -1,0 +1,138 @@
+// CacheSpace: one size bound for a cache directory that several processes use at once. The bytes in use are a
+// counter in DIR/usage that every writer changes under flock (and, within the process, a Mutex: flock does not
+// exclude threads sharing a descriptor): a block is reserved before its file is written and given back if the write
+// fails. A reservation that would pass the capacity first has one process at a time (flock on DIR/evict.lock) scan
+// the directory and remove the least recently used block files (mtime: a hit refreshes it) down to 90 % of the
+// capacity; the scan then sets the counter to what it found, which also corrects any drift (a writer killed
+// between its reservation and its rename). Temporary files older than a minute are a killed writer's and go too.
+// A file another process still has open stays readable after its unlink, so eviction never breaks a read.
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+final class CacheSpace: Sendable {
+    let directory: String
+    let capacity: Int64
+    private let usageDescriptor: Int32
+    private let evictDescriptor: Int32
+    private let local = Mutex(())
+
+    /// Opens (creating) the directory's shared files; nil when it cannot be used (the caller warns).
+    init?(directory: String, capacity: Int64) {
+        self.directory = directory
+        self.capacity = capacity
+        usageDescriptor = unsafe open(directory + "/usage", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        evictDescriptor = unsafe open(directory + "/evict.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard usageDescriptor >= 0, evictDescriptor >= 0 else {
+            if usageDescriptor >= 0 { close(usageDescriptor) }
+            if evictDescriptor >= 0 { close(evictDescriptor) }
+            return nil
+        }
+    }
+
+    deinit {
+        close(usageDescriptor)
+        close(evictDescriptor)
+    }
+
+    /// The bytes the counter says are in use.
+    var used: Int64 { withUsage { $0 } }
+
+    /// Reserves `bytes` for a block file about to be written, evicting first if they would not fit; false when they
+    /// cannot fit even then.
+    func reserve(_ bytes: Int64) -> Bool {
+        guard bytes <= capacity else { return false }
+        if tryReserve(bytes) { return true }
+        evict(leaving: capacity * 9 / 10 - bytes)
+        return tryReserve(bytes)
+    }
+
+    /// Gives back a reservation whose file was not kept (or the size of a file removed).
+    func release(_ bytes: Int64) {
+        withUsage { $0 = max(0, $0 - bytes) }
+    }
+
+    /// Sets the counter to what the directory holds (at start: another process may have been killed mid-write).
+    func reconcile() {
+        evict(leaving: capacity)
+    }
+
+    private func tryReserve(_ bytes: Int64) -> Bool {
+        withUsage { used in
+            guard used + bytes <= capacity else { return false }
+            used += bytes
+            return true
+        }
+    }
+
+    /// Removes the least recently used files until at most `target` bytes remain, then sets the counter.
+    private func evict(leaving target: Int64) {
+        flock(evictDescriptor, LOCK_EX)
+        defer { flock(evictDescriptor, LOCK_UN) }
+        var files = scan()
+        var total = files.reduce(Int64(0)) { $0 + $1.size }
+        if total > target {
+            files.sort { $0.mtime < $1.mtime }
+            for file in files where total > max(0, target) {
+                if unsafe unlink(file.path) == 0 || errno == ENOENT { total -= file.size }
+            }
+        }
+        withUsage { $0 = total }
+    }
+
+    private struct Entry {
+        var path: String
+        var size: Int64
+        var mtime: Int
+    }
+
+    /// Every block file under the directory, and the temporary files of live writers (those of dead ones are
+    /// removed).
+    private func scan() -> [Entry] {
+        var entries: [Entry] = []
+        let now = time(nil)
+        for subdirectory in Self.names(in: directory) where subdirectory.utf8.count == 2 || subdirectory == "tmp" {
+            let path = directory + "/" + subdirectory
+            for name in Self.names(in: path) {
+                let file = path + "/" + name
+                var status = stat()
+                guard unsafe stat(file, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { continue }
+                if subdirectory == "tmp", now - status.st_mtim.tv_sec > 60 {
+                    _ = unsafe unlink(file)
+                    continue
+                }
+                entries.append(Entry(path: file, size: Int64(status.st_size), mtime: status.st_mtim.tv_sec))
+            }
+        }
+        return entries
+    }
+
+    private static func names(in path: String) -> [String] {
+        guard let directory = unsafe opendir(path) else { return [] }
+        defer { unsafe closedir(directory) }
+        var names: [String] = []
+        while let entry = unsafe readdir(directory) {
+            let name = unsafe withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                unsafe String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Runs `body` on the shared counter, under the Mutex and the flock.
+    private func withUsage<T>(_ body: (inout Int64) -> T) -> T {
+        local.withLock { _ in
+            flock(usageDescriptor, LOCK_EX)
+            defer { flock(usageDescriptor, LOCK_UN) }
+            var value: Int64 = 0
+            let read = unsafe pread(usageDescriptor, &value, 8, 0)
+            if read != 8 { value = 0 }
+            let before = value
+            let result = body(&value)
+            if value != before || read != 8 { _ = unsafe pwrite(usageDescriptor, &value, 8, 0) }
+            return result
+        }
+    }
+}

@@ -1,0 +1,119 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import ObjectStore
+@testable import S3FSCore
+import S3FSTesting
+import Testing
+
+/// The cache tier over a mock store: what one "mount" (a FileSystem) fetched, another one with the same cache
+/// directory reads without a GET; bad block files are never served; the directory stays within its capacity.
+@Suite final class CacheTierTests {
+    static let size = 5 * Pipeline.block + 1234
+    let store = MockObjectStore()
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cache-tier-\(UUID())").path
+
+    init() {
+        store.put("data.bin", Pipeline.content(Self.size))
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    func mount(capacity: Int64 = 1 << 30, identity: String = "mock") -> FileSystem {
+        var reads = Pipeline.reads()
+        reads.cacheTier = CacheTierConfig(directory: directory, capacity: capacity, storeIdentity: identity)
+        return Pipeline.fileSystem(store, reads: reads)
+    }
+
+    /// Reads through a mount that reads each block once (no read-ahead past the file), until all of its blocks
+    /// were stored in the tier.
+    func readAndSettle(_ fs: FileSystem, _ name: String = "data.bin") async throws -> [UInt8] {
+        let bytes = try await readWholeFile(fs, name, chunk: 64 << 10)
+        let blocks = (Self.size + Pipeline.block - 1) / Pipeline.block
+        #expect(await eventually { (fs.cacheTier?.statistics.stored ?? 0) + (fs.cacheTier?.statistics.hits ?? 0) >= blocks })
+        return bytes
+    }
+
+    func blockFiles() -> [String] {
+        let enumerator = FileManager.default.enumerator(atPath: directory)
+        return (enumerator?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".blk") }.map { directory + "/" + $0 }
+    }
+
+    @Test func aSecondMountReadsWhatTheFirstFetchedWithoutAGet() async throws {
+        let first = mount()
+        #expect(try await readAndSettle(first) == Pipeline.content(Self.size))
+        let fetched = store.callCount(.get)
+        #expect(fetched >= 6)
+        let second = mount()
+        #expect(try await readWholeFile(second, "data.bin", chunk: 64 << 10) == Pipeline.content(Self.size))
+        #expect(store.callCount(.get) == fetched, "the second mount fetched again")
+        #expect(second.cacheTier?.statistics.hits == 6)
+    }
+
+    @Test func anotherEndpointSetOrAReplacedObjectIsNeverServedFromTheTier() async throws {
+        _ = try await readAndSettle(mount())
+        let fetched = store.callCount(.get)
+        _ = try await readWholeFile(mount(identity: "another endpoint"), "data.bin", chunk: 64 << 10)
+        #expect(store.callCount(.get) > fetched)
+        store.replace("data.bin", with: Pipeline.content(Self.size, seed: 9))
+        #expect(try await readWholeFile(mount(), "data.bin", chunk: 64 << 10) == Pipeline.content(Self.size, seed: 9))
+    }
+
+    @Test func aFlippedByteOrATruncatedFileIsDroppedAndFetchedAgain() async throws {
+        _ = try await readAndSettle(mount())
+        let files = blockFiles().sorted()
+        try #require(files.count == 6)
+        let flipped = try #require(FileHandle(forUpdatingAtPath: files[0]))
+        try flipped.seek(toOffset: 500)
+        let byte = try #require(try flipped.read(upToCount: 1)).first!
+        try flipped.seek(toOffset: 500)
+        try flipped.write(contentsOf: [byte ^ 0x40])
+        try flipped.close()
+        #expect(truncate(files[1], 100) == 0)
+        let fetched = store.callCount(.get)
+        let reader = mount()
+        #expect(try await readWholeFile(reader, "data.bin", chunk: 64 << 10) == Pipeline.content(Self.size))
+        #expect(reader.cacheTier?.statistics.dropped == 2)
+        #expect(store.callCount(.get) == fetched + 2, "exactly the two bad blocks come from the store again")
+    }
+
+    @Test func mountsFillingOneDirectoryStayWithinItsCapacity() async throws {
+        for i in 0..<12 { store.put("f\(i)", Pipeline.content(Pipeline.block, seed: UInt64(i + 10))) }
+        let capacity = Int64(4 * (Pipeline.block + 4096))
+        let mounts = [mount(capacity: capacity), mount(capacity: capacity), mount(capacity: capacity)]
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (m, fs) in mounts.enumerated() {
+                group.addTask { () async throws -> Void in
+                    for i in stride(from: m, to: 12, by: 3) {
+                        let bytes = try await readWholeFile(fs, "f\(i)", chunk: 64 << 10)
+                        #expect(bytes == Pipeline.content(Pipeline.block, seed: UInt64(i + 10)))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(await eventually { mounts.reduce(0) { $0 + ($1.cacheTier?.statistics.stored ?? 0) } >= 12 })
+        let onDisk = blockFiles().reduce(Int64(0)) { total, path in
+            total + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0)
+        }
+        #expect(onDisk <= capacity + 3 * Int64(Pipeline.block + 4096), "\(onDisk) bytes of blocks for a \(capacity) cache")
+        #expect(onDisk > 0)
+    }
+
+    @Test func anUnusableDirectoryTurnsTheTierOffAndReadsGoOn() async throws {
+        var reads = Pipeline.reads()
+        reads.cacheTier = CacheTierConfig(directory: "/proc/no-such-place/blocks", capacity: 1 << 30, storeIdentity: "m")
+        let fs = Pipeline.fileSystem(store, reads: reads)
+        #expect(fs.cacheTier == nil)
+        #expect(try await readWholeFile(fs, "data.bin", chunk: 64 << 10) == Pipeline.content(Self.size))
+    }
+
+    @Test func aBlockLargerThanTheCapacityIsNotKeptAndReadsGoOn() async throws {
+        let fs = mount(capacity: 1000)
+        #expect(try await readWholeFile(fs, "data.bin", chunk: 64 << 10) == Pipeline.content(Self.size))
+        #expect(blockFiles().isEmpty)
+    }
+}
