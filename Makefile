@@ -16,7 +16,7 @@ endif
 CEPH        := scripts/testbed/ceph.sh
 S3MOUNT_BIN := $(CURDIR)/.build/release/s3mount
 MOUNT_TESTS := Tests/MountTests
-# the testbed env (AWS_ENDPOINT_URL, keys, S3_BUCKET, S3_ENDPOINTS, S3_TEST_ENDPOINT, CEPH_CONF) for a recipe line
+# the testbed env (AWS_ENDPOINT_URL, keys, S3_BUCKET, S3_ENDPOINTS, S3_TEST_ENDPOINT, S3_TLS_*, CEPH_CONF) for a recipe line
 WITH_ENV    := eval "$$($(CEPH) env)";
 
 .PHONY: help deps build demo test test-swift test-mount testbed-up testbed-down testbed-purge testbed-env clean

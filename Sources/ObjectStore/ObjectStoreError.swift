@@ -45,7 +45,8 @@ public struct ClientError: Error, Hashable, Sendable {
         case hostNotFound  // DNS
         case timedOut  // connect or transfer timeout, or a stalled transfer
         case connectionReset  // reset, or the server closed mid-answer
-        case tls  // certificate or handshake failure
+        case tls  // the TLS handshake failed (not over the certificate)
+        case tlsCertificate  // the server's certificate was not trusted, or the CA bundle could not be used
         case truncatedBody  // fewer bytes than Content-Length / the requested range
         case malformedResponse  // unparsable XML or headers
         case other

@@ -35,7 +35,7 @@ extension FileSystem {
         let directory = try directoryInode(parent)
         let key = directory.key + name
         if let file = writeback.staging.file(forKey: key) {
-            let onlyLocal = file.state.withLock { $0.base == .new && $0.uploadedGeneration == 0 }
+            let onlyLocal = file.state.withLock { $0.base == .new && $0.uploadedGeneration == 0 && !$0.putInFlight }
             await writeback.remove(file)
             if onlyLocal {
                 inodes.removeChild(of: parent, named: name)
@@ -87,10 +87,15 @@ extension FileSystem {
 
     private func renameFile(_ source: Inode, to key: String, _ writeback: Writeback) async throws(FSError) {
         if let replaced = writeback.staging.file(forKey: key) { await writeback.remove(replaced) }
+        // A PUT of the file in flight is waited for: it may land whatever happens to it, so the delete of the old
+        // key must come after it. Once it is done the file may not be staged any more (it was its last upload).
+        if let file = writeback.staging.file(forKey: source.key) { await writeback.settlePut(file) }
         if let file = writeback.staging.file(forKey: source.key) {
-            let inS3 = file.state.withLock { $0.base != .new || $0.uploadedGeneration > 0 }
+            // The old key is deleted even when nothing is known to be there: a PUT that starts before the move
+            // takes effect deletes what it put itself (Writeback.upload), but one that answered just before may not
+            // be accounted for yet.
             try await move(file, to: key, writeback)
-            if inS3 { try await delete(source.key) }
+            try await delete(source.key)
         } else {
             try await copyObject(source, to: key)
             try await delete(source.key)

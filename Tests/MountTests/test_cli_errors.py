@@ -80,6 +80,27 @@ def test_mountpoint_already_mounted(mounter, s3, env, prefix):
         assert f.read() == b"already mounted\n"
 
 
+@pytest.mark.parametrize("allow", [["--nonempty"], ["-o", "nonempty"]], ids=["--nonempty", "-o nonempty"])
+def test_nonempty_mountpoint(mounter, s3, env, prefix, allow):
+    """libfuse3 mounts over a directory's files without a word; s3mount refuses unless told, and the files are
+    there again (untouched) after an allowed mount is gone."""
+    s3.put_object(Bucket=env.bucket, Key=f"{prefix}cli-nonempty/in-s3.txt", Body=b"from s3\n")
+    mp = mounter.mountpoint()
+    with open(os.path.join(mp, ".local-file"), "wb") as f:
+        f.write(b"local\n")
+    r, t = run_timed(mounter, ["--endpoint", env.endpoint, f"{env.bucket}:{prefix}cli-nonempty", mp])
+    check_failure(r, t, 1, [f"mountpoint {mp} is not empty (1 entry: '.local-file')",
+                            "give an empty directory, or --nonempty (-o nonempty) to mount over them"])
+    assert not is_mounted(mp) and live_daemons(mp) == []
+    m = mounter.mount(f"{env.bucket}:{prefix}cli-nonempty", *allow, mountpoint=mp)
+    assert os.listdir(m.path) == ["in-s3.txt"], "the mount does not hide the directory's own files"
+    m.unmount()
+    assert m.problems == []
+    with open(os.path.join(mp, ".local-file"), "rb") as f:
+        assert f.read() == b"local\n"
+    os.unlink(os.path.join(mp, ".local-file"))
+
+
 def test_missing_bucket(mounter, env):
     mp = mounter.mountpoint()
     r, t = run_timed(mounter, ["--endpoint", env.endpoint, "nosuchbucket-mt", mp])

@@ -16,8 +16,8 @@ import Testing
         .serverError, .other,
     ]
     static let clientKinds: [ClientError.Kind] = [
-        .connectionRefused, .hostNotFound, .timedOut, .connectionReset, .tls, .truncatedBody, .malformedResponse,
-        .other,
+        .connectionRefused, .hostNotFound, .timedOut, .connectionReset, .tls, .tlsCertificate, .truncatedBody,
+        .malformedResponse, .other,
     ]
 
     static func expected(_ kind: ServiceError.Kind) -> Int32 {
@@ -32,7 +32,7 @@ import Testing
 
     static func expected(_ kind: ClientError.Kind) -> Int32 {
         switch kind {
-        case .connectionRefused, .hostNotFound, .timedOut, .connectionReset, .tls, .truncatedBody,
+        case .connectionRefused, .hostNotFound, .timedOut, .connectionReset, .tls, .tlsCertificate, .truncatedBody,
             .malformedResponse, .other:
             EIO
         }

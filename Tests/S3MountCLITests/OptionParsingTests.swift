@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Testing
 
 @testable import s3mount
@@ -118,7 +119,7 @@ private func errorMessage(_ arguments: [String]) -> (message: String, exitCode: 
 
     @Test func missingMountpointNamesTheFix() {
         #expect {
-            _ = try MountpointCheck.validate("/nonexistent-s3mount-test-dir")
+            _ = try MountpointCheck.validate("/nonexistent-s3mount-test-dir", allowNonEmpty: false)
         } throws: { error in
             "\(error)" == "mountpoint /nonexistent-s3mount-test-dir does not exist: create it with 'mkdir -p /nonexistent-s3mount-test-dir'"
         }
@@ -126,9 +127,29 @@ private func errorMessage(_ arguments: [String]) -> (message: String, exitCode: 
 
     @Test func fileIsNotAMountpoint() {
         #expect {
-            _ = try MountpointCheck.validate("/etc/hostname")
+            _ = try MountpointCheck.validate("/etc/hostname", allowNonEmpty: false)
         } throws: { error in
             "\(error)".contains("is not a directory")
         }
+    }
+
+    @Test func nonEmptyDirectoryIsRefusedUnlessAllowed() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("s3mount-nonempty-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(try MountpointCheck.validate(directory, allowNonEmpty: false) == directory)
+        FileManager.default.createFile(atPath: directory + "/.hidden", contents: Data())
+        #expect {
+            _ = try MountpointCheck.validate(directory, allowNonEmpty: false)
+        } throws: { error in
+            "\(error)" == "mountpoint \(directory) is not empty (1 entry: '.hidden'): the mount would hide what is there; give an empty directory, or --nonempty (-o nonempty) to mount over them"
+        }
+        #expect(try MountpointCheck.validate(directory, allowNonEmpty: true) == directory)
+    }
+
+    @Test(arguments: [["--nonempty"], ["-o", "nonempty"], ["-o", "ro,nonempty"]])
+    func nonemptyIsAFlagAndAMountOption(extra: [String]) throws {
+        #expect(try parse(extra + ["bucket", "/mnt"]).fileSystem.nonempty)
+        #expect(try !parse(["bucket", "/mnt"]).fileSystem.nonempty)
     }
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# s3mount testbed: a single-node Ceph cluster (mon, osd, optional mgr) with TWO radosgw (S3) gateways,
-# everything on 127.0.0.1, no systemd, all state under $S3MOUNT_TESTBED.
+# s3mount testbed: a single-node Ceph cluster (mon, osd, optional mgr) with TWO radosgw (S3) gateways over http
+# and a third one over https (beast's own TLS, a certificate from a CA made here), everything on 127.0.0.1, no
+# systemd, all state under $S3MOUNT_TESTBED.
 #
 # usage: scripts/testbed/ceph.sh [start|stop|purge|env|status|packages|restart-rgw PORT]
 #   start  : install the Debian packages if missing, build the cluster the first time, (re)start the
@@ -14,7 +15,9 @@
 #
 # Settings (environment):
 #   S3MOUNT_TESTBED  state dir                  (default <repo>/.testbed/ceph; git-ignored)
-#   RGW_PORTS        gateway ports              ("7480 7481")
+#   RGW_PORTS        gateway ports (http)       ("7480 7481")
+#   RGW_TLS_PORT     the https gateway's port   (7443)
+#   MON_PORTS        monitor ports, v2 and v1   ("3300 6789"; fixed when the cluster is built)
 #   S3_BUCKET        bucket to create           (test)
 #   OBJECTSTORE      bluestore | memstore       (bluestore: a sparse file osd.0/block, see OSD_SIZE_GB)
 #   OSD_SIZE_GB      size of the OSD device     (24)
@@ -24,14 +27,25 @@
 #
 # The env file exports: AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION
 #   S3_BUCKET S3_ENDPOINTS (space separated) S3_TEST_ENDPOINT (= first endpoint) CEPH_CONF S3MOUNT_TESTBED
+#   S3_TLS_ENDPOINT (https://127.0.0.1:RGW_TLS_PORT) S3_TLS_CA (the PEM of the CA that signed its certificate)
 #
-# Only one cluster can run per machine: the monitor binds 127.0.0.1:3300 and :6789.
+# TLS: $S3MOUNT_TESTBED/tls/ holds a self-signed CA (ca.pem, ca.key) and the gateway's certificate for 127.0.0.1
+# and localhost (server.pem, server.key), made once by openssl. No system trust store knows the CA: clients must
+# be given ca.pem (s3mount --ca-bundle, boto3 verify=, curl --cacert).
+#
+# Two clusters can run on one machine only with different MON_PORTS, RGW_PORTS and RGW_TLS_PORT (and
+# S3MOUNT_TESTBED); the OSD picks free ports itself.
 # cephx is off inside the cluster; S3 requests are still SigV4-authenticated by radosgw.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TB=${S3MOUNT_TESTBED:-$REPO/.testbed/ceph}
 RGW_PORTS=${RGW_PORTS:-"7480 7481"}
+RGW_TLS_PORT=${RGW_TLS_PORT:-7443}
+MON_PORTS=${MON_PORTS:-"3300 6789"}
+MON_V2_PORT=${MON_PORTS%% *}
+MON_V1_PORT=${MON_PORTS##* }
+MON_ADDRS="[v2:127.0.0.1:$MON_V2_PORT,v1:127.0.0.1:$MON_V1_PORT]"
 BUCKET=${S3_BUCKET:-test}
 OBJECTSTORE=${OBJECTSTORE:-bluestore}
 OSD_SIZE_GB=${OSD_SIZE_GB:-24}
@@ -42,6 +56,7 @@ SK=${S3MOUNT_TESTBED_SECRET:-testsecret}
 CONF=$TB/ceph.conf
 PIDS=$TB/pids
 LOG=$TB/log
+TLS=$TB/tls
 export CEPH_CONF=$CONF
 T0=$(date +%s%N)
 
@@ -66,13 +81,19 @@ pid_alive() {  # PID NAME: that process exists, is not a zombie, and runs NAME's
 alive() { pid_alive "$(pid_of "$1" 2>/dev/null)" "$1"; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 rgw_ok() { curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$1/"; }
-daemons() { echo mon.a; [ "$WITH_MGR" = 1 ] && echo mgr.x; echo osd.0; local p; for p in $RGW_PORTS; do echo "rgw.p$p"; done; }
+# the https gateway answers, with a certificate that the testbed CA signed for 127.0.0.1
+rgw_tls_ok() { curl -s -o /dev/null --max-time 2 --cacert "$TLS/ca.pem" "https://127.0.0.1:$RGW_TLS_PORT/"; }
+daemons() {
+  echo mon.a; [ "$WITH_MGR" = 1 ] && echo mgr.x; echo osd.0
+  local p; for p in $RGW_PORTS; do echo "rgw.p$p"; done; echo rgw.tls
+}
 
 all_up() {
   [ -f "$TB/env" ] || return 1
   local d p
   for d in $(daemons); do alive "$d" || return 1; done
   for p in $RGW_PORTS; do rgw_ok "$p" || return 1; done
+  rgw_tls_ok && grep -q '^export S3_TLS_ENDPOINT=' "$TB/env"
 }
 
 stop_daemons() {  # NAME...: TERM gateways and mgr, then the osd, then the mon; KILL what is still up after 15 s
@@ -131,7 +152,7 @@ start_daemon() {  # NAME COMMAND...  (no-op when that daemon is already running)
   echo $! >"$PIDS/$name"
 }
 
-CEPH_PACKAGES="ceph-mon ceph-osd ceph-mgr radosgw ceph-common curl"
+CEPH_PACKAGES="ceph-mon ceph-osd ceph-mgr radosgw ceph-common curl openssl"
 install_packages() {
   local need="" p
   for p in $CEPH_PACKAGES; do
@@ -153,7 +174,7 @@ write_conf() {
 [global]
 fsid = $fsid
 mon_initial_members = a
-mon_host = [v2:127.0.0.1:3300,v1:127.0.0.1:6789]
+mon_host = $MON_ADDRS
 public_addr = 127.0.0.1
 cluster_addr = 127.0.0.1
 auth_cluster_required = none
@@ -205,6 +226,37 @@ EOF
   done
 }
 
+# make_tls_certs: the testbed CA and the https gateway's certificate, made once (kept across restarts, so clients
+# that copied ca.pem keep trusting the gateway)
+make_tls_certs() {
+  [ -s "$TLS/server.pem" ] && [ -s "$TLS/ca.pem" ] && return 0
+  mkdir -p "$TLS"
+  local out=$LOG/tls-certs.out
+  {
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=s3mount testbed CA" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+      -keyout "$TLS/ca.key" -out "$TLS/ca.pem" &&
+    openssl req -new -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$TLS/server.key" -out "$TLS/server.csr" &&
+    printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
+      "extendedKeyUsage=serverAuth" "subjectAltName=IP:127.0.0.1,DNS:localhost" >"$TLS/server.ext" &&
+    openssl x509 -req -in "$TLS/server.csr" -CA "$TLS/ca.pem" -CAkey "$TLS/ca.key" -CAcreateserial -days 3650 \
+      -extfile "$TLS/server.ext" -out "$TLS/server.pem.tmp" &&
+    mv "$TLS/server.pem.tmp" "$TLS/server.pem"
+  } >"$out" 2>&1 || { tail_log "$out"; die "making the testbed's TLS certificates with openssl failed"; }
+  say "made a CA and a server certificate in $TLS"
+}
+
+# The https gateway's section, appended to ceph.conf when missing (clusters built before it existed get it too;
+# the daemons read ceph.conf when they start, so appending does not disturb those running).
+add_tls_conf() {
+  grep -q '^\[client\.rgw\.tls\]' "$CONF" && return 0
+  cat >>"$CONF" <<EOF
+[client.rgw.tls]
+rgw_frontends = beast ssl_endpoint=127.0.0.1:$RGW_TLS_PORT ssl_certificate=$TLS/server.pem ssl_private_key=$TLS/server.key tcp_nodelay=1
+rgw_data = $TB/rgw.tls
+EOF
+}
+
 write_env() {
   local eps="" p first=${RGW_PORTS%% *}
   for p in $RGW_PORTS; do eps="$eps${eps:+ }http://127.0.0.1:$p"; done
@@ -218,6 +270,8 @@ export S3_ENDPOINTS="$eps"
 export S3_TEST_ENDPOINT=http://127.0.0.1:$first
 export CEPH_CONF=$CONF
 export S3MOUNT_TESTBED=$TB
+export S3_TLS_ENDPOINT=https://127.0.0.1:$RGW_TLS_PORT
+export S3_TLS_CA=$TLS/ca.pem
 EOF
   mv "$TB/env.tmp" "$TB/env"
 }
@@ -242,14 +296,15 @@ cmd_start() {
   exec 9>"$TB/.lock"
   flock -w 60 9 || die "another ceph.sh start holds $TB/.lock for more than 60 s"
 
-  if ! alive mon.a && port_open 3300; then
-    die "127.0.0.1:3300 is taken by a monitor this script did not start (another Ceph cluster on this machine?).
-  Stop it first; only one cluster can run per machine."
+  if ! alive mon.a && port_open "$MON_V2_PORT"; then
+    die "127.0.0.1:$MON_V2_PORT is taken by a monitor this script did not start (another Ceph cluster on this machine?).
+  Stop it first, or give this testbed other MON_PORTS, RGW_PORTS and RGW_TLS_PORT."
   fi
   local p
   for p in $RGW_PORTS; do
     if ! alive "rgw.p$p" && port_open "$p"; then die "127.0.0.1:$p is taken by another process"; fi
   done
+  if ! alive rgw.tls && port_open "$RGW_TLS_PORT"; then die "127.0.0.1:$RGW_TLS_PORT is taken by another process"; fi
 
   # on failure, stop the daemons this run started (those that were already running keep running)
   STARTED=()
@@ -266,7 +321,7 @@ cmd_start() {
     ceph-authtool --create-keyring "$TB/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
     ceph-authtool "$TB/keyring" --gen-key -n client.admin --cap mon 'allow *' --cap osd 'allow *' \
       --cap mgr 'allow *' >/dev/null
-    monmaptool --create --fsid "$fsid" --addv a '[v2:127.0.0.1:3300,v1:127.0.0.1:6789]' "$TB/monmap" >/dev/null
+    monmaptool --create --fsid "$fsid" --addv a "$MON_ADDRS" "$TB/monmap" >/dev/null
     mkdir -p "$TB/mon.a"
     ceph-mon --mkfs -i a --monmap "$TB/monmap" --keyring "$TB/keyring" >"$LOG/mon-mkfs.out" 2>&1 \
       || { tail_log "$LOG/mon-mkfs.out"; die "ceph-mon --mkfs failed"; }
@@ -296,10 +351,15 @@ cmd_start() {
     mkdir -p "$TB/rgw.p$p"
     start_daemon "rgw.p$p" radosgw -n "client.rgw.p$p"
   done
+  make_tls_certs
+  add_tls_conf
+  mkdir -p "$TB/rgw.tls"
+  start_daemon rgw.tls radosgw -n client.rgw.tls
   for p in $RGW_PORTS; do
     wait_for "radosgw on 127.0.0.1:$p" "$LOG/rgw.p$p.out" "$LOG/client.rgw.p$p.log" -- rgw_ok "$p"
   done
-  say "radosgw up on $RGW_PORTS"
+  wait_for "radosgw (https) on 127.0.0.1:$RGW_TLS_PORT" "$LOG/rgw.tls.out" "$LOG/client.rgw.tls.log" -- rgw_tls_ok
+  say "radosgw up on $RGW_PORTS, https on $RGW_TLS_PORT"
 
   if [ ! -f "$TB/.built" ]; then
     radosgw-admin user info --uid=tester >/dev/null 2>&1 ||

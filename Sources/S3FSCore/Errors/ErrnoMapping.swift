@@ -26,7 +26,7 @@ extension FSError {
             }
         case .client(let e):
             switch e.kind {
-            case .connectionRefused, .hostNotFound, .timedOut, .connectionReset, .tls, .truncatedBody,
+            case .connectionRefused, .hostNotFound, .timedOut, .connectionReset, .tls, .tlsCertificate, .truncatedBody,
                 .malformedResponse, .other:
                 return (EIO, .error)
             }

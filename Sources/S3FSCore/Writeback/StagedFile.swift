@@ -56,6 +56,10 @@ final class StagedFile: Sendable {
         var writers = 0
         /// Unlinked or replaced: nothing is uploaded; the staging file goes when the last handle closes.
         var removed = false
+        /// A PutObject of the whole file is running: its object may land at any moment, even after the request is
+        /// cancelled (the server may have all of it already), so an unlink or a rename waits for its answer before
+        /// deleting the key (`Writeback.settlePut`).
+        var putInFlight = false
         /// Every write so far continued where the file ended (streaming is possible).
         var appendOnly: Bool
         /// Bytes written since the last early write-back was started (see `write`).

@@ -28,6 +28,8 @@ extension Writeback {
         let snapshot = file.state.withLock { Snapshot(key: $0.key, size: $0.size, generation: $0.generation, base: $0.base) }
         let streaming = file.state.withLock { $0.stream.map { $0.key == snapshot.key } ?? false }
         if !streaming { endStream(of: file) }
+        // Set once the PutObject is sent (uploadWhole); held until what it put is accounted for below.
+        defer { file.state.withLock { $0.putInFlight = false } }
         let uploadedTo: String
         do throws(ObjectStoreError) {
             if streaming || snapshot.size > config.partSize {
@@ -75,7 +77,8 @@ extension Writeback {
         let chosen = condition
         do throws(ObjectStoreError) {
             _ = try await throttled(snapshot.size) { () async throws(ObjectStoreError) in
-                try await self.store.put(key: key, body: body, condition: chosen)
+                file.state.withLock { $0.putInFlight = true }
+                return try await self.store.put(key: key, body: body, condition: chosen)
             }
         } catch {
             guard case .service(let service) = error, service.kind == .preconditionFailed else { throw error }

@@ -200,12 +200,24 @@ final class Writeback: Sendable {
     /// once that is journalled, so a crash cannot bring the file back.
     func remove(_ file: StagedFile) async {
         file.state.withLock { $0.removed = true }
+        await settlePut(file)
         queue.withLock { $0.workers[file.id]?.cancel() }
         finishWaiters(file, upTo: .max, failure: nil)
         endStream(of: file)
         staging.remove(file)
         try? await journal(JournalRecord(kind: .discarded, id: file.id))
         compactIfIdle()
+    }
+
+    /// Returns once no PutObject of the file is in flight. Cancelling one would not stop it landing (the server may
+    /// have the whole request already and commit it after a later DELETE), so whoever deletes the file's key waits
+    /// for its answer first; what a PUT of an unlinked or renamed file put is deleted by the upload itself. Bounded
+    /// by the request's own timeouts (connect, stall) and the retries of one attempt; a multipart upload is not
+    /// waited for (its object appears only when it completes, and cancelling stops that).
+    func settlePut(_ file: StagedFile) async {
+        while file.state.withLock({ $0.putInFlight }) {
+            do { try await Task.sleep(for: .milliseconds(5)) } catch { return }
+        }
     }
 
     /// With nothing owed any more, a journal grown past 1 MiB starts over empty.

@@ -21,6 +21,9 @@ struct FileSystemOptions: ParsableArguments {
     @Flag(help: "Let users other than the one who mounted access the mount (needs user_allow_other in /etc/fuse.conf for non-root).")
     var allowOther = false
 
+    @Flag(help: "Mount on a directory that is not empty (its files are hidden while mounted). -o nonempty.")
+    var nonempty = false
+
     @Option(help: "Seconds that names and attributes learnt from S3 are trusted before asking again.")
     var metadataTTL: Double = 1
 

@@ -28,7 +28,15 @@ enum Daemon {
         } catch {
             throw MountFailure("cannot start the mount process: \(error)")
         }
-        try readVerdict(verdict.fileHandleForReading, timeout: verdictTimeout + endpointWait)
+        do {
+            try readVerdict(verdict.fileHandleForReading, timeout: verdictTimeout + endpointWait)
+        } catch {
+            // The child lets go of the pipe before it exits: a failed `s3mount` returns once it is gone (bounded),
+            // so no process is left behind for a mount that did not happen.
+            let deadline = Date().addingTimeInterval(5)
+            while child.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+            throw error
+        }
     }
 
     private static func readVerdict(_ handle: FileHandle, timeout: Double) throws(MountFailure) {

@@ -1,6 +1,7 @@
 // The mount-time check against every endpoint at once: one ListObjectsV2 (max-keys=1) of the prefix each. The
 // mount goes ahead as soon as one endpoint answers; an answer that would be the same everywhere (no such bucket,
-// access denied) fails it with that answer's message; when no endpoint answers, one line names each and the fix,
+// access denied) fails it with that answer's message, and so does a certificate that TLS verification refused
+// (waiting will not change it, and it is not "unreachable"); when no endpoint answers, one line names each and the fix,
 // or with --wait-for-endpoints the check is repeated every second until one does or the time is up.
 import EndpointPool
 import Foundation
@@ -21,7 +22,7 @@ struct EndpointCheck {
         while true {
             let failures = checkOnce()
             guard let failures else { return }
-            if let answered = failures.first(where: { RetryPolicy.disposition(of: $0.error) == .final }) {
+            if let answered = failures.first(where: { Self.isDecisive($0.error) }) {
                 throw failure(for: answered.error, at: answered.index)
             }
             if Date() >= deadline {
@@ -34,6 +35,12 @@ struct EndpointCheck {
             }
             Thread.sleep(forTimeInterval: min(1, max(0, deadline.timeIntervalSinceNow)))
         }
+    }
+
+    /// A failure that waiting or another attempt would not change.
+    private static func isDecisive(_ error: ObjectStoreError) -> Bool {
+        if case .client(let e) = error, e.kind == .tlsCertificate { return true }
+        return RetryPolicy.disposition(of: error) == .final
     }
 
     private var names: String { configs.map(\.endpointDescription).joined(separator: ", ") }

@@ -31,10 +31,23 @@ extension MountFailure {
                 return MountFailure(
                     "\(endpoint) did not answer in time (connect timeout \(config.connectTimeout) s, stall timeout \(config.lowSpeedTime) s): check --endpoint and the network, or raise --connect-timeout")
             case .tls:
-                return MountFailure("TLS with \(endpoint) failed (\(e.detail)): check the certificate, or give --ca-bundle")
+                return MountFailure(
+                    "TLS handshake with \(endpoint) failed (\(e.detail)): check that the server serves https on that port (else give an http:// --endpoint)")
+            case .tlsCertificate:
+                return certificateRefused(endpoint: endpoint, detail: e.detail, caBundle: config.caBundle)
             default:
                 return MountFailure("listing bucket '\(bucket)' at \(endpoint) failed: \(error)")
             }
         }
+    }
+
+    /// TLS verification refused the server's certificate: the CAs used, and the fix (the right CA, or the name
+    /// the certificate was issued for).
+    static func certificateRefused(endpoint: String, detail: String, caBundle: String?) -> MountFailure {
+        let trusted = caBundle.map { "CAs from \($0)" } ?? "the system's CAs"
+        let fix = detail.contains("subject name")
+            ? "give --endpoint the host name or address the certificate was issued for"
+            : "give the CA that signed the server's certificate with --ca-bundle FILE or AWS_CA_BUNDLE=FILE"
+        return MountFailure("TLS verification of \(endpoint)'s certificate failed (\(detail); checked against \(trusted)): \(fix)")
     }
 }

@@ -40,7 +40,7 @@ struct MountRunner {
         LoggingSystem.bootstrap { label in LineLogHandler(label: label, sink: sink, logLevel: level) }
         let logger = Logger(label: "s3mount")
 
-        let mountpoint = try MountpointCheck.validate(command.mountpoint)
+        let mountpoint = try MountpointCheck.validate(command.mountpoint, allowNonEmpty: command.fileSystem.nonempty)
         try MountpointCheck.checkFuseDevice()
         // Before the pool, the core and the bridge make their metric handles.
         let registry = command.process.metricsAddress.map { _ in MetricsBootstrap.bootstrap(mountpoint: mountpoint) }

@@ -3,8 +3,9 @@ import Glibc
 
 /// The mount-time checks on MOUNTPOINT and /dev/fuse, each failing with what is wrong and how to fix it.
 enum MountpointCheck {
-    /// The absolute, symlink-free path to mount on.
-    static func validate(_ path: String) throws(MountFailure) -> String {
+    /// The absolute, symlink-free path to mount on. A directory with entries is refused unless `allowNonEmpty`:
+    /// the mount would hide them, and libfuse3 no longer checks (it dropped fuse2's `nonempty` option).
+    static func validate(_ path: String, allowNonEmpty: Bool) throws(MountFailure) -> String {
         var info = stat()
         if unsafe stat(path, &info) != 0 {
             let code = errno
@@ -23,6 +24,11 @@ enum MountpointCheck {
         if let type = mountedFileSystemType(at: absolute) {
             throw MountFailure(
                 "mountpoint \(absolute) is already a mount point (\(type)): unmount it first with 'fusermount3 -u \(absolute)' or choose another directory"
+            )
+        }
+        if !allowNonEmpty, let entries = try? FileManager.default.contentsOfDirectory(atPath: absolute), let first = entries.min() {
+            throw MountFailure(
+                "mountpoint \(absolute) is not empty (\(entries.count == 1 ? "1 entry:" : "\(entries.count) entries, e.g.") '\(first)'): the mount would hide what is there; give an empty directory, or --nonempty (-o nonempty) to mount over them"
             )
         }
         return absolute

@@ -4,6 +4,7 @@ import S3HTTP
 
 /// Builds the S3 client configurations from the command line and the AWS environment (credentials chain, region,
 /// endpoint, CA bundle); flags win over the environment. One configuration per endpoint (--endpoint repeated).
+/// The TLS settings are checked and their risks logged here (TransportSecurity).
 enum StoreFactory {
     static func configs(command: S3Mount, logger: Logger) throws(MountFailure) -> [S3HTTPConfig] {
         let options = command.connection
@@ -19,7 +20,7 @@ enum StoreFactory {
         }
         logger.info("credentials", metadata: ["source": "\(aws.credentialSource)"])
         let endpoints: [String?] = options.endpoints.isEmpty ? [aws.endpoint] : options.endpoints
-        return endpoints.map { endpoint in
+        let configs = endpoints.map { endpoint in
             S3HTTPConfig(
                 bucket: command.bucket.bucket, region: options.region ?? aws.region ?? "us-east-1", endpoint: endpoint,
                 addressingStyle: options.virtualHostedStyle ? .virtualHosted : nil,
@@ -27,6 +28,11 @@ enum StoreFactory {
                 lowSpeedTime: Int(options.stallTimeout.rounded(.up)), maxConnections: options.maxConnections,
                 tlsVerify: !options.insecureSkipTLSVerify, caBundle: options.caBundle ?? aws.caBundle)
         }
+        let caSource = options.caBundle != nil
+            ? "--ca-bundle" : environment["AWS_CA_BUNDLE"] != nil ? "AWS_CA_BUNDLE" : "ca_bundle in the AWS config file"
+        try TransportSecurity.checkCABundle(of: configs, source: caSource)
+        for line in TransportSecurity.warnings(for: configs) { logger.warning("\(line)") }
+        return configs
     }
 }
 
