@@ -1,0 +1,70 @@
+// CredentialChain: from the configured source (AWSEnvironmentResolver) to a provider, and the first fetch at
+// mount. A configured source that fails is an error naming it; instance metadata, the chain's last resort,
+// failing means no source had credentials, reported as one line listing every source tried.
+
+import Logging
+
+public enum CredentialChain {
+    /// The provider for `config` (not `.anonymous`). STS calls go to the endpoint the environment names, signed
+    /// for `region`; all HTTP goes through `transport`.
+    static func provider(
+        for config: CredentialSourceConfig, environment: [String: String], region: String?, transport: any HTTPTransport
+    ) -> any CredentialProvider {
+        let sts = STSClient(transport: transport, environment: environment, region: region)
+        switch config {
+        case .anonymous:
+            preconditionFailure("anonymous access has no credential provider")
+        case .keys(let keys, let source):
+            return FixedCredentials(credentials: keys, source: source)
+        case .webIdentity(let tokenFile, let roleARN, let sessionName):
+            return WebIdentityProvider(tokenFile: tokenFile, roleARN: roleARN, sessionName: sessionName, sts: sts)
+        case .assumeRole(let profile, let roleARN, let sessionName, let externalID, let durationSeconds, let source):
+            return AssumeRoleProvider(
+                profile: profile, roleARN: roleARN, sessionName: sessionName, externalID: externalID,
+                durationSeconds: durationSeconds,
+                sourceProvider: provider(for: source, environment: environment, region: region, transport: transport),
+                sts: sts)
+        case .process(let profile, let command):
+            return CredentialProcessProvider(profile: profile, command: command)
+        case .container(let url, let token, let tokenFile):
+            return ContainerCredentialProvider(
+                url: url, authorizationToken: token, authorizationTokenFile: tokenFile, transport: transport)
+        case .instanceMetadata(let endpoint, _):
+            return InstanceMetadataProvider(endpoint: endpoint, transport: transport)
+        }
+    }
+
+    /// Fetches the first credentials from the source `environment` configured and returns the cache that keeps
+    /// them fresh; nil for anonymous access. `profile` names the profile in the "none found" line.
+    public static func start(
+        _ environment: AWSEnvironment, processEnvironment: [String: String], region: String, profile: String,
+        logger: Logger
+    ) async throws(CredentialError) -> RefreshingCredentials? {
+        guard environment.credentialSource != .anonymous else { return nil }
+        let transport: TransferEngine
+        do {
+            transport = try TransferEngine.forCredentialServices(caBundle: environment.caBundle)
+        } catch {
+            throw CredentialError(description: "cannot start the HTTP client for credentials: \(error.detail)")
+        }
+        return try await start(
+            environment.credentialSource, processEnvironment: processEnvironment, region: region, profile: profile,
+            transport: transport, logger: logger)
+    }
+
+    static func start(
+        _ config: CredentialSourceConfig, processEnvironment: [String: String], region: String, profile: String,
+        transport: any HTTPTransport, logger: Logger, clock: @escaping @Sendable () -> Double = RefreshingCredentials.now
+    ) async throws(CredentialError) -> RefreshingCredentials {
+        let environment = processEnvironment.filter { !$0.value.isEmpty }
+        let provider = provider(for: config, environment: environment, region: region, transport: transport)
+        do {
+            return try await RefreshingCredentials.start(provider, logger: logger, clock: clock)
+        } catch {
+            guard case .instanceMetadata(_, let skipped) = config else { throw error }
+            throw AWSEnvironmentResolver.noCredentials(
+                tried: skipped + [error.description], profile: profile,
+                credentialsPath: environment["AWS_SHARED_CREDENTIALS_FILE"] ?? "~/.aws/credentials")
+        }
+    }
+}
