@@ -146,7 +146,11 @@ struct CredentialChainTests {
         let transport = FakeTransport(status: 500, body: "")
         let config = CredentialSourceConfig.container(
             url: "http://127.0.0.1:7/c", authorizationToken: nil, authorizationTokenFile: nil)
-        await #expect(throws: CredentialError(description: "container credentials (http://127.0.0.1:7/c) answered HTTP 500")) {
+        await #expect(
+            throws: CredentialError(
+                description: "cannot get AWS credentials: container credentials (http://127.0.0.1:7/c) answered HTTP 500; "
+                    + "check AWS_CONTAINER_CREDENTIALS_FULL_URI (or _RELATIVE_URI) and AWS_CONTAINER_AUTHORIZATION_TOKEN (or _FILE)")
+        ) {
             try await CredentialChain.start(
                 config, processEnvironment: [:], region: "us-east-1", profile: "default", transport: transport,
                 logger: Logger(label: "test"))

@@ -61,10 +61,29 @@ public enum CredentialChain {
         do {
             return try await RefreshingCredentials.start(provider, logger: logger, clock: clock)
         } catch {
-            guard case .instanceMetadata(_, let skipped) = config else { throw error }
+            guard case .instanceMetadata(_, let skipped) = config else {
+                throw CredentialError(description: "cannot get AWS credentials: \(error.description); \(fix(for: config))")
+            }
             throw AWSEnvironmentResolver.noCredentials(
                 tried: skipped + [error.description], profile: profile,
                 credentialsPath: environment["AWS_SHARED_CREDENTIALS_FILE"] ?? "~/.aws/credentials")
+        }
+    }
+
+    /// What to check when the configured source failed.
+    private static func fix(for config: CredentialSourceConfig) -> String {
+        switch config {
+        case .anonymous, .keys, .instanceMetadata:
+            "check the credential settings"
+        case .webIdentity:
+            "check AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN (or the profile's web_identity_token_file and role_arn) "
+                + "and the role's trust policy"
+        case .assumeRole(let profile, _, _, _, _, _):
+            "check role_arn and source_profile of profile \(profile) and the role's trust policy"
+        case .process(let profile, _):
+            "run the credential_process of profile \(profile) by hand to see why"
+        case .container:
+            "check AWS_CONTAINER_CREDENTIALS_FULL_URI (or _RELATIVE_URI) and AWS_CONTAINER_AUTHORIZATION_TOKEN (or _FILE)"
         }
     }
 }

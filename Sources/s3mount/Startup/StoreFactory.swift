@@ -29,7 +29,7 @@ enum StoreFactory {
         case .success(let value): credentials = value
         case .failure(let error): throw MountFailure(error.description)
         }
-        logger.info("credentials", metadata: ["source": "\(credentials?.source ?? "none (anonymous)")"])
+        logger.notice("credentials", metadata: ["source": "\(credentials?.source ?? "none (anonymous)")"])
         let endpoints: [String?] = options.endpoints.isEmpty ? [aws.endpoint] : options.endpoints
         return endpoints.map { endpoint in
             S3HTTPConfig(
