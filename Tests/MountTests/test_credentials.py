@@ -156,7 +156,8 @@ def test_each_source_mounts_and_reads(mounter, env, tmp_path, server, service, c
 
 def test_credentials_expiring_during_a_read_are_refreshed(mounter, env, tmp_path, server, service, check):
     """Instance-metadata credentials living 16 s, a sequential read paced to take about 22 s: the read completes
-    byte for byte and S3 saw requests signed with the credentials fetched after the first ones."""
+    byte for byte, S3 saw requests signed with the credentials fetched after the first ones, and none with
+    expired ones (the refresh runs ahead of the expiry)."""
     service.lifetime = 16
     data = data_for("long-read", 44 * MiB)
     server.put("long.bin", data)
@@ -174,6 +175,9 @@ def test_credentials_expiring_during_a_read_are_refreshed(mounter, env, tmp_path
     accepted = check.accepted_keys()
     assert accepted[0] == issued[0] and any(k in accepted for k in issued[1:]), \
         f"S3 never saw a request signed with refreshed credentials: accepted {accepted}, issued {issued}"
+    # The refresh starts 4 s before the expiry (a quarter of the lifetime), so no request met an expired key.
+    refused = [(key, outcome) for key, outcome in check.seen if outcome != "OK"]
+    assert not refused, f"requests were refused: {refused}"
 
 
 def test_expired_token_answer_forces_one_refresh_and_a_retry(mounter, env, tmp_path, server, service, check):
