@@ -46,16 +46,15 @@ struct CredentialChainTests {
 
     @Test func instanceMetadataIsTheLastResortUnlessDisabled() throws {
         let home = try Home(config: "[default]\nregion = eu-west-1\n")
+        let notFound = NoCredentialsFound(
+            tried: ["environment", "web identity", "profile default", "container credentials"], profile: "default",
+            credentialsPath: home.path + "/.aws/credentials")
         #expect(
             try Self.source(home, ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:9/"])
-                == .instanceMetadata(
-                    endpoint: "http://127.0.0.1:9",
-                    skipped: ["environment", "web identity", "profile default", "container credentials"]))
+                == .instanceMetadata(endpoint: "http://127.0.0.1:9", otherwise: notFound))
         #expect(
             try Self.source(home, [:])
-                == .instanceMetadata(
-                    endpoint: "http://169.254.169.254",
-                    skipped: ["environment", "web identity", "profile default", "container credentials"]))
+                == .instanceMetadata(endpoint: "http://169.254.169.254", otherwise: notFound))
         #expect(Self.error(home).hasPrefix("no AWS credentials found (tried environment, web identity, profile default"))
     }
 
@@ -152,7 +151,7 @@ struct CredentialChainTests {
                     + "check AWS_CONTAINER_CREDENTIALS_FULL_URI (or _RELATIVE_URI) and AWS_CONTAINER_AUTHORIZATION_TOKEN (or _FILE)")
         ) {
             try await CredentialChain.start(
-                config, processEnvironment: [:], region: "us-east-1", profile: "default", transport: transport,
+                config, processEnvironment: [:], region: "us-east-1", transport: transport,
                 logger: Logger(label: "test"))
         }
     }
@@ -160,11 +159,13 @@ struct CredentialChainTests {
     @Test func instanceMetadataFailingMeansNoCredentialsAnywhere() async {
         let transport = FakeTransport { _ in .failure(ClientError(kind: .connectionRefused, detail: "refused")) }
         let config = CredentialSourceConfig.instanceMetadata(
-            endpoint: "http://127.0.0.1:9", skipped: ["environment", "web identity", "profile dev", "container credentials"])
+            endpoint: "http://127.0.0.1:9",
+            otherwise: NoCredentialsFound(
+                tried: ["environment", "web identity", "profile dev", "container credentials"], profile: "dev",
+                credentialsPath: "/c"))
         do {
             _ = try await CredentialChain.start(
-                config, processEnvironment: ["AWS_SHARED_CREDENTIALS_FILE": "/c"], region: "us-east-1", profile: "dev",
-                transport: transport, logger: Logger(label: "test"))
+                config, processEnvironment: [:], region: "us-east-1", transport: transport, logger: Logger(label: "test"))
             Issue.record("no credentials should be found")
         } catch {
             #expect(
@@ -183,7 +184,7 @@ struct CredentialChainTests {
             source: .keys(S3Credentials(accessKeyID: "BASEKEY", secretAccessKey: "S"), source: "profile base"))
         let cache = try await CredentialChain.start(
             config, processEnvironment: ["AWS_ENDPOINT_URL": "http://127.0.0.1:4"], region: "eu-west-1",
-            profile: "dev", transport: transport, logger: Logger(label: "test"))
+            transport: transport, logger: Logger(label: "test"))
         #expect(cache.source == "profile dev (role arn:aws:iam::1:role/dev from profile base)")
         #expect(try await cache.current().accessKeyID == "ASIAROLE")
         #expect(transport.requests.first?.header("Authorization")?.contains("Credential=BASEKEY/") == true)

@@ -70,25 +70,17 @@ public enum AWSEnvironmentResolver {
         } else if let container = try container(env) {
             resolved.credentialSource = container
         } else {
-            let skipped = ["environment", "web identity", "profile \(profileName)", "container credentials"]
+            let notFound = NoCredentialsFound(
+                tried: ["environment", "web identity", "profile \(profileName)", "container credentials"],
+                profile: profileName, credentialsPath: files.credentialsPath)
             guard env["AWS_EC2_METADATA_DISABLED"]?.lowercased() != "true" else {
-                throw noCredentials(
-                    tried: skipped + ["instance metadata (disabled by AWS_EC2_METADATA_DISABLED)"],
-                    profile: profileName, credentialsPath: files.credentialsPath)
+                throw notFound.error(after: "instance metadata (disabled by AWS_EC2_METADATA_DISABLED)")
             }
             let endpoint = env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] ?? "http://169.254.169.254"
             resolved.credentialSource = .instanceMetadata(
-                endpoint: endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint, skipped: skipped)
+                endpoint: endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint, otherwise: notFound)
         }
         return resolved
-    }
-
-    /// The one line for a chain that found nothing: what was tried, then how to fix it.
-    static func noCredentials(tried: [String], profile: String, credentialsPath: String) -> CredentialError {
-        CredentialError(
-            description: "no AWS credentials found (tried \(tried.joined(separator: ", "))): set AWS_ACCESS_KEY_ID "
-                + "and AWS_SECRET_ACCESS_KEY, or add aws_access_key_id and aws_secret_access_key (or role_arn, or "
-                + "credential_process) to [\(profile)] in \(credentialsPath), or use --no-sign-request for a public bucket")
     }
 
     private static func environmentCredentials(_ env: [String: String]) throws(CredentialError) -> S3Credentials? {

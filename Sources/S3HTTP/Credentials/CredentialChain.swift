@@ -35,10 +35,9 @@ public enum CredentialChain {
     }
 
     /// Fetches the first credentials from the source `environment` configured and returns the cache that keeps
-    /// them fresh; nil for anonymous access. `profile` names the profile in the "none found" line.
+    /// them fresh; nil for anonymous access.
     public static func start(
-        _ environment: AWSEnvironment, processEnvironment: [String: String], region: String, profile: String,
-        logger: Logger
+        _ environment: AWSEnvironment, processEnvironment: [String: String], region: String, logger: Logger
     ) async throws(CredentialError) -> RefreshingCredentials? {
         guard environment.credentialSource != .anonymous else { return nil }
         let transport: TransferEngine
@@ -48,12 +47,12 @@ public enum CredentialChain {
             throw CredentialError(description: "cannot start the HTTP client for credentials: \(error.detail)")
         }
         return try await start(
-            environment.credentialSource, processEnvironment: processEnvironment, region: region, profile: profile,
-            transport: transport, logger: logger)
+            environment.credentialSource, processEnvironment: processEnvironment, region: region, transport: transport,
+            logger: logger)
     }
 
     static func start(
-        _ config: CredentialSourceConfig, processEnvironment: [String: String], region: String, profile: String,
+        _ config: CredentialSourceConfig, processEnvironment: [String: String], region: String,
         transport: any HTTPTransport, logger: Logger, clock: @escaping @Sendable () -> Double = RefreshingCredentials.now
     ) async throws(CredentialError) -> RefreshingCredentials {
         let environment = processEnvironment.filter { !$0.value.isEmpty }
@@ -61,12 +60,10 @@ public enum CredentialChain {
         do {
             return try await RefreshingCredentials.start(provider, logger: logger, clock: clock)
         } catch {
-            guard case .instanceMetadata(_, let skipped) = config else {
+            guard case .instanceMetadata(_, let notFound) = config else {
                 throw CredentialError(description: "cannot get AWS credentials: \(error.description); \(fix(for: config))")
             }
-            throw AWSEnvironmentResolver.noCredentials(
-                tried: skipped + [error.description], profile: profile,
-                credentialsPath: environment["AWS_SHARED_CREDENTIALS_FILE"] ?? "~/.aws/credentials")
+            throw notFound.error(after: error.description)
         }
     }
 

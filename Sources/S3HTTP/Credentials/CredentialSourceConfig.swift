@@ -17,6 +17,6 @@ public indirect enum CredentialSourceConfig: Equatable, Sendable {
     case process(profile: String, command: String)
     /// AWS_CONTAINER_CREDENTIALS_FULL_URI / _RELATIVE_URI, with the authorization token or its file.
     case container(url: String, authorizationToken: String?, authorizationTokenFile: String?)
-    /// Instance metadata at `endpoint`, the last resort; `skipped` names the sources found unconfigured before it.
-    case instanceMetadata(endpoint: String, skipped: [String])
+    /// Instance metadata at `endpoint`, the last resort; its failure is `otherwise`'s error.
+    case instanceMetadata(endpoint: String, otherwise: NoCredentialsFound)
 }

@@ -19,10 +19,9 @@ enum StoreFactory {
             throw MountFailure(error.description)
         }
         let region = options.region ?? aws.region ?? "us-east-1"
-        let profile = options.profile ?? environment["AWS_PROFILE"].flatMap { $0.isEmpty ? nil : $0 } ?? "default"
         let started = BlockingWait.result { () async throws(CredentialError) -> RefreshingCredentials? in
             try await CredentialChain.start(
-                aws, processEnvironment: environment, region: region, profile: profile, logger: logger)
+                aws, processEnvironment: environment, region: region, logger: logger)
         }
         let credentials: RefreshingCredentials?
         switch started {
