@@ -17,8 +17,14 @@ public struct S3HTTPConfig: Sendable {
     public var endpoint: String?
     /// nil picks path style for a custom endpoint and virtual-hosted style for AWS.
     public var addressingStyle: AddressingStyle?
-    /// nil sends unsigned (anonymous) requests, as `--no-sign-request`.
+    /// Keys that never change; nil with no `refreshingCredentials` sends unsigned (anonymous) requests, as
+    /// `--no-sign-request`.
     public var credentials: S3Credentials?
+    /// Credentials kept fresh from a source of the AWS chain (CredentialChain.start); wins over `credentials`.
+    /// Share one between the configurations of one mount, so all endpoints see the same refresh.
+    public var refreshingCredentials: RefreshingCredentials?
+    /// Whether requests are signed (with either kind of credentials).
+    public var signsRequests: Bool { credentials != nil || refreshingCredentials != nil }
     /// Seconds allowed for TCP and TLS connection setup.
     public var connectTimeout: Double
     /// A transfer below `lowSpeedLimit` bytes/s for `lowSpeedTime` seconds is aborted as stalled (timedOut).
@@ -35,7 +41,7 @@ public struct S3HTTPConfig: Sendable {
         bucket: String, region: String = "us-east-1", endpoint: String? = nil,
         addressingStyle: AddressingStyle? = nil, credentials: S3Credentials? = nil, connectTimeout: Double = 5,
         lowSpeedLimit: Int = 1, lowSpeedTime: Int = 30, maxConnections: Int = 16, tlsVerify: Bool = true,
-        caBundle: String? = nil
+        caBundle: String? = nil, refreshingCredentials: RefreshingCredentials? = nil
     ) {
         self.bucket = bucket
         self.region = region
@@ -48,6 +54,7 @@ public struct S3HTTPConfig: Sendable {
         self.maxConnections = maxConnections
         self.tlsVerify = tlsVerify
         self.caBundle = caBundle
+        self.refreshingCredentials = refreshingCredentials
     }
 }
 

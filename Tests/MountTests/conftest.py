@@ -54,7 +54,8 @@ class Env:
     region: str
 
     def child_env(self, **overrides: str) -> dict[str, str]:
-        """The environment for an s3mount child: the testbed credentials and nothing from ~/.aws."""
+        """The environment for an s3mount child: the testbed credentials and nothing from ~/.aws. Instance
+        metadata is disabled, so a child that finds no credentials never probes 169.254.169.254."""
         env = dict(os.environ)
         env.update(
             AWS_ENDPOINT_URL=self.endpoint,
@@ -62,9 +63,12 @@ class Env:
             AWS_SECRET_ACCESS_KEY=self.secret_key,
             AWS_REGION=self.region,
             AWS_DEFAULT_REGION=self.region,
+            AWS_EC2_METADATA_DISABLED="true",
         )
-        env.pop("AWS_SESSION_TOKEN", None)
-        env.pop("AWS_PROFILE", None)
+        for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
+                     "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                     "AWS_EC2_METADATA_SERVICE_ENDPOINT"):
+            env.pop(name, None)
         env.update(overrides)
         return env
 

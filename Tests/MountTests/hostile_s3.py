@@ -2,7 +2,9 @@
 
 It answers path-style ListObjectsV2 (delimiter, continuation tokens, encoding-type=url), HeadObject and GetObject
 (Range, If-Match) for one bucket held in memory, on 127.0.0.1 and a free port, from threads of the test process.
-Signatures are not checked. Keys are bytes, so a key that is not UTF-8 can be stored. What it can be told:
+Keys are bytes, so a key that is not UTF-8 can be stored. Signatures are not checked unless `credentials` is a
+CredentialCheck (then every request must carry a SigV4 signature by credentials it issued and that have not
+expired; see CredentialCheck). What it can be told:
 
   bad_dates            keys whose LastModified in a listing is an impossible date
   repeat_token         prefixes whose listing hands out the same continuation token forever
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import threading
 import time
 import urllib.parse
@@ -36,9 +39,91 @@ LAST_MODIFIED_HTTP = "Tue, 02 Jan 2024 03:04:05 GMT"
 BAD_DATE = "2024-13-45T99:99:99.000Z"
 
 
+class CredentialCheck:
+    """The credentials an S3 fake accepts: (access key id, secret, session token, expiry) issued by a fake
+    credential service (fake_credentials.py), or by the test. A request is verified as S3 would: an unknown access
+    key or a session token that does not belong to it is 403 InvalidAccessKeyId, a bad SigV4 signature 403
+    SignatureDoesNotMatch, credentials past their expiry (or expired early with `expire`) 400 ExpiredToken.
+    `seen` records (access key id, the code answered or "OK") for every request, in order."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.issued: dict[str, tuple[str, str | None, float | None]] = {}
+        self.revoked: set[str] = set()
+        self.seen: list[tuple[str, str]] = []
+
+    def issue(self, access_key: str, secret: str, token: str | None, expires_at: float | None) -> None:
+        with self.lock:
+            self.issued[access_key] = (secret, token, expires_at)
+
+    def expire(self, access_key: str) -> None:
+        """From now on requests signed by access_key are answered ExpiredToken, whatever its expiry said."""
+        with self.lock:
+            self.revoked.add(access_key)
+
+    def accepted_keys(self) -> list[str]:
+        """Access key ids of the requests that passed, in order, without repeats."""
+        with self.lock:
+            out: list[str] = []
+            for key, outcome in self.seen:
+                if outcome == "OK" and key not in out:
+                    out.append(key)
+            return out
+
+    def outcomes(self, access_key: str) -> list[str]:
+        with self.lock:
+            return [outcome for key, outcome in self.seen if key == access_key]
+
+    def verify(self, method: str, raw_path: str, headers) -> tuple[int, str] | None:
+        """None when the request is signed by valid credentials; else the (status, code) to answer."""
+        auth = headers.get("Authorization") or ""
+        fields = dict(part.strip().split("=", 1) for part in auth.removeprefix("AWS4-HMAC-SHA256 ").split(",")
+                      if "=" in part)
+        credential = fields.get("Credential", "").split("/")
+        key = credential[0] if credential else ""
+        with self.lock:
+            entry = self.issued.get(key)
+            revoked = key in self.revoked
+        outcome = self._judge(entry, revoked, method, raw_path, headers, fields, credential)
+        with self.lock:
+            self.seen.append((key, outcome[1] if outcome else "OK"))
+        return outcome
+
+    @staticmethod
+    def _judge(entry, revoked, method, raw_path, headers, fields, credential) -> tuple[int, str] | None:
+        if entry is None or len(credential) != 5 or "SignedHeaders" not in fields:
+            return 403, "InvalidAccessKeyId"
+        secret, token, expires_at = entry
+        if headers.get("x-amz-security-token") != token:
+            return 403, "InvalidAccessKeyId"
+        if revoked or (expires_at is not None and time.time() >= expires_at):
+            return 400, "ExpiredToken"
+        path, _, query = raw_path.partition("?")
+        pairs = sorted((urllib.parse.quote(urllib.parse.unquote(n), safe="-_.~"),
+                        urllib.parse.quote(urllib.parse.unquote(v), safe="-_.~"))
+                       for n, _, v in (p.partition("=") for p in query.split("&") if p))
+        signed = fields["SignedHeaders"].split(";")
+        canonical = "\n".join([
+            method, path, "&".join(f"{n}={v}" for n, v in pairs),
+            "".join(f"{h}:{' '.join((headers.get(h) or '').split())}\n" for h in signed),
+            ";".join(signed), headers.get("x-amz-content-sha256") or "",
+        ])
+        day, region, service = credential[1], credential[2], credential[3]
+        to_sign = "\n".join(["AWS4-HMAC-SHA256", headers.get("x-amz-date") or "", "/".join(credential[1:]),
+                             hashlib.sha256(canonical.encode()).hexdigest()])
+        signing_key = ("AWS4" + secret).encode()
+        for part in (day, region, service, "aws4_request"):
+            signing_key = hmac.new(signing_key, part.encode(), hashlib.sha256).digest()
+        expected = hmac.new(signing_key, to_sign.encode(), hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, fields.get("Signature", "")):
+            return 403, "SignatureDoesNotMatch"
+        return None
+
+
 class HostileS3:
-    def __init__(self, bucket: str = "hostile"):
+    def __init__(self, bucket: str = "hostile", credentials: CredentialCheck | None = None):
         self.bucket = bucket
+        self.credentials = credentials
         self.objects: dict[bytes, bytes] = {}
         self.bad_dates: set[bytes] = set()
         self.repeat_token: set[bytes] = set()
@@ -203,7 +288,21 @@ class HostileS3:
                 self.send(404, {"Content-Type": "application/xml"},
                           b"<Error><Code>NoSuchKey</Code><Message>no such key</Message></Error>", head)
 
+            def refused(self, head: bool) -> bool:
+                """Answers (and returns True) when a credential check is on and the request fails it."""
+                if s3.credentials is None:
+                    return False
+                verdict = s3.credentials.verify(self.command, self.path, self.headers)
+                if verdict is None:
+                    return False
+                status, code = verdict
+                self.send(status, {"Content-Type": "application/xml"},
+                          f"<Error><Code>{code}</Code><Message>{code}</Message></Error>".encode(), head)
+                return True
+
             def do_HEAD(self) -> None:
+                if self.refused(head=True):
+                    return
                 key, _ = self.target()
                 data = s3.data(key)
                 if data is None:
@@ -213,6 +312,8 @@ class HostileS3:
                           head=True)
 
             def do_GET(self) -> None:
+                if self.refused(head=False):
+                    return
                 key, query = self.target()
                 if key is None:
                     self.send(200, {"Content-Type": "application/xml"}, s3.list_page(query))

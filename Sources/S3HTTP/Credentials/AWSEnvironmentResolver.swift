@@ -1,26 +1,37 @@
 // AWSEnvironmentResolver: the AWS-standard places credentials, region and endpoint come from.
 //
-// Credentials, first match wins:
+// Credentials, in the order of the SDKs' default chain (the Java SDK's: environment, web identity, profile,
+// container, instance metadata). The first source that is configured is the one used; when it then fails, the
+// mount fails naming it (no silent fall-through to the next one). Only instance metadata, the last resort, is
+// "configured" everywhere, so its failure is reported as "no credentials found", naming every source tried:
 //   1. AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN) in the environment;
-//   2. the profile (the `profile` argument, else AWS_PROFILE, else "default") in the shared credentials file
-//      (AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials), then in the config file's profile section
-//      (AWS_CONFIG_FILE, else ~/.aws/config; `[profile NAME]`, or `[default]`).
+//   2. AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN (+ AWS_ROLE_SESSION_NAME): STS AssumeRoleWithWebIdentity;
+//   3. the profile (the `profile` argument, else AWS_PROFILE, else "default") in the shared credentials file
+//      (AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials) and the config file (AWS_CONFIG_FILE, else
+//      ~/.aws/config; `[profile NAME]`, or `[default]`), the credentials file winning key by key: role_arn with
+//      source_profile (or web_identity_token_file), else credential_process, else the static keys;
+//   4. AWS_CONTAINER_CREDENTIALS_FULL_URI or _RELATIVE_URI (+ AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]);
+//   5. instance metadata at AWS_EC2_METADATA_SERVICE_ENDPOINT or 169.254.169.254, unless
+//      AWS_EC2_METADATA_DISABLED=true.
 // Region: AWS_REGION, AWS_DEFAULT_REGION, the config profile's `region`.
 // Endpoint: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the config profile's `endpoint_url`.
 // CA bundle: AWS_CA_BUNDLE, the config profile's `ca_bundle`.
-// The environment and home directory are parameters, so tests never touch the real ones.
+// Nothing is fetched here (see CredentialChain). The environment and home directory are parameters, so tests
+// never touch the real ones.
 
 import Foundation
 
 /// What the AWS environment says about how to reach S3.
 public struct AWSEnvironment: Equatable, Sendable {
-    /// nil only when resolving for anonymous access.
-    public var credentials: S3Credentials?
+    public var credentialSource: CredentialSourceConfig
     public var region: String?
     public var endpoint: String?
     public var caBundle: String?
-    /// Where the credentials came from, safe to log: "environment", "profile dev in /home/u/.aws/credentials".
-    public var credentialSource: String
+
+    /// The keys when the source is one that writes them down (environment, a profile's keys); else nil.
+    public var credentials: S3Credentials? {
+        if case .keys(let keys, _) = credentialSource { keys } else { nil }
+    }
 }
 
 /// Why credentials could not be resolved; `description` names what is missing and how to fix it.
@@ -36,38 +47,38 @@ public enum AWSEnvironmentResolver {
     ) throws(CredentialError) -> AWSEnvironment {
         let env = environment.filter { !$0.value.isEmpty }
         let profileName = profile ?? env["AWS_PROFILE"] ?? "default"
-        let credentialsPath = expand(env["AWS_SHARED_CREDENTIALS_FILE"] ?? "~/.aws/credentials", home: homeDirectory)
-        let configPath = expand(env["AWS_CONFIG_FILE"] ?? "~/.aws/config", home: homeDirectory)
-        let credentialsFile = try load(credentialsPath)
-        let configFile = try load(configPath)
-        let fromCredentials = credentialsFile?.sections[profileName]
-        let fromConfig = configFile.flatMap { file in
-            (profileName == "default" ? file.sections["default"] : nil) ?? file.sections["profile \(profileName)"]
-        }
-        if (profile != nil || env["AWS_PROFILE"] != nil) && fromCredentials == nil && fromConfig == nil {
+        let files = try ProfileFiles(environment: env, homeDirectory: homeDirectory)
+        let section = files.profile(profileName)
+        if (profile != nil || env["AWS_PROFILE"] != nil) && section == nil {
             throw CredentialError(
-                description: "AWS profile \"\(profileName)\" not found in \(credentialsPath) or \(configPath); "
-                    + "add it there or choose another profile")
+                description: "AWS profile \"\(profileName)\" not found in \(files.credentialsPath) or "
+                    + "\(files.configPath); add it there or choose another profile")
         }
+        let configSection = files.configSection(profileName)
         var resolved = AWSEnvironment(
-            credentials: nil,
-            region: env["AWS_REGION"] ?? env["AWS_DEFAULT_REGION"] ?? fromConfig?["region"],
-            endpoint: env["AWS_ENDPOINT_URL_S3"] ?? env["AWS_ENDPOINT_URL"] ?? fromConfig?["endpoint_url"],
-            caBundle: env["AWS_CA_BUNDLE"] ?? fromConfig?["ca_bundle"], credentialSource: "none (anonymous)")
+            credentialSource: .anonymous,
+            region: env["AWS_REGION"] ?? env["AWS_DEFAULT_REGION"] ?? configSection?["region"],
+            endpoint: env["AWS_ENDPOINT_URL_S3"] ?? env["AWS_ENDPOINT_URL"] ?? configSection?["endpoint_url"],
+            caBundle: env["AWS_CA_BUNDLE"] ?? configSection?["ca_bundle"])
         if anonymous { return resolved }
-        let sources: [(String, [String: String]?)] = [
-            ("profile \(profileName) in \(credentialsPath)", fromCredentials),
-            ("profile \(profileName) in \(configPath)", fromConfig),
-        ]
         if let keys = try environmentCredentials(env) {
-            (resolved.credentials, resolved.credentialSource) = (keys, "environment")
-        } else if let (source, keys) = try firstProfileCredentials(sources) {
-            (resolved.credentials, resolved.credentialSource) = (keys, source)
+            resolved.credentialSource = .keys(keys, source: "environment")
+        } else if let webIdentity = try webIdentity(env) {
+            resolved.credentialSource = webIdentity
+        } else if let fromProfile = try ProfileCredentialResolver(files: files).resolve(profileName) {
+            resolved.credentialSource = fromProfile
+        } else if let container = try container(env) {
+            resolved.credentialSource = container
         } else {
-            throw CredentialError(
-                description: "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add "
-                    + "aws_access_key_id and aws_secret_access_key to [\(profileName)] in \(credentialsPath), "
-                    + "or use --no-sign-request for a public bucket")
+            let notFound = NoCredentialsFound(
+                tried: ["environment", "web identity", "profile \(profileName)", "container credentials"],
+                profile: profileName, credentialsPath: files.credentialsPath)
+            guard env["AWS_EC2_METADATA_DISABLED"]?.lowercased() != "true" else {
+                throw notFound.error(after: "instance metadata (disabled by AWS_EC2_METADATA_DISABLED)")
+            }
+            let endpoint = env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] ?? "http://169.254.169.254"
+            resolved.credentialSource = .instanceMetadata(
+                endpoint: endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint, otherwise: notFound)
         }
         return resolved
     }
@@ -85,43 +96,35 @@ public enum AWSEnvironmentResolver {
         }
     }
 
-    private static func firstProfileCredentials(_ sources: [(String, [String: String]?)]) throws(CredentialError)
-        -> (String, S3Credentials)?
-    {
-        for case (let source, let section?) in sources {
-            switch (section["aws_access_key_id"], section["aws_secret_access_key"]) {
-            case (let id?, let secret?) where !id.isEmpty && !secret.isEmpty:
-                return (source, S3Credentials(accessKeyID: id, secretAccessKey: secret, sessionToken: section["aws_session_token"]))
-            case (nil, nil):
-                if let unsupported = ["role_arn", "credential_process", "sso_session", "sso_start_url"].first(where: {
-                    section[$0] != nil
-                }) {
-                    throw CredentialError(
-                        description: "\(source) uses \(unsupported), which s3mount does not support; export "
-                            + "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN (e.g. with "
-                            + "`aws configure export-credentials --format env`) instead")
-                }
-            default:
-                throw CredentialError(
-                    description: "\(source) needs both aws_access_key_id and aws_secret_access_key")
-            }
-        }
-        return nil
-    }
-
-    private static func load(_ path: String) throws(CredentialError) -> INIFile? {
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CredentialError(description: "cannot read \(path); check its permissions")
-        }
-        do {
-            return try INIFile(parsing: String(decoding: data, as: UTF8.self))
-        } catch {
-            throw CredentialError(description: "\(path) line \(error.line): \(error.reason)")
+    private static func webIdentity(_ env: [String: String]) throws(CredentialError) -> CredentialSourceConfig? {
+        switch (env["AWS_WEB_IDENTITY_TOKEN_FILE"], env["AWS_ROLE_ARN"]) {
+        case (let file?, let role?):
+            return .webIdentity(
+                tokenFile: file, roleARN: role, sessionName: env["AWS_ROLE_SESSION_NAME"] ?? defaultSessionName())
+        case (_?, nil):
+            throw CredentialError(description: "AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not; set both")
+        case (nil, _?), (nil, nil):
+            return nil  // AWS_ROLE_ARN alone configures nothing in the SDKs either
         }
     }
 
-    private static func expand(_ path: String, home: String) -> String {
-        path == "~" ? home : path.hasPrefix("~/") ? home + path.dropFirst(1) : path
+    private static func container(_ env: [String: String]) throws(CredentialError) -> CredentialSourceConfig? {
+        let url: String
+        if let relative = env["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"] {
+            url = "http://169.254.170.2" + (relative.hasPrefix("/") ? relative : "/" + relative)
+        } else if let full = env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] {
+            try ContainerCredentialProvider.validateFullURI(full)
+            url = full
+        } else {
+            return nil
+        }
+        return .container(
+            url: url, authorizationToken: env["AWS_CONTAINER_AUTHORIZATION_TOKEN"],
+            authorizationTokenFile: env["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"])
+    }
+
+    /// "s3mount-1764480000": the session name when none is configured (the SDKs also make one up).
+    static func defaultSessionName() -> String {
+        "s3mount-\(Int(Date().timeIntervalSince1970))"
     }
 }

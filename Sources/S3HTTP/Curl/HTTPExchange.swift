@@ -23,10 +23,13 @@ struct HTTPRequest: Sendable {
     var bodySink: (any ByteSink)?
     /// What a PUT or POST sends (nil: an empty body). Each transfer reads it afresh from its start.
     var uploadBody: UploadBody?
+    /// Seconds the whole exchange may take (nil: no bound but the engine's stall timeout). Credential lookups
+    /// use it so an absent metadata service fails fast.
+    var timeout: Double?
 
     init(
         method: Method, url: String, headerLines: [String], bodyWindow: ByteRange? = nil,
-        bodySink: (any ByteSink)? = nil, uploadBody: UploadBody? = nil
+        bodySink: (any ByteSink)? = nil, uploadBody: UploadBody? = nil, timeout: Double? = nil
     ) {
         self.method = method
         self.url = url
@@ -34,6 +37,7 @@ struct HTTPRequest: Sendable {
         self.bodyWindow = bodyWindow
         self.bodySink = bodySink
         self.uploadBody = uploadBody
+        self.timeout = timeout
     }
 
     /// PUT and POST send a body (an empty one when `uploadBody` is nil), through curl's read callback.

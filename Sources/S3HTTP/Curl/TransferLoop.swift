@@ -103,6 +103,7 @@ final class TransferLoop {
         easy.set(CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeout * 1000))
         easy.set(CURLOPT_LOW_SPEED_LIMIT, options.lowSpeedLimit)
         easy.set(CURLOPT_LOW_SPEED_TIME, options.lowSpeedTime)
+        if let timeout = request.timeout { easy.set(CURLOPT_TIMEOUT_MS, Int(timeout * 1000)) }
         easy.set(CURLOPT_SSL_VERIFYPEER, options.tlsVerify ? 1 : 0)
         easy.set(CURLOPT_SSL_VERIFYHOST, options.tlsVerify ? 2 : 0)
         if let caBundle = options.caBundle, request.url.hasPrefix("https://") {

@@ -6,20 +6,23 @@ import ObjectStore
 extension S3HTTPStore {
     public func get(key: String, range: ByteRange?, ifMatch: ETag?) async throws(ObjectStoreError) -> [UInt8] {
         if let range, range.count == 0 { return [] }
-        let request = requests.make(.get, key: key, range: range, ifMatch: ifMatch)
-        return try await exchange(request, key: key, range: range).body
+        return try await exchange(key: key, range: range, ifMatch: ifMatch, sink: nil).body
     }
 
     /// The same GET, the body streamed into `sink` as it arrives (no buffering of the whole range here).
     public func get(key: String, range: ByteRange?, ifMatch: ETag?, into sink: any ByteSink) async throws(ObjectStoreError) {
         if let range, range.count == 0 { return }
-        var request = requests.make(.get, key: key, range: range, ifMatch: ifMatch)
-        request.bodySink = sink
-        _ = try await exchange(request, key: key, range: range)
+        _ = try await exchange(key: key, range: range, ifMatch: ifMatch, sink: sink)
     }
 
-    private func exchange(_ request: HTTPRequest, key: String, range: ByteRange?) async throws(ObjectStoreError) -> HTTPResponse {
-        let response = try await send(request, key: key, range: range)
+    private func exchange(key: String, range: ByteRange?, ifMatch: ETag?, sink: (any ByteSink)?) async throws(
+        ObjectStoreError
+    ) -> HTTPResponse {
+        let response = try await send(key: key, range: range) { requests in
+            var request = requests.make(.get, key: key, range: range, ifMatch: ifMatch)
+            request.bodySink = sink
+            return request
+        }
         switch response.status {
         case 200, 206:
             try GetObjectBodyCheck.verify(response, key: key, range: range)

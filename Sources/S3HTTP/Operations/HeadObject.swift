@@ -4,7 +4,7 @@ import ObjectStore
 
 extension S3HTTPStore {
     public func head(key: String) async throws(ObjectStoreError) -> ObjectInfo {
-        let response = try await send(requests.make(.head, key: key), key: key, range: nil)
+        let response = try await send(key: key, range: nil) { requests in requests.make(.head, key: key) }
         guard response.status == 200 else {
             throw .service(
                 ServiceErrorMapping.serviceError(

@@ -12,7 +12,7 @@ extension S3HTTPStore {
         if let delimiter = request.delimiter { query.append(("delimiter", delimiter)) }
         if let token = request.continuationToken { query.append(("continuation-token", token)) }
         if let startAfter = request.startAfter { query.append(("start-after", startAfter)) }
-        let response = try await send(requests.make(.get, key: nil, query: query), key: request.prefix, range: nil)
+        let response = try await send(key: request.prefix, range: nil) { requests in requests.make(.get, key: nil, query: query) }
         guard response.status == 200 else {
             throw .service(
                 ServiceErrorMapping.serviceError(

@@ -42,6 +42,11 @@ struct S3RequestFactory: Sendable {
             headerLines: signed.map { "\($0.name): \($0.value)" } + unsigned, bodyWindow: range, uploadBody: body)
     }
 
+    /// The same factory signing with `signer` (nil: unsigned).
+    func signed(by signer: SigV4Signer?) -> S3RequestFactory {
+        S3RequestFactory(endpoint: endpoint, signer: signer)
+    }
+
     /// The x-amz-content-sha256 value for sending `body` (see PayloadHash).
     func payloadHash(for body: UploadBody) async throws(ClientError) -> String {
         try await PayloadHash.value(for: body, scheme: endpoint.scheme, signed: signer != nil)

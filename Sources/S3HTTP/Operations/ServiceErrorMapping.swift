@@ -15,6 +15,19 @@ enum ServiceErrorMapping {
         "TokenRefreshRequired", "AllAccessDisabled", "AccountProblem", "RequestTimeTooSkewed", "InvalidSecurity", "NotSignedUp",
     ]
 
+    /// Codes with which S3 turns away a session token that expired or was revoked: worth one credential refresh.
+    /// (RequestExpired is not one: it means the request's own date is too old, which new credentials do not fix.)
+    static let expiredCredentialCodes: Set<String> = ["ExpiredToken", "TokenRefreshRequired", "InvalidToken"]
+
+    /// Whether `response` rejects the request's temporary credentials as expired: an error document with one of
+    /// `expiredCredentialCodes`, or a bare 400 to a HEAD (HEAD answers have no body; S3 answers an expired token
+    /// to HEAD with 400).
+    static func rejectsExpiredCredentials(_ response: HTTPResponse, method: HTTPRequest.Method) -> Bool {
+        guard response.status == 400 || response.status == 403 else { return false }
+        if method == .head && response.body.isEmpty { return response.status == 400 }
+        return (try? ErrorDocumentReader.read(response.body)).map { expiredCredentialCodes.contains($0.code) } ?? false
+    }
+
     static let throttlingCodes: Set<String> = ["SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded"]
 
     /// The error for a non-success response; the body is read as an S3 error document when it is one.

@@ -1,6 +1,7 @@
 // The exchange every write operation shares: hash the body when the request is signed over http (PayloadHash),
 // build and sign the request, send it, and turn any non-2xx answer into its ServiceError. Each call builds a new
-// request, so a retry by the caller sends the whole body again from its first byte.
+// request (as does `send`'s one retry after a credential refresh), so a retry sends the whole body again from its
+// first byte.
 
 import ObjectStore
 
@@ -11,18 +12,19 @@ extension S3HTTPStore {
         ifMatch: ETag? = nil, signedHeaders: [(name: String, value: String)] = [], unsignedHeaders: [String] = [],
         body: UploadBody? = nil, logRange: ByteRange? = nil
     ) async throws(ObjectStoreError) -> HTTPResponse {
-        var payloadHash = Digest.emptyPayloadSHA256
-        if let body, body.count > 0 {
-            do {
-                payloadHash = try await requests.payloadHash(for: body)
-            } catch {
-                throw .client(error)
+        let response = try await send(key: key, range: logRange) { requests throws(ObjectStoreError) in
+            var payloadHash = Digest.emptyPayloadSHA256
+            if let body, body.count > 0 {
+                do throws(ClientError) {
+                    payloadHash = try await requests.payloadHash(for: body)
+                } catch {
+                    throw .client(error)
+                }
             }
+            return requests.make(
+                method, key: key, query: query, ifMatch: ifMatch, signedHeaders: signedHeaders,
+                unsignedHeaders: unsignedHeaders, body: body, payloadHash: payloadHash)
         }
-        let request = requests.make(
-            method, key: key, query: query, ifMatch: ifMatch, signedHeaders: signedHeaders,
-            unsignedHeaders: unsignedHeaders, body: body, payloadHash: payloadHash)
-        let response = try await send(request, key: key, range: logRange)
         guard (200..<300).contains(response.status) else {
             throw .service(
                 ServiceErrorMapping.serviceError(

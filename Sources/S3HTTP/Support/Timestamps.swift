@@ -11,6 +11,14 @@ enum Timestamps {
             + pad(secondsOfDay / 60 % 60, 2) + pad(secondsOfDay % 60, 2) + "Z"
     }
 
+    /// "2009-10-12T17:50:30Z", for log lines (credential expiry).
+    static func iso8601(epochSeconds: Int) -> String {
+        let (days, secondsOfDay) = epochSeconds.quotientAndRemainderFloor(dividingBy: 86_400)
+        let (year, month, day) = civil(fromDays: days)
+        return pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T" + pad(secondsOfDay / 3600, 2) + ":"
+            + pad(secondsOfDay / 60 % 60, 2) + ":" + pad(secondsOfDay % 60, 2) + "Z"
+    }
+
     /// Seconds since the epoch of "2009-10-12T17:50:30.000Z" (fraction and "Z" optional); nil if malformed.
     static func parseISO8601(_ text: String) -> Double? {
         let u = Array(text.utf8)

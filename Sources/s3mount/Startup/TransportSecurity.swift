@@ -28,7 +28,7 @@ enum TransportSecurity {
             lines.append(
                 "TLS certificates are not verified (--insecure-skip-tls-verify) for \(unverified.joined(separator: ", ")): anyone on the network path can pose as the server, read the data and change what is read; use it only with test servers, and give a private CA with --ca-bundle instead")
         }
-        let cleartext = configs.filter { $0.credentials != nil && !$0.usesTLS && !isLoopback($0) }.map(\.endpointDescription)
+        let cleartext = configs.filter { $0.signsRequests && !$0.usesTLS && !isLoopback($0) }.map(\.endpointDescription)
         if !cleartext.isEmpty {
             lines.append(
                 "plain http:// to \(cleartext.joined(separator: ", ")): the access key ID, any session token and all data travel in clear text, and what is read could be altered on the way (signatures keep the secret key off the wire and requests unaltered); use https://")
