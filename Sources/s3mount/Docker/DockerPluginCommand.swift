@@ -36,11 +36,12 @@ struct DockerPluginCommand: ParsableCommand {
     func run() throws {
         LoggingSystem.bootstrap { label in LineLogHandler(label: label, sink: .standardError, logLevel: .notice) }
         let logger = Logger(label: "s3mount.docker")
-        let layout = PluginLayout(stateDirectory: stateDir)
+        // absolute, since dockerd gets the mountpoints under it
+        let layout = PluginLayout(stateDirectory: URL(fileURLWithPath: stateDir).standardizedFileURL.path)
         let catalog = try VolumeCatalog(layout: layout)
         let listener = try listen()
         logger.notice("serving the Docker volume plugin", metadata: [
-            "socket": "\(socket)", "state_dir": "\(stateDir)", "volumes": "\(catalog.volumes.count)",
+            "socket": "\(socket)", "state_dir": "\(layout.stateDirectory)", "volumes": "\(catalog.volumes.count)",
         ])
         let driver = VolumeDriver(catalog: catalog, mounts: VolumeMounts(layout: layout, logger: logger), logger: logger)
         SocketServer.serve(listener, timeout: 5) { driver.answer($0) }
