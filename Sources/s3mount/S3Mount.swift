@@ -4,8 +4,8 @@ import Logging
 
 /// `s3mount [options] BUCKET[:PREFIX] MOUNTPOINT`: mounts an S3 bucket (or a prefix of it) as a directory.
 /// `s3mount prefetch PATH…` warms a running mount's caches (PrefetchCommand); `s3mount status [MOUNTPOINT…]`
-/// shows what mounts are doing (StatusCommand); a bucket named "prefetch" or "status" is mounted as `prefetch:`
-/// or `status:`.
+/// shows what mounts are doing (StatusCommand); `s3mount serve docker` is the Docker volume plugin (ServeCommand); a
+/// bucket named "prefetch", "status" or "serve" is mounted as `prefetch:`, `status:` or `serve:`.
 struct S3Mount: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "s3mount",
@@ -51,6 +51,7 @@ enum S3MountMain {
         let given = Array(CommandLine.arguments.dropFirst())
         if given.first == "prefetch" { return SubcommandMain.main(PrefetchCommand.self, name: "prefetch", Array(given.dropFirst())) }
         if given.first == "status" { return SubcommandMain.main(StatusCommand.self, name: "status", Array(given.dropFirst())) }
+        if given.first == "serve" { return SubcommandMain.main(ServeCommand.self, name: "serve", Array(given.dropFirst())) }
         let arguments = MountOptionList.expand(given)
         do {
             var command = try S3Mount.parseAsRoot(arguments)

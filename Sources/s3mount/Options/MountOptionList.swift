@@ -30,10 +30,14 @@ enum MountOptionList {
     static func longOptions(_ list: String) -> [String] {
         list.split(separator: ",").flatMap { item -> [String] in
             let parts = item.split(separator: "=", maxSplits: 1)
-            let key = String(parts[0])
-            if ignored.contains(key) || key.hasPrefix("x-") || key.hasPrefix("comment=") { return [] }
-            let long = "--" + (key == "ro" ? "read-only" : key.replacingOccurrences(of: "_", with: "-"))
-            return parts.count > 1 ? [long, String(parts[1])] : [long]
+            return longOption(String(parts[0]), value: parts.count > 1 ? String(parts[1]) : nil)
         }
+    }
+
+    /// One option `key[=value]` as long options; [] for one that only mount(8) or systemd uses.
+    static func longOption(_ key: String, value: String?) -> [String] {
+        if ignored.contains(key) || key.hasPrefix("x-") || key.hasPrefix("comment=") { return [] }
+        let long = "--" + (key == "ro" ? "read-only" : key.replacingOccurrences(of: "_", with: "-"))
+        return value.map { [long, $0] } ?? [long]
     }
 }

@@ -21,15 +21,7 @@ final class ControlSocket: Sendable {
     }
 
     func start(logger: Logger) {
-        let thread = Thread { [self] in
-            while true {
-                guard let connection = Sockets.accept(listener, timeout: 2) else { continue }
-                answer(connection, logger: logger)
-                close(connection)
-            }
-        }
-        thread.name = "s3m-control"
-        thread.start()
+        SocketServer.start(listener, name: "s3m-control") { [self] connection in answer(connection, logger: logger) }
     }
 
     /// Removes the socket file (at unmount).

@@ -1,7 +1,7 @@
-// Sockets: the socket calls /metrics, the control socket and `s3mount status` need, through CSystem's
-// socket_shim.c, with -errno turned into SocketError. Blocking calls only: every server here runs on a thread of
-// its own, never on the cooperative pool, and every connection gets receive/send timeouts so a silent peer
-// cannot hold it.
+// Sockets: the socket calls /metrics, the control socket, `s3mount status` and the Docker volume plugin need,
+// through CSystem's socket_shim.c, with -errno turned into SocketError. Blocking calls only: every server here
+// runs on a thread of its own (the plugin on its main thread), never on the cooperative pool, and every connection
+// gets receive/send timeouts so a silent peer cannot hold it.
 import CSystem
 import Glibc
 
