@@ -138,7 +138,7 @@ private func errorMessage(_ arguments: [String]) -> (message: String, exitCode: 
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         #expect(try MountpointCheck.validate(directory, allowNonEmpty: false) == directory)
-        FileManager.default.createFile(atPath: directory + "/.hidden", contents: Data())
+        _ = FileManager.default.createFile(atPath: directory + "/.hidden", contents: Data())
         #expect {
             _ = try MountpointCheck.validate(directory, allowNonEmpty: false)
         } throws: { error in

@@ -47,7 +47,7 @@ enum TransportSecurity {
         if unsafe inet_pton(AF_INET, host, &v4) == 1 { return UInt32(bigEndian: v4.s_addr) >> 24 == 127 }
         var v6 = in6_addr()
         guard unsafe inet_pton(AF_INET6, host, &v6) == 1 else { return false }
-        let bytes = unsafe withUnsafeBytes(of: v6) { Array($0) }
+        let bytes = unsafe withUnsafeBytes(of: v6) { unsafe Array($0) }
         if bytes[0..<15].allSatisfy({ $0 == 0 }) && bytes[15] == 1 { return true }
         return bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF && bytes[12] == 127
     }
