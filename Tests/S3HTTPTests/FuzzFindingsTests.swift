@@ -37,4 +37,26 @@ struct FuzzFindingsTests {
         #expect(try ErrorDocumentReader.read(Array(body.utf8)).code == "NoSuchKey")
         #expect(try ErrorDocumentReader.read([0xEF, 0xBB, 0xBF] + Array(body.utf8)).code == "NoSuchKey")
     }
+
+    /// timestamps: a day past the month's end was carried into the next month.
+    @Test func impossibleDatesAreRefused() {
+        for bad in ["0000-09-31T00:00:00.000Z", "2023-02-29T12:00:00Z", "2026-04-31T00:00:00.000Z"] {
+            #expect(Timestamps.parseISO8601(bad) == nil, "\(bad)")
+        }
+        #expect(Timestamps.parseRFC1123("Thu, 31 Sep 2026 00:00:00 GMT") == nil)
+        #expect(Timestamps.parseISO8601("2000-02-29T00:00:00Z") == 951_782_400)
+        #expect(Timestamps.parseISO8601("2024-12-31T23:59:59.500Z") == 1_735_689_599.5)
+    }
+
+    /// timestamps: Last-Modified was split on spaces and colons, so malformed times were read.
+    @Test func lastModifiedIsReadStrictly() {
+        for bad in [
+            "Rhu, 29 Feb 2024 23:59:59 GMT", "Thu, 29 Feb 2024 23::59:59 GMT", "Thu, +9 Feb 2024 23:59:59 GMT",
+            "Thu,  29 Feb 2024 23:59:59 GMT", "Thu, 29 Feb 2024 23:59:59  GMT", "Thu 29 Feb 2024 23:59:59 GMT",
+            "Thu, 29 Feb 02024 23:59:59 GMT", "Thu, 29 Feb 2024 23:59:+9 GMT",
+        ] {
+            #expect(Timestamps.parseRFC1123(bad) == nil, "\(bad)")
+        }
+        #expect(Timestamps.parseRFC1123("Sun, 06 Nov 1994 08:49:37 GMT") == 784_111_777)
+    }
 }
