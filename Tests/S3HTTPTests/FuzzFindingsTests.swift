@@ -59,4 +59,22 @@ struct FuzzFindingsTests {
         }
         #expect(Timestamps.parseRFC1123("Sun, 06 Nov 1994 08:49:37 GMT") == 784_111_777)
     }
+
+    /// list-objects and header-lines: an ETag with a CR or LF went back verbatim into If-Match, ending the header
+    /// line early: a server could inject a header into our next request.
+    @Test func anETagThatCannotGoBackInAHeaderIsDropped() throws {
+        let body = """
+            <ListBucketResult><Contents><Key>a</Key><Size>1</Size><LastModified>2024-01-01T00:00:00Z</LastModified>\
+            <ETag>"x"&#13;&#10;X-Injected: 1</ETag></Contents><Contents><Key>b</Key><Size>2</Size>\
+            <LastModified>2024-01-01T00:00:00Z</LastModified><ETag>  "y"\t</ETag></Contents></ListBucketResult>
+            """
+        let page = try ListObjectsV2Reader.read(Array(body.utf8))
+        #expect(page.objects.map(\.etag) == [ETag(""), ETag("\"y\"")])
+        #expect(page.anomalies.map(\.key) == ["a"] && page.anomalies.allSatisfy { !$0.hidden })
+        #expect(ServerETag.read("\"abc\"\r") == ETag("\"abc\""))
+        for bad in ["\"a\"\rX: 1", "\"a\nb\"", "\"a\u{7F}\"", "\"a\0\""] {
+            #expect(ServerETag.read(bad) == nil, "\(bad.debugDescription)")
+        }
+        #expect(ServerETag.read(nil) == nil && ServerETag.read("  ") == nil && !ServerETag.isUnusable("  "))
+    }
 }
