@@ -2,9 +2,9 @@
 // thread-safe to share): SigV4's basic ISO 8601 (20150830T123600Z), LIST's extended ISO 8601 with
 // milliseconds (2009-10-12T17:50:30.000Z) and HEAD's RFC 1123 (Mon, 12 Oct 2009 17:50:30 GMT).
 
-enum Timestamps {
+package enum Timestamps {
     /// "yyyyMMdd'T'HHmmss'Z'" for SigV4's x-amz-date.
-    static func amzDate(epochSeconds: Int) -> String {
+    package static func amzDate(epochSeconds: Int) -> String {
         let (days, secondsOfDay) = epochSeconds.quotientAndRemainderFloor(dividingBy: 86_400)
         let (year, month, day) = civil(fromDays: days)
         return pad(year, 4) + pad(month, 2) + pad(day, 2) + "T" + pad(secondsOfDay / 3600, 2)
@@ -12,7 +12,7 @@ enum Timestamps {
     }
 
     /// Seconds since the epoch of "2009-10-12T17:50:30.000Z" (fraction and "Z" optional); nil if malformed.
-    static func parseISO8601(_ text: String) -> Double? {
+    package static func parseISO8601(_ text: String) -> Double? {
         let u = Array(text.utf8)
         guard u.count >= 19, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"), u[10] == UInt8(ascii: "T"),
             u[13] == UInt8(ascii: ":"), u[16] == UInt8(ascii: ":"),
@@ -34,7 +34,7 @@ enum Timestamps {
     /// Seconds since the epoch of an IMF-fixdate (RFC 9110), "Mon, 12 Oct 2009 17:50:30 GMT"; nil if malformed.
     /// Read byte by byte, every width and separator fixed. Splitting on spaces and colons took any weekday ("Rhu",
     /// found by the timestamps fuzz target), "17::50:30", "+12" and doubled spaces.
-    static func parseRFC1123(_ text: String) -> Double? {
+    package static func parseRFC1123(_ text: String) -> Double? {
         let u = Array(text.utf8)
         guard u.count == 29, u[3] == UInt8(ascii: ","), u[4] == UInt8(ascii: " "), u[7] == UInt8(ascii: " "),
             u[11] == UInt8(ascii: " "), u[16] == UInt8(ascii: " "), u[19] == UInt8(ascii: ":"),

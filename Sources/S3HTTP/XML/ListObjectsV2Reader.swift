@@ -8,8 +8,8 @@
 
 import ObjectStore
 
-enum ListObjectsV2Reader {
-    static func read(_ body: [UInt8]) throws(ClientError) -> ListPage {
+package enum ListObjectsV2Reader {
+    package static func read(_ body: [UInt8]) throws(ClientError) -> ListPage {
         let root = try XMLTree.parse(body, what: "ListObjectsV2 response")
         guard root.name == "ListBucketResult" else {
             throw malformed("root element is <\(root.name)>, expected <ListBucketResult>")
