@@ -14,6 +14,10 @@ seconds=${1:-600}
 shift || true
 all_targets=(list-objects error-document content-range numbers timestamps header-lines sigv4)
 targets=("${@:-${all_targets[@]}}")
+[[ $seconds =~ ^[1-9][0-9]*$ ]] || { echo "usage: scripts/fuzz.sh [SECONDS] [TARGET...]" >&2; exit 2; }
+for target in "${targets[@]}"; do
+    [[ " ${all_targets[*]} " == *" $target "* ]] || { echo "fuzz: no target $target (${all_targets[*]})" >&2; exit 2; }
+done
 lock=${S3MOUNT_BUILD_LOCK:-/tmp/s3mount-bench.lock}
 binary=.build-fuzz/release/s3http-fuzz
 
