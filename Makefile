@@ -1,6 +1,7 @@
 # s3mount — developer entry points. Every target here works; see README.md.
 #   make demo         install deps, build, start the local S3 testbed, mount a sample dataset, show it, unmount
-#   make test         install deps, build (release), start the testbed, swift test, mounted tests (pytest)
+#   make test         install deps, build (release), start the testbed, swift test, mounted tests (pytest), fuzz-smoke
+#   make fuzz-smoke   build the parser fuzzers (libFuzzer) and run each 20 s (scripts/fuzz.sh SECONDS for longer)
 #   make build        swift build -c release  ->  .build/release/s3mount
 #   make deps         install the Debian/pip packages (scripts/install-deps.sh)
 #   make testbed-up / testbed-down / testbed-purge / testbed-env
@@ -19,7 +20,7 @@ MOUNT_TESTS := Tests/MountTests
 # the testbed env (AWS_ENDPOINT_URL, keys, S3_BUCKET, S3_ENDPOINTS, S3_TEST_ENDPOINT, S3_TLS_*, CEPH_CONF) for a recipe line
 WITH_ENV    := eval "$$($(CEPH) env)";
 
-.PHONY: help deps build demo test test-swift test-mount testbed-up testbed-down testbed-purge testbed-env clean
+.PHONY: help deps build demo test test-swift test-mount fuzz-smoke testbed-up testbed-down testbed-purge testbed-env clean
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -46,11 +47,12 @@ testbed-env:
 demo: build testbed-up
 	S3MOUNT_BIN=$(S3MOUNT_BIN) scripts/demo.sh
 
-# Both suites always run; the target fails if either fails.
+# Every suite always runs; the target fails if any fails.
 test: build testbed-up
 	@rc=0; \
 	$(MAKE) --no-print-directory test-swift || rc=1; \
 	$(MAKE) --no-print-directory test-mount || rc=1; \
+	$(MAKE) --no-print-directory fuzz-smoke || rc=1; \
 	if [ $$rc = 0 ]; then echo "make test: all suites passed"; else echo "make test: FAILED" >&2; fi; \
 	exit $$rc
 
@@ -69,6 +71,11 @@ test-mount: testbed-up
 	fi; \
 	test -x $(S3MOUNT_BIN) || $(MAKE) --no-print-directory build; \
 	$(WITH_ENV) export S3MOUNT_BIN=$(S3MOUNT_BIN); python3 -m pytest -q $(MOUNT_TESTS)
+
+# The bounded fuzz run of CI: builds s3http-fuzz with -sanitize=fuzzer (about 30 s) and gives each of the 7 parser
+# targets 20 s from the committed seeds, about 3 minutes in all. Any crash or broken invariant fails it.
+fuzz-smoke:
+	scripts/fuzz.sh 20
 
 clean:
 	swift package clean

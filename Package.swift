@@ -43,6 +43,10 @@ let package = Package(
             swiftSettings: strictSafety
         ),
         .target(name: "S3FSTesting", dependencies: ["ObjectStore", "S3FSCore"]),
+        // The parsers of server input as fuzz targets with their invariants (docs/OPERATIONS.md, "Fuzzing"): driven by libFuzzer in
+        // s3http-fuzz (scripts/fuzz.sh builds it with -sanitize=fuzzer) and by a seeded corpus runner in S3HTTPTests.
+        .target(name: "ParserFuzzing", dependencies: ["S3HTTP", "ObjectStore"]),
+        .executableTarget(name: "s3http-fuzz", dependencies: ["ParserFuzzing"]),
         .executableTarget(
             name: "s3mount",
             dependencies: [
@@ -53,7 +57,7 @@ let package = Package(
             ],
             swiftSettings: strictSafety
         ),
-        .testTarget(name: "S3HTTPTests", dependencies: ["S3HTTP", "ObjectStore", "S3FSTesting"]),
+        .testTarget(name: "S3HTTPTests", dependencies: ["S3HTTP", "ObjectStore", "S3FSTesting", "ParserFuzzing"]),
         .testTarget(
             name: "S3FSCoreTests", dependencies: ["S3FSCore", "S3FSTesting", "ObjectStore", "S3HTTP", "CSystem", "Observability"]),
         .testTarget(

@@ -4,13 +4,13 @@ import Foundation
 import ObjectStore
 
 /// Receives the status line, headers and body of one transfer. Lives on the engine thread only.
-final class ResponseAccumulator: CurlResponseSink {
+package final class ResponseAccumulator: CurlResponseSink {
     private let window: ByteRange?
     private let sink: (any ByteSink)?
     /// Body bytes kept (after slicing), in `body` or delivered to the sink.
     private var keptBytes = 0
-    private(set) var status = 0
-    private(set) var headers: [String: String] = [:]
+    package private(set) var status = 0
+    package private(set) var headers: [String: String] = [:]
     private(set) var body: [UInt8] = []
     /// Body bytes seen from the server, before any slicing.
     private(set) var receivedBytes: UInt64 = 0
@@ -27,7 +27,7 @@ final class ResponseAccumulator: CurlResponseSink {
     static let collectedSuccessCap = 16 << 20
     static let collectedErrorCap = 1 << 20
 
-    init(window: ByteRange?, sink: (any ByteSink)? = nil) {
+    package init(window: ByteRange?, sink: (any ByteSink)? = nil) {
         self.window = window
         self.sink = sink
     }
@@ -42,7 +42,7 @@ final class ResponseAccumulator: CurlResponseSink {
     /// through NSString and cost a tenth of the daemon's CPU on small-file reads.
     // SAFETY: `line` is valid for the duration of the call (curl's header callback); every slice of it is read
     // here and copied into Strings before returning.
-    func receiveHeaderLine(_ line: UnsafeRawBufferPointer) {
+    package func receiveHeaderLine(_ line: UnsafeRawBufferPointer) {
         let trimmed = unsafe Self.trimmingWhitespace(line[...])
         if unsafe trimmed.starts(with: "HTTP/".utf8) {
             // A new status line (after a 100 Continue, say) starts a new header block.

@@ -40,13 +40,13 @@ extension S3HTTPStore {
 /// (ResponseAccumulator), so bytes of another range are never delivered, and again with the body's length once the
 /// transfer is over. A server that says an object ends earlier than it does is not caught here (the store does not
 /// know the size): the filesystem refuses answers shorter than the range it knows exists.
-enum GetObjectBodyCheck {
+package enum GetObjectBodyCheck {
     /// How many body bytes a 2xx answer to a GET of `range` must bring (after slicing a 200 to the range); nil when
     /// the server did not say (a 200 without Content-Length: the stream's end is the object's end). Throws when the
     /// head cannot carry the bytes asked for: a 206 starting elsewhere, or ending early but not at the object's end,
     /// a 206 without Content-Range, a partial answer to a whole-object GET, numbers that are not sizes or
     /// contradict each other.
-    static func expectedLength(status: Int, headers: [String: String], range: ByteRange?) throws(ObjectStoreError)
+    package static func expectedLength(status: Int, headers: [String: String], range: ByteRange?) throws(ObjectStoreError)
         -> UInt64?
     {
         var contentLength: UInt64?
@@ -114,12 +114,12 @@ enum GetObjectBodyCheck {
 }
 
 /// "bytes 0-99/1234" (total may be "*"), read strictly: first ≤ last, last < total, every number a plausible size.
-struct ContentRange: Equatable, CustomStringConvertible {
-    var first: UInt64
-    var last: UInt64
-    var total: UInt64?
+package struct ContentRange: Equatable, CustomStringConvertible {
+    package var first: UInt64
+    package var last: UInt64
+    package var total: UInt64?
 
-    init?(_ header: String) {
+    package init?(_ header: String) {
         guard header.hasPrefix("bytes ") else { return nil }
         let parts = header.dropFirst(6).split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count == 2 else { return nil }
@@ -138,10 +138,10 @@ struct ContentRange: Equatable, CustomStringConvertible {
     }
 
     /// Bytes the range holds (no overflow: both ends are at most ServerNumbers.maxObjectSize).
-    var count: UInt64 { last - first + 1 }
+    package var count: UInt64 { last - first + 1 }
 
     /// "bytes 0-(n-1)/n": the whole object.
-    var isWholeObject: Bool { first == 0 && total == last + 1 }
+    package var isWholeObject: Bool { first == 0 && total == last + 1 }
 
-    var description: String { "bytes \(first)-\(last)/\(total.map(String.init) ?? "*")" }
+    package var description: String { "bytes \(first)-\(last)/\(total.map(String.init) ?? "*")" }
 }

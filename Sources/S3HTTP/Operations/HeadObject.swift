@@ -15,6 +15,6 @@ extension S3HTTPStore {
         }
         // A Last-Modified that is not a time shows as 0 (the epoch), as the same entry does in a listing.
         let modified = response[header: "last-modified"].flatMap(Timestamps.parseRFC1123) ?? 0
-        return ObjectInfo(key: key, size: size, lastModified: modified, etag: ETag(response[header: "etag"] ?? ""))
+        return ObjectInfo(key: key, size: size, lastModified: modified, etag: ServerETag.read(response[header: "etag"]) ?? ETag(""))
     }
 }

@@ -36,9 +36,9 @@ extension S3HTTPStore {
 
     /// The ETag header of a successful PUT or UploadPart; an answer without one is malformed.
     static func etagHeader(of response: HTTPResponse, _ operation: String, key: String) throws(ObjectStoreError) -> ETag {
-        guard let etag = response[header: "etag"], !etag.isEmpty else {
-            throw .client(ClientError(kind: .malformedResponse, detail: "\(operation) \(key): no ETag in the answer"))
+        guard let etag = ServerETag.read(response[header: "etag"]) else {
+            throw .client(ClientError(kind: .malformedResponse, detail: "\(operation) \(key): no usable ETag in the answer"))
         }
-        return ETag(etag)
+        return etag
     }
 }

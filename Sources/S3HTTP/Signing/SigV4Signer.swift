@@ -8,18 +8,25 @@
 import Synchronization
 
 /// What SigV4 signs about a request.
-struct SignableRequest: Sendable {
-    var method: String
+package struct SignableRequest: Sendable {
+    package var method: String
     /// Unencoded path starting with "/" (an S3 key path: "/bucket/dir/file name").
-    var path: String
-    var query: [(name: String, value: String)]
+    package var path: String
+    package var query: [(name: String, value: String)]
     /// The headers to sign, exactly as sent; must include `host` and `x-amz-date`.
-    var headers: [(name: String, value: String)]
+    package var headers: [(name: String, value: String)]
     /// Hex SHA-256 of the body (Digest.emptyPayloadSHA256 for no body).
-    var payloadHash: String
+    package var payloadHash: String
+
+    package init(
+        method: String, path: String, query: [(name: String, value: String)], headers: [(name: String, value: String)],
+        payloadHash: String
+    ) {
+        (self.method, self.path, self.query, self.headers, self.payloadHash) = (method, path, query, headers, payloadHash)
+    }
 }
 
-final class SigV4Signer: Sendable {
+package final class SigV4Signer: Sendable {
     let credentials: S3Credentials
     let region: String
     let service: String
@@ -41,7 +48,7 @@ final class SigV4Signer: Sendable {
     }
 
     /// The canonical request text and the signed-headers list ("host;x-amz-date").
-    static func canonicalRequest(_ request: SignableRequest) -> (text: String, signedHeaders: String) {
+    package static func canonicalRequest(_ request: SignableRequest) -> (text: String, signedHeaders: String) {
         var grouped: [String: [String]] = [:]
         for (name, value) in request.headers {
             grouped[name.lowercased(), default: []].append(normalizeHeaderValue(value))

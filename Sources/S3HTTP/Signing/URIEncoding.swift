@@ -1,7 +1,7 @@
 // Percent-encoding as SigV4 and S3 define it: RFC 3986 unreserved characters stay, every other byte of the
 // UTF-8 form becomes %XX (upper-case hex). The same encoding is used on the wire, so what is signed is sent.
 
-enum URIEncoding {
+package enum URIEncoding {
     private static let hexDigits = Array("0123456789ABCDEF".utf8)
 
     private static func isUnreserved(_ byte: UInt8) -> Bool {
@@ -15,7 +15,7 @@ enum URIEncoding {
     }
 
     /// Encodes `string`; with `keepSlash`, "/" stays literal (object key paths).
-    static func encode(_ string: String, keepSlash: Bool = false) -> String {
+    package static func encode(_ string: String, keepSlash: Bool = false) -> String {
         var out = [UInt8]()
         out.reserveCapacity(string.utf8.count)
         for byte in string.utf8 {
@@ -30,12 +30,12 @@ enum URIEncoding {
 
     /// S3 canonical URI of an unencoded path: each segment encoded once, "/" kept. S3 does not double-encode
     /// (other services encode the already-encoded path again; for an unencoded path without "%" the two agree).
-    static func canonicalPath(_ path: String) -> String {
+    package static func canonicalPath(_ path: String) -> String {
         path.isEmpty ? "/" : encode(path, keepSlash: true)
     }
 
     /// Canonical query string: names and values encoded, pairs sorted by name then value, joined with "&".
-    static func canonicalQuery(_ items: [(name: String, value: String)]) -> String {
+    package static func canonicalQuery(_ items: [(name: String, value: String)]) -> String {
         items.map { (encode($0.name), encode($0.value)) }
             .sorted { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }
             .map { "\($0.0)=\($0.1)" }
@@ -44,7 +44,7 @@ enum URIEncoding {
 
     /// Decodes a percent-encoded string where "+" means space (S3's `encoding-type=url`, as botocore decodes it).
     /// Returns nil for a malformed escape or bytes that are not UTF-8.
-    static func decodeFormEncoded(_ string: String) -> String? {
+    package static func decodeFormEncoded(_ string: String) -> String? {
         var out = [UInt8]()
         out.reserveCapacity(string.utf8.count)
         var bytes = string.utf8.makeIterator()

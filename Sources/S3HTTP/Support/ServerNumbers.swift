@@ -2,13 +2,13 @@
 // no spaces), no overflow, and no larger than any object can be. Anything else is not a number, so a garbled or
 // hostile answer becomes a malformed-response error instead of a trap in later arithmetic.
 
-enum ServerNumbers {
+package enum ServerNumbers {
     /// 1 PiB: above S3's largest object (50 TB). A size beyond it is a garbled answer, and every size at or below it
     /// leaves room for `offset + size` and for conversion to off_t without overflow.
-    static let maxObjectSize: UInt64 = 1 << 50
+    package static let maxObjectSize: UInt64 = 1 << 50
 
     /// The value of `text` when it is a plain decimal number no larger than `maxObjectSize`.
-    static func size(_ text: some StringProtocol) -> UInt64? {
+    package static func size(_ text: some StringProtocol) -> UInt64? {
         guard !text.isEmpty else { return nil }
         var value: UInt64 = 0
         for byte in text.utf8 {

@@ -2,9 +2,9 @@
 // thread-safe to share): SigV4's basic ISO 8601 (20150830T123600Z), LIST's extended ISO 8601 with
 // milliseconds (2009-10-12T17:50:30.000Z) and HEAD's RFC 1123 (Mon, 12 Oct 2009 17:50:30 GMT).
 
-enum Timestamps {
+package enum Timestamps {
     /// "yyyyMMdd'T'HHmmss'Z'" for SigV4's x-amz-date.
-    static func amzDate(epochSeconds: Int) -> String {
+    package static func amzDate(epochSeconds: Int) -> String {
         let (days, secondsOfDay) = epochSeconds.quotientAndRemainderFloor(dividingBy: 86_400)
         let (year, month, day) = civil(fromDays: days)
         return pad(year, 4) + pad(month, 2) + pad(day, 2) + "T" + pad(secondsOfDay / 3600, 2)
@@ -20,7 +20,7 @@ enum Timestamps {
     }
 
     /// Seconds since the epoch of "2009-10-12T17:50:30.000Z" (fraction and "Z" optional); nil if malformed.
-    static func parseISO8601(_ text: String) -> Double? {
+    package static func parseISO8601(_ text: String) -> Double? {
         let u = Array(text.utf8)
         guard u.count >= 19, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"), u[10] == UInt8(ascii: "T"),
             u[13] == UInt8(ascii: ":"), u[16] == UInt8(ascii: ":"),
@@ -39,27 +39,44 @@ enum Timestamps {
         return seconds(year, month, day, hour, minute, second).map { Double($0) + fraction }
     }
 
-    /// Seconds since the epoch of "Mon, 12 Oct 2009 17:50:30 GMT"; nil if malformed.
-    static func parseRFC1123(_ text: String) -> Double? {
-        let parts = text.split(separator: " ")
-        guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]), let year = Int(parts[3]),
-            let month = months.firstIndex(of: String(parts[2])).map({ $0 + 1 })
+    /// Seconds since the epoch of an IMF-fixdate (RFC 9110), "Mon, 12 Oct 2009 17:50:30 GMT"; nil if malformed.
+    /// Read byte by byte, every width and separator fixed. Splitting on spaces and colons took any weekday ("Rhu",
+    /// found by the timestamps fuzz target), "17::50:30", "+12" and doubled spaces.
+    package static func parseRFC1123(_ text: String) -> Double? {
+        let u = Array(text.utf8)
+        guard u.count == 29, u[3] == UInt8(ascii: ","), u[4] == UInt8(ascii: " "), u[7] == UInt8(ascii: " "),
+            u[11] == UInt8(ascii: " "), u[16] == UInt8(ascii: " "), u[19] == UInt8(ascii: ":"),
+            u[22] == UInt8(ascii: ":"), Array(u[25...]) == Array(" GMT".utf8),
+            weekdays.contains(String(decoding: u[0..<3], as: UTF8.self)),
+            let month = months.firstIndex(of: String(decoding: u[8..<11], as: UTF8.self)),
+            let day = number(u[5..<7]), let year = number(u[12..<16]), let hour = number(u[17..<19]),
+            let minute = number(u[20..<22]), let second = number(u[23..<25])
         else { return nil }
-        let clock = parts[4].split(separator: ":").compactMap { Int($0) }
-        guard clock.count == 3 else { return nil }
-        return seconds(year, month, day, clock[0], clock[1], clock[2]).map(Double.init)
+        return seconds(year, month + 1, day, hour, minute, second).map(Double.init)
     }
+
+    private static let weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     private static func seconds(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int, _ second: Int)
         -> Int?
     {
-        // Four-digit years only: a server's absurd year must not overflow the day arithmetic below.
-        guard (0...9999).contains(year), (1...12).contains(month), (1...31).contains(day), (0...23).contains(hour), (0...59).contains(minute),
-            (0...60).contains(second)
+        // Four-digit years only: a server's absurd year must not overflow the day arithmetic below. Days past the
+        // month's end are refused, not carried into the next month (September 31 read as October 1 before the
+        // timestamps fuzz target found it).
+        guard (0...9999).contains(year), (1...12).contains(month), (1...daysIn(month, of: year)).contains(day),
+            (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second)
         else { return nil }
         return days(fromCivil: year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
+    }
+
+    private static func daysIn(_ month: Int, of year: Int) -> Int {
+        switch month {
+        case 2: year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 
     // Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian calendar).

@@ -1,7 +1,6 @@
 // Reads CompleteMultipartUpload's answer (CompleteMultipartUploadResult) into the object's ETag. Ceph RGW sends
 // an empty <ETag>: the object exists but its ETag is unknown here (nil; a HEAD tells it).
 
-import Foundation
 import ObjectStore
 
 enum CompleteMultipartUploadReader {
@@ -12,7 +11,6 @@ enum CompleteMultipartUploadReader {
         guard root.name == "CompleteMultipartUploadResult" else {
             throw WriteResponseDocument.malformed(what, "root element is <\(root.name)>, expected <CompleteMultipartUploadResult>")
         }
-        let etag = root.childText("ETag")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        return etag.isEmpty ? nil : ETag(etag)
+        return ServerETag.read(root.childText("ETag"))
     }
 }

@@ -1,6 +1,5 @@
 // Reads the answer of CopyObject (CopyObjectResult) or UploadPartCopy (CopyPartResult) into the new ETag.
 
-import Foundation
 import ObjectStore
 
 enum CopyResultReader {
@@ -16,8 +15,9 @@ enum CopyResultReader {
         guard root.name == result.rawValue else {
             throw WriteResponseDocument.malformed(what, "root element is <\(root.name)>, expected <\(result.rawValue)>")
         }
-        let etag = root.childText("ETag")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        guard !etag.isEmpty else { throw WriteResponseDocument.malformed(what, "no <ETag>") }
-        return ETag(etag)
+        guard let etag = ServerETag.read(root.childText("ETag")) else {
+            throw WriteResponseDocument.malformed(what, "no usable <ETag>")
+        }
+        return etag
     }
 }

@@ -3,15 +3,15 @@
 import ObjectStore
 
 /// The fields of an S3 error body.
-struct ErrorDocument: Sendable, Equatable {
-    var code: String
-    var message: String
-    var requestID: String?
+package struct ErrorDocument: Sendable, Equatable {
+    package var code: String
+    package var message: String
+    package var requestID: String?
 }
 
-enum ErrorDocumentReader {
+package enum ErrorDocumentReader {
     /// The error document in `body`; throws malformedResponse when the body is not one.
-    static func read(_ body: [UInt8]) throws(ClientError) -> ErrorDocument {
+    package static func read(_ body: [UInt8]) throws(ClientError) -> ErrorDocument {
         let root = try XMLTree.parse(body, what: "S3 error response")
         guard root.name == "Error", let code = root.childText("Code"), !code.isEmpty else {
             throw ClientError(

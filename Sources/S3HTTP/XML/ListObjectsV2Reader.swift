@@ -2,13 +2,14 @@
 //
 // A page whose structure is broken (not XML, no <Key>, truncated without a token) is a malformed answer. One bad
 // entry is not: a key that does not decode to UTF-8 or a <Size> that is not a plausible size leaves that entry out,
-// and a <LastModified> that is not a time becomes 0 (the epoch); each is reported in `ListPage.anomalies`, so the
-// rest of the listing, and the endpoint's health, are unaffected.
+// a <LastModified> that is not a time becomes 0 (the epoch), and an <ETag> that cannot be sent back in a header
+// (ServerETag) becomes none; each is reported in `ListPage.anomalies`, so the rest of the listing, and the endpoint's
+// health, are unaffected.
 
 import ObjectStore
 
-enum ListObjectsV2Reader {
-    static func read(_ body: [UInt8]) throws(ClientError) -> ListPage {
+package enum ListObjectsV2Reader {
+    package static func read(_ body: [UInt8]) throws(ClientError) -> ListPage {
         let root = try XMLTree.parse(body, what: "ListObjectsV2 response")
         guard root.name == "ListBucketResult" else {
             throw malformed("root element is <\(root.name)>, expected <ListBucketResult>")
@@ -61,7 +62,15 @@ enum ListObjectsV2Reader {
                     key: key, problem: "<LastModified> \(quoted(modifiedText)) is not a time; shown as 1970-01-01",
                     hidden: false))
         }
-        return ObjectInfo(key: key, size: size, lastModified: modified ?? 0, etag: ETag(entry.childText("ETag") ?? ""))
+        let etagText = entry.childText("ETag")
+        if ServerETag.isUnusable(etagText) {
+            anomalies.append(
+                ListAnomaly(
+                    key: key, problem: "<ETag> \(quoted(etagText ?? "")) holds a control character; shown without one",
+                    hidden: false))
+        }
+        let etag = ServerETag.read(etagText) ?? ETag("")
+        return ObjectInfo(key: key, size: size, lastModified: modified ?? 0, etag: etag)
     }
 
     /// The key as the server meant it; nil when its percent-encoding is broken or does not decode to UTF-8.
