@@ -73,12 +73,12 @@ install -D -m 0644 -t "$doc/examples" "$here/examples/fstab" "$here/examples/s3m
 } | gzip -9n >"$doc/changelog.gz"
 
 # Depends: dpkg-shlibdeps reads the binary's NEEDED entries and the installed packages' symbols files.
+install -d "$root/DEBIAN"
 printf 'Source: s3mount\n\nPackage: s3mount\nArchitecture: any\n' >"$work/src/debian/control"
 shlib_depends=$(cd "$work/src" && dpkg-shlibdeps -O "$root/usr/bin/s3mount" | sed -n 's/^shlibs:Depends=//p')
 [ -n "$shlib_depends" ] || fail "dpkg-shlibdeps found no library dependencies for $binary"
 depends="fuse3, $shlib_depends"
 
-install -d "$root/DEBIAN"
 installed_size=$(du -sk --apparent-size --exclude=DEBIAN "$root" | cut -f1)
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@INSTALLED_SIZE@/$installed_size/" \
     -e "s/@DEPENDS@/$depends/" "$here/control.in" >"$root/DEBIAN/control"
