@@ -4,12 +4,13 @@
 #   build : Swift 6 (at /opt/swift on our machines, not installed here), pkg-config, libfuse3-dev,
 #           libcurl4-openssl-dev, libssl-dev, libxxhash-dev, libxml2
 #   run   : fuse3 (fusermount3; /dev/fuse must exist)
+#   deb   : dpkg-dev (dpkg-shlibdeps computes Depends), lintian (checks the package), man-db (man -w in its test)
 #   tests : curl, fio, the Ceph testbed packages (scripts/testbed/ceph.sh packages), python3 with pytest, boto3 and
 #           prometheus_client (its text parser checks /metrics)
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-PKGS="pkg-config libfuse3-dev libcurl4-openssl-dev libssl-dev libxxhash-dev libxml2 fuse3 curl fio
+PKGS="pkg-config libfuse3-dev libcurl4-openssl-dev libssl-dev libxxhash-dev libxml2 fuse3 curl fio dpkg-dev lintian man-db
       $(bash "$REPO/scripts/testbed/ceph.sh" packages)"
 
 apt_install() {  # PACKAGE...: apt-get install, quietly, with the log's tail on failure

@@ -22,6 +22,8 @@ public struct FuseMountOptions: Sendable {
     /// Shown in /proc/mounts as the source (e.g. "s3mount:bucket/prefix").
     public var fsName: String
     public var readOnly: Bool
+    /// Programs on the mount may not be executed (mount(8)'s noexec).
+    public var noExec: Bool
     public var allowOther: Bool
     /// Upper bound on libfuse's session threads (they only read requests and hand them to Tasks).
     public var maxThreads: UInt32
@@ -29,21 +31,24 @@ public struct FuseMountOptions: Sendable {
     public var maxReadAhead: UInt32
 
     public init(
-        mountpoint: String, fsName: String, readOnly: Bool, allowOther: Bool, maxThreads: UInt32 = 8,
+        mountpoint: String, fsName: String, readOnly: Bool, noExec: Bool = false, allowOther: Bool, maxThreads: UInt32 = 8,
         maxReadAhead: UInt32 = 1 << 20
     ) {
         self.mountpoint = mountpoint
         self.fsName = fsName
         self.readOnly = readOnly
+        self.noExec = noExec
         self.allowOther = allowOther
         self.maxThreads = maxThreads
         self.maxReadAhead = maxReadAhead
     }
 
-    /// The -o options for the kernel and fusermount3.
+    /// The -o options for the kernel and fusermount3. Always nosuid and nodev (libfuse's defaults, written out): an
+    /// object is never a device to open nor a set-id program to trust, whatever --file-mode says.
     var mountOptions: String {
-        var options = ["fsname=\(fsName)", "subtype=s3mount", "default_permissions", "noatime"]
+        var options = ["fsname=\(fsName)", "subtype=s3mount", "default_permissions", "noatime", "nosuid", "nodev"]
         if readOnly { options.append("ro") }
+        if noExec { options.append("noexec") }
         if allowOther { options.append("allow_other") }
         return options.joined(separator: ",")
     }

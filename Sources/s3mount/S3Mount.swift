@@ -14,7 +14,7 @@ struct S3Mount: ParsableCommand {
             Options may also be given as mount(8) does, -o opt,opt=value (e.g. -o ro,allow_other,endpoint=URL; several endpoints: endpoint=URL1,endpoint=URL2 or endpoint=URL1|URL2), so \
             s3mount works from /etc/fstab with type fuse.s3mount. Unmount with: fusermount3 -u MOUNTPOINT
             """,
-        version: "0.1.0"
+        version: BuildInfo.versionLine
     )
 
     @Argument(help: "The bucket, optionally with a key prefix to mount instead of the whole bucket.")

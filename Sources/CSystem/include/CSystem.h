@@ -14,6 +14,9 @@ int s3m_o_direct(void);
 // buffers are freed). Returns 1 on success.
 int s3m_fix_mmap_threshold(int bytes);
 
+// The commit the binary was built from ("unknown" unless the build defined S3MOUNT_COMMIT; build_info.c).
+const char *s3m_build_commit(void);
+
 // Fatal signals (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP) write one "critical s3mount crashed: …"
 // line to fd (if >= 0) and to syslog (if use_syslog) before the previous handler runs (crash_log.c).
 void s3m_log_crashes(int fd, int use_syslog);

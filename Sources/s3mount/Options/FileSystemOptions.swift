@@ -6,6 +6,9 @@ struct FileSystemOptions: ParsableArguments {
     @Flag(help: "Mount read-only (writes get EROFS).")
     var readOnly = false
 
+    @Flag(help: "Do not let programs on the mount be executed (noexec).")
+    var noExec = false
+
     @Option(help: "Owner of every file and directory (default: the user running s3mount).")
     var uid: UInt32?
 

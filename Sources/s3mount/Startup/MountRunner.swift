@@ -170,7 +170,7 @@ struct MountRunner {
         let source = "s3mount:" + command.bucket.bucket + (command.bucket.prefix.isEmpty ? "" : "/" + command.bucket.prefix)
         return FuseMountOptions(
             mountpoint: mountpoint, fsName: source.replacingOccurrences(of: ",", with: "_"),
-            readOnly: command.fileSystem.readOnly, allowOther: command.fileSystem.allowOther,
+            readOnly: command.fileSystem.readOnly, noExec: command.fileSystem.noExec, allowOther: command.fileSystem.allowOther,
             maxReadAhead: UInt32(ReadAhead.kilobytes << 10))
     }
 
