@@ -37,7 +37,8 @@ struct FailureIntegrationTests {
         let store = try IntegrationEnvironment.store(IntegrationEnvironment.config(endpoint: "http://127.0.0.1:1"))
         let started = ContinuousClock.now
         #expect(await Kinds.of { try await store.checkBucket(prefix: "") } == .client(.connectionRefused))
-        // A hang guard, not a timing benchmark: a refusal is reported as such, well before any timeout.
-        #expect(ContinuousClock.now - started < .seconds(15))
+        // A hang guard, not a timing benchmark: the kind above already says it was a refusal, not a timeout. Beside the
+        // CPU-bound corpus tests on two cores the answer can wait many seconds for a cooperative thread (18 s seen).
+        #expect(ContinuousClock.now - started < .seconds(60))
     }
 }
