@@ -157,9 +157,13 @@ final class DiskBlockCache: BlockTier {
 
     private func filesystemIsFull() -> Bool {
         var status = statvfs()
-        guard unsafe statvfs(config.directory, &status) == 0, status.f_blocks > 0 else { return false }
-        let used = 1 - Double(status.f_bavail) / Double(status.f_blocks)
-        guard used > Self.fullFilesystem else { return false }
+        guard unsafe statvfs(config.directory, &status) == 0 else { return false }
+        // As df counts it: blocks in use over blocks in use plus those an unprivileged writer may still take (the
+        // blocks reserved for root count neither way).
+        let inUse = Double(status.f_blocks - status.f_bfree)
+        guard inUse + Double(status.f_bavail) > 0, inUse / (inUse + Double(status.f_bavail)) > Self.fullFilesystem else {
+            return false
+        }
         warnOnce("full", "cache tier stops growing: its filesystem is over 90 % full")
         return true
     }
