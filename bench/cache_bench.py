@@ -26,6 +26,8 @@ write_bench.py's binary identification.  Settings from the environment:
   AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY      the server (one endpoint: the witness's gateway)
   BENCH_BUCKET (s3mount-bench)  BENCH_SERVER (ceph|juicefs)  BENCH_SCALE (full|small)  BENCH_RUNS (3)  S3MOUNT_BIN
   BENCH_CACHE_SETS (big,files)  BENCH_CACHE_SIZE (--cache-size of the tier-on mounts; default: s3mount's default)
+  BENCH_CACHE_FS (loop: local copy and cache dirs on an ext4 image of their own, BENCH_CACHE_FS_SIZE 8G; give it
+                  BENCH_CACHE_SIZE too, as the default 10 % of 8G does not hold the 2 GiB object)
   BENCH_S3MOUNT_OPTS (added to every s3mount mount)  BENCH_STEP_TIMEOUT (s, per measured step)
   BENCH_S3MOUNT_COMMIT (the commit the binary was built from, if its --version does not say)  BENCH_TRIAL=1  BENCH_TAG
 
@@ -54,8 +56,14 @@ import write_bench as WB  # noqa: E402  (shared: binary_info, s3_client, s3mount
 
 MiB = B.MiB
 WORK, LOGS, RESULTS = B.WORK, B.LOGS, B.RESULTS
-LOCAL_ROOT = WORK / "cache-local"          # the local-disk copy (same relative keys), kept between runs
-TIER_PREFIX = "cache-tier-"                # bench/work/cache-tier-*: the per-run cache dirs (run.sh removes strays)
+# BENCH_CACHE_FS=loop: the local copy and the cache dirs on an ext4 image of their own (no reserved blocks), loop-
+# mounted at bench/work/cache-fs and removed at the end — for a disk whose reserved blocks put it over the tier's
+# "90 % full" mark (statvfs f_bavail), where the tier stores nothing
+LOOP = os.environ.get("BENCH_CACHE_FS", "") == "loop"
+LOOP_IMAGE, LOOP_MNT = WORK / "cache-fs.img", WORK / "cache-fs"
+BASE = LOOP_MNT if LOOP else WORK
+LOCAL_ROOT = BASE / "cache-local"          # the local-disk copy (same relative keys), kept between runs
+TIER_PREFIX = "cache-tier-"                # <BASE>/cache-tier-*: the per-run cache dirs (run.sh removes strays)
 READERS = B.W3_READERS                     # the small-files set is read like bench.py's w3
 ALL_SETS = ["big", "files"]
 SET_NAME = {"big": "big object, sequential 1 MiB reads", "files": f"small files, {READERS} parallel readers"}
@@ -165,12 +173,25 @@ class CBench:
         except Exception:
             self.s3.create_bucket(Bucket=self.cfg["bucket"])
         self.data.ensure(self.s3, self.cfg["bucket"])
+        if LOOP:
+            self.mount_loop_fs()
+        self.meta["fs"] = fs_note(BASE)
         self.local_copy()
         self.mounts = {n: TierMount(n, self.cfg, tier_on=(n != "s3mount-tier-off"))
                        for n in ("s3mount-tier-off", "s3mount-tier", "s3mount-second")}
         for m in self.mounts.values():
             self.commands[f"mount {m.name}"] = shlex.join(m.command()).replace(f"{TIER_PREFIX}RUN", f"{TIER_PREFIX}XXXX")
         self.warmup()
+
+    @staticmethod
+    def mount_loop_fs():
+        if B.is_mounted(LOOP_MNT):
+            return
+        LOOP_MNT.mkdir(parents=True, exist_ok=True)
+        B.sh(["truncate", "-s", os.environ.get("BENCH_CACHE_FS_SIZE", "8G"), str(LOOP_IMAGE)], check=True)
+        B.sh(["mkfs.ext4", "-q", "-F", "-m", "0", str(LOOP_IMAGE)], timeout=300, check=True)
+        B.sh(["mount", "-o", "loop", str(LOOP_IMAGE), str(LOOP_MNT)], timeout=120, check=True)
+        log(f"cache dirs and local copy on {LOOP_MNT} (ext4 on a loop device, image {LOOP_IMAGE})")
 
     def keys(self, dset):
         return [self.data.big] if dset == "big" else list(self.data.files)
@@ -378,7 +399,7 @@ class CBench:
     # -- one set in one run: local, epoch 1 off / on (alternating which comes first), second mount, epoch 2
     def set_round(self, dset, run_idx):
         off, on, second = (self.mounts[n] for n in ("s3mount-tier-off", "s3mount-tier", "s3mount-second"))
-        self.tmp = Path(tempfile.mkdtemp(prefix=TIER_PREFIX, dir=WORK))
+        self.tmp = Path(tempfile.mkdtemp(prefix=TIER_PREFIX, dir=BASE))
         try:
             off.cache_dir = self.tmp / "off"     # --cache-size 0: nothing is written there
             on.cache_dir = second.cache_dir = self.tmp / "tier"
@@ -432,6 +453,10 @@ class CBench:
                 log(f"cleanup {m.name}: {e}")
         if self.tmp:
             shutil.rmtree(self.tmp, ignore_errors=True)
+        if LOOP:
+            if B.is_mounted(LOOP_MNT):
+                B.sh(["umount", str(LOOP_MNT)], timeout=120)
+            LOOP_IMAGE.unlink(missing_ok=True)
 
     # -- report
     def runs_of(self, dset, col):
@@ -545,9 +570,9 @@ class CBench:
         L.append("## How it was measured")
         L.append("")
         L.append("- Per run and data set, in this order: **local** — the same files on local disk, under "
-                 f"`bench/work/cache-local/` (same filesystem as the cache dir: {same_fs_note()}), page cache dropped; "
+                 f"`cache-local/` (same filesystem as the cache dir: {same_fs_note()}), page cache dropped; "
                  "**epoch 1 tier off** — a fresh mount with `--cache-size 0`; **epoch 1 tier on** — a fresh mount on an "
-                 "empty cache dir (a fresh temp dir `bench/work/cache-tier-XXXX/tier`, removed after the set; "
+                 "empty cache dir (a fresh temp dir `cache-tier-XXXX/tier` beside it, removed after the set; "
                  + (f"`--cache-size {self.cfg['cache_size']}`" if self.cfg["cache_size"]
                     else "`--cache-size` left at its default, 10 % of the filesystem, at most 32 GiB") + "); odd runs "
                  "measure tier off first, even runs tier on first; **second mount** — while epoch 1's mount is still "
@@ -559,6 +584,12 @@ class CBench:
                  "Every other FUSE read starts right after `echo 3 > /proc/sys/vm/drop_caches` on a mount whose only other "
                  "activity was a listing of its root, so the daemon's memory and the page cache (of the mount and of "
                  "the tier's files) are cold.")
+        L.append(f"- Filesystem of the local copy and the cache dirs: {self.meta.get('fs', '?')}"
+                 + (". BENCH_CACHE_FS=loop: an ext4 image of its own (`mkfs.ext4 -m 0`, loop-mounted at "
+                    "`bench/work/cache-fs`, on the same virtual disk), because the root filesystem reserves most of "
+                    "its free blocks for root, which puts it over the tier's 90 %-full mark (measured with f_bavail) "
+                    "so that the tier stores nothing there; local copy and tier go through the same loop device."
+                    if LOOP else "."))
         L.append("- Every s3mount mount is `--read-only` (two read-write mounts of one bucket and prefix cannot share "
                  "a cache dir: each needs the write-back staging area to itself) with `--stats-file`; otherwise "
                  "defaults (block size, memory limit, read-ahead)" + (f" plus `{os.environ['BENCH_S3MOUNT_OPTS']}`"
@@ -636,9 +667,16 @@ def fmt_int(n):
     return "—" if n is None else f"{n:.0f}"
 
 
+def fs_note(path):
+    s = os.statvfs(path)
+    g = lambda n: f"{n * s.f_frsize / (1 << 30):.1f} GiB"  # noqa: E731
+    return (f"{path}: {g(s.f_blocks)}, {g(s.f_bfree)} free, {g(s.f_bavail)} available to non-root (statvfs f_bavail: "
+            f"{100 * (1 - s.f_bavail / s.f_blocks):.1f} % used by the tier's measure)")
+
+
 def same_fs_note():
     try:
-        a, b = os.stat(LOCAL_ROOT), os.stat(WORK)
+        a, b = os.stat(LOCAL_ROOT), os.stat(BASE)
         return "same device" if a.st_dev == b.st_dev else "**different devices**"
     except OSError:
         return "?"

@@ -61,6 +61,9 @@ cleanup() {
     rm -f "$f"
   done
   rm -rf "$WORK/rclone-cache" "$WORK/rclone-wcache" "$WORK/s3mount-wcache" "$WORK/wlocal" "$WORK"/cache-tier-*
+  # the cache suite's loop filesystem (BENCH_CACHE_FS=loop)
+  if grep -q " $WORK/cache-fs " /proc/self/mountinfo; then timeout 60 umount "$WORK/cache-fs" || timeout 30 umount -l "$WORK/cache-fs" || true; fi
+  rm -f "$WORK/cache-fs.img"
   if [ -n "$JFS_PID" ]; then kill "$JFS_PID" 2>/dev/null || true; sleep 1; kill -9 "$JFS_PID" 2>/dev/null || true; fi
   if [ "$STARTED_CEPH" = 1 ] && [ "${BENCH_KEEP_SERVER:-0}" != 1 ]; then timeout 120 scripts/testbed/ceph.sh stop || true; fi
   exit $rc
