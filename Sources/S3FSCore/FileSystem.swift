@@ -101,6 +101,7 @@ public final class FileSystem: Sendable {
         if let answer = try await answerFromWalkListing(parent: parent, name: name) { return answer }
         guard let entry = try await resolve(name: name, in: directory) else {
             inodes.removeChild(of: parent, named: name)
+            inodes.noteMissing(parent: parent, named: name, ttl: config.metadataTTL)
             throw .notFound("lookup \(directory.key)\(name)")
         }
         return entryReply(inodes.upsert(parent: parent, entry: entry, ttl: config.metadataTTL, countLookup: true))
@@ -116,7 +117,9 @@ public final class FileSystem: Sendable {
         guard PathNames.isValid(name) else { throw .notFound("lookup \(name)") }
         if let staged = lookupStaged(parent: parent, directory: directory, name: name) { return staged }
         if let cached = inodes.lookupFreshChild(of: parent, named: name) { return entryReply(cached) }
-        if inodes.isFreshlyListed(parent) { throw .notFound("lookup \(directory.key)\(name)") }
+        if inodes.isFreshlyListed(parent) || inodes.isKnownMissing(parent: parent, named: name) {
+            throw .notFound("lookup \(directory.key)\(name)")
+        }
         return nil
     }
 

@@ -184,6 +184,8 @@ class HostileS3:
         prefix = query.get("prefix", "").encode()
         if prefix in self.flat:
             return self.flat_page(prefix, self.flat[prefix], query.get("continuation-token"))
+        if prefix not in self.objects and self.data(prefix) is not None:  # a lookup's LIST of one made-up key
+            return self.flat_page(prefix, 1, None, only=prefix)
         delimiter = query.get("delimiter", "").encode()
         max_keys = max(1, min(1000, int(query.get("max-keys", "1000"))))
         token = query.get("continuation-token")
@@ -243,10 +245,18 @@ class HostileS3:
                 return b"x" if int(rest[1:]) < count else None
         return None
 
-    def flat_page(self, prefix: bytes, count: int, token: str | None) -> bytes:
+    def flat_page(self, prefix: bytes, count: int, token: str | None, only: bytes | None = None) -> bytes:
+        """A page of a flat prefix's made-up keys; with `only`, the page listing just that one key."""
         start = int(token) if token else 0
         end = min(count, start + 1000)
         name = prefix.decode()
+        if only is not None:
+            tag = etag(b"x").replace('"', "&quot;")
+            return (f'<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>{self.bucket}</Name>'
+                    f"<Prefix>{name}</Prefix><KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys>"
+                    f"<IsTruncated>false</IsTruncated><Contents><Key>{only.decode()}</Key>"
+                    f"<LastModified>{LAST_MODIFIED}</LastModified><ETag>{tag}</ETag><Size>1</Size></Contents>"
+                    "</ListBucketResult>").encode()
         parts = [f'<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>{self.bucket}</Name>'
                  f"<Prefix>{name}</Prefix><KeyCount>{end - start}</KeyCount><MaxKeys>1000</MaxKeys>"
                  f"<IsTruncated>{'true' if end < count else 'false'}</IsTruncated>"]

@@ -1,5 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ObjectStore
 @testable import S3FSCore
+import S3FSTesting
 import Testing
 
 /// The inode table's budget: names nobody holds leave, oldest first; what the kernel holds, open files and
@@ -53,5 +57,33 @@ import Testing
         }
         #expect(big.count == 51)
         #expect(big.evictions == 0)
+    }
+}
+
+/// The negative cache: a name S3 said is missing stays missing for the TTL without a request, until it is created
+/// through the mount.
+@Suite struct NegativeCacheTests {
+    let store = MockObjectStore()
+
+    @Test func aMissingNameIsAnsweredWithoutARequestUntilItIsCreatedHere() async throws {
+        store.put("dir/a", "a")
+        let fs = makeFileSystem(store, config: FileSystemConfig(metadataTTL: 3600))
+        let dir = try await fs.lookup(parent: .root, name: "dir").attributes.inode
+        #expect(await thrownErrno { try await fs.lookup(parent: dir, name: "late") } == ENOENT)
+        store.put("dir/late", "created by another client")
+        store.resetCalls()
+        #expect(await thrownErrno { try await fs.lookup(parent: dir, name: "late") } == ENOENT)
+        #expect(store.totalCallCount == 0, "the second lookup asked S3")
+        fs.inodes.upsert(
+            parent: dir, entry: .file(name: "late", object: try #require(store.object("dir/late"))), ttl: 3600,
+            countLookup: false)
+        #expect(try await fs.lookup(parent: dir, name: "late").attributes.size == 25)
+    }
+
+    @Test func withoutATTLNothingIsRemembered() async throws {
+        let fs = makeFileSystem(store, config: FileSystemConfig(metadataTTL: 0))
+        #expect(await thrownErrno { try await fs.lookup(parent: .root, name: "late") } == ENOENT)
+        store.put("late", "x")
+        #expect(try await fs.lookup(parent: .root, name: "late").attributes.size == 1)
     }
 }

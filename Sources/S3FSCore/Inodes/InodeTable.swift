@@ -28,7 +28,14 @@ final class InodeTable: Sendable {
         var unheld: [InodeNumber] = []
         var unheldHead = 0
         var evictions: UInt64 = 0
+        /// Names S3 said do not exist, until when that answer stands (the negative cache; the kernel keeps its own
+        /// negative entries, but may drop them under memory pressure).
+        var missing: [InodeNumber: [[UInt8]: ContinuousClock.Instant]] = [:]
+        var missingCount = 0
     }
+
+    /// The most names the negative cache holds; past it, it starts again empty.
+    static let maxMissing = 10_000
 
     let limit: Int
     private let state: Mutex<State>
@@ -39,6 +46,28 @@ final class InodeTable: Sendable {
             etag: nil, lookupCount: 1, freshUntil: .now)
         self.limit = max(1, limit)
         state = Mutex(State(inodes: [.root: root]))
+    }
+
+    /// S3 says `name` is not in `parent`: lookups of it are answered "missing" for `ttl` seconds, unless the name
+    /// is created meanwhile (any upsert of it ends the answer).
+    func noteMissing(parent: InodeNumber, named name: String, ttl: Double) {
+        guard ttl > 0 else { return }
+        let until = ContinuousClock.now.advanced(by: .milliseconds(Int64(ttl * 1000)))
+        state.withLock { state in
+            if state.missingCount >= Self.maxMissing {
+                state.missing = [:]
+                state.missingCount = 0
+            }
+            if state.missing[parent, default: [:]].updateValue(until, forKey: Array(name.utf8)) == nil {
+                state.missingCount += 1
+            }
+        }
+    }
+
+    /// Whether S3 said `name` is not in `parent` within the metadata TTL.
+    func isKnownMissing(parent: InodeNumber, named name: String) -> Bool {
+        let now = ContinuousClock.now
+        return state.withLock { state in (state.missing[parent]?[Array(name.utf8)]).map { $0 > now } ?? false }
     }
 
     /// Inodes evicted so far: a listing during which this changed may no longer be complete in the table.
@@ -80,6 +109,7 @@ final class InodeTable: Sendable {
     /// inode below it) takes the new key. An inode already at the new name is unlinked from it.
     func move(_ number: InodeNumber, to parent: InodeNumber, name: String, key newKey: String) {
         state.withLock { state in
+            if state.missing[parent]?.removeValue(forKey: Array(name.utf8)) != nil { state.missingCount -= 1 }
             guard var inode = state.inodes[number] else { return }
             if let replaced = state.children[parent]?[Array(name.utf8)], replaced != number,
                 let old = state.inodes[replaced]
@@ -106,6 +136,7 @@ final class InodeTable: Sendable {
     func upsert(parent: InodeNumber, entry: ResolvedEntry, ttl: Double, countLookup: Bool) -> Inode {
         let freshUntil = ContinuousClock.now.advanced(by: .milliseconds(Int64(ttl * 1000)))
         return state.withLock { state in
+            if state.missing[parent]?.removeValue(forKey: Array(entry.name.utf8)) != nil { state.missingCount -= 1 }
             let existing = state.children[parent]?[Array(entry.name.utf8)].flatMap { state.inodes[$0] }
             var inode: Inode
             var created = false
