@@ -33,7 +33,7 @@ import Testing
     func readAndSettle(_ fs: FileSystem, _ name: String = "data.bin") async throws -> [UInt8] {
         let bytes = try await readWholeFile(fs, name, chunk: 64 << 10)
         let blocks = (Self.size + Pipeline.block - 1) / Pipeline.block
-        #expect(await eventually { (fs.cacheTier?.statistics.stored ?? 0) + (fs.cacheTier?.statistics.hits ?? 0) >= blocks })
+        #expect(await eventually(timeout: .seconds(120)) { (fs.cacheTier?.statistics.stored ?? 0) + (fs.cacheTier?.statistics.hits ?? 0) >= blocks })
         return bytes
     }
 
@@ -95,7 +95,7 @@ import Testing
             }
             try await group.waitForAll()
         }
-        #expect(await eventually { mounts.reduce(0) { $0 + ($1.cacheTier?.statistics.stored ?? 0) } >= 12 })
+        #expect(await eventually(timeout: .seconds(120)) { mounts.reduce(0) { $0 + ($1.cacheTier?.statistics.stored ?? 0) } >= 12 })
         let onDisk = blockFiles().reduce(Int64(0)) { total, path in
             total + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0)
         }
