@@ -19,6 +19,8 @@ public struct CacheTierUsage: Sendable, Equatable {
     public var storedBytes: UInt64
     /// Block files found bad (checksum, length, name) and dropped.
     public var dropped: Int
+    /// Blocks not kept because the capacity had no room for them even after eviction.
+    public var refused: Int
     /// Reads and writes of the tier that failed (each kind is also logged once).
     public var failures: Int
 }
@@ -31,7 +33,7 @@ extension FileSystem {
         return CacheTierUsage(
             usedBytes: cacheTier.usedBytes, capacityBytes: cacheTier.config.capacity, hits: counted.hits,
             hitBytes: counted.hitBytes, storedBytes: counted.storedBytes, dropped: counted.dropped,
-            failures: counted.failures)
+            refused: counted.refused, failures: counted.failures)
     }
 
     /// Bytes of the memory budget in use (cached blocks, read-ahead, transfers in flight) and its limit.

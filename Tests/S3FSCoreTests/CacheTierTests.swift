@@ -95,7 +95,16 @@ import Testing
             }
             try await group.waitForAll()
         }
-        #expect(await eventually(timeout: .seconds(120)) { mounts.reduce(0) { $0 + ($1.cacheTier?.statistics.stored ?? 0) } >= 12 })
+        // Every block's store ends as stored, refused (no room even after eviction) or failed; with room for four
+        // blocks and at most three written at once, none may be refused.
+        func settled() -> (stored: Int, notKept: Int) {
+            mounts.reduce((0, 0)) { sum, fs in
+                let counted = fs.cacheTier?.statistics ?? .init()
+                return (sum.0 + counted.stored, sum.1 + counted.refused + counted.failures)
+            }
+        }
+        #expect(await eventually(timeout: .seconds(120)) { settled().stored + settled().notKept >= 12 })
+        #expect(settled().stored == 12, "\(settled().notKept) blocks were refused or failed")
         let onDisk = blockFiles().reduce(Int64(0)) { total, path in
             total + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0)
         }

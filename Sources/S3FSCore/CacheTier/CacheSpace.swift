@@ -4,8 +4,10 @@
 // fails. A reservation that would pass the capacity first has one process at a time (flock on DIR/evict.lock) scan
 // the directory and remove the least recently used block files (mtime: a hit refreshes it) down to 90 % of the
 // capacity; the scan then sets the counter to what it found, which also corrects any drift (a writer killed
-// between its reservation and its rename). Temporary files older than a minute are a killed writer's and go too.
-// A file another process still has open stays readable after its unlink, so eviction never breaks a read.
+// between its reservation and its rename). The temporary files of live writers count but are never evicted (their
+// writers would lose the block); those older than a minute are a killed writer's and go. A reservation retries
+// after each eviction, because other writers may take the room one frees. A file another process still has open
+// stays readable after its unlink, so eviction never breaks a read.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,6 +19,10 @@ final class CacheSpace: Sendable {
     private let usageDescriptor: Int32
     private let evictDescriptor: Int32
     private let local = Mutex(())
+    /// Eviction within this process, one thread at a time (the flock excludes other processes only).
+    private let evicting = Mutex(())
+    /// Evictions a reservation may run before it gives up (each frees room that other writers may take first).
+    private static let evictionAttempts = 3
 
     /// Opens (creating) the directory's shared files; nil when it cannot be used (the caller warns).
     init?(directory: String, capacity: Int64) {
@@ -43,8 +49,10 @@ final class CacheSpace: Sendable {
     /// cannot fit even then.
     func reserve(_ bytes: Int64) -> Bool {
         guard bytes <= capacity else { return false }
-        if tryReserve(bytes) { return true }
-        evict(leaving: capacity * 9 / 10 - bytes)
+        for _ in 0..<Self.evictionAttempts {
+            if tryReserve(bytes) { return true }
+            evict(leaving: capacity * 9 / 10 - bytes)
+        }
         return tryReserve(bytes)
     }
 
@@ -66,25 +74,29 @@ final class CacheSpace: Sendable {
         }
     }
 
-    /// Removes the least recently used files until at most `target` bytes remain, then sets the counter.
+    /// Removes the least recently used block files until at most `target` bytes remain (or only live writers'
+    /// temporary files do), then sets the counter.
     private func evict(leaving target: Int64) {
-        flock(evictDescriptor, LOCK_EX)
-        defer { flock(evictDescriptor, LOCK_UN) }
-        var files = scan()
-        var total = files.reduce(Int64(0)) { $0 + $1.size }
-        if total > target {
-            files.sort { $0.mtime < $1.mtime }
-            for file in files where total > max(0, target) {
-                if unsafe unlink(file.path) == 0 || errno == ENOENT { total -= file.size }
+        evicting.withLock { _ in
+            flock(evictDescriptor, LOCK_EX)
+            defer { flock(evictDescriptor, LOCK_UN) }
+            var files = scan()
+            var total = files.reduce(Int64(0)) { $0 + $1.size }
+            if total > target {
+                files.sort { $0.mtime < $1.mtime }
+                for file in files where total > max(0, target) && !file.isTemporary {
+                    if unsafe unlink(file.path) == 0 || errno == ENOENT { total -= file.size }
+                }
             }
+            withUsage { $0 = total }
         }
-        withUsage { $0 = total }
     }
 
     private struct Entry {
         var path: String
         var size: Int64
         var mtime: Int
+        var isTemporary: Bool
     }
 
     /// Every block file under the directory, and the temporary files of live writers (those of dead ones are
@@ -102,7 +114,10 @@ final class CacheSpace: Sendable {
                     _ = unsafe unlink(file)
                     continue
                 }
-                entries.append(Entry(path: file, size: Int64(status.st_size), mtime: status.st_mtim.tv_sec))
+                entries.append(
+                    Entry(
+                        path: file, size: Int64(status.st_size), mtime: status.st_mtim.tv_sec,
+                        isTemporary: subdirectory == "tmp"))
             }
         }
         return entries

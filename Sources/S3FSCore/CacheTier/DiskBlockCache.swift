@@ -23,6 +23,8 @@ final class DiskBlockCache: BlockTier {
         var stored = 0
         var storedBytes: UInt64 = 0
         var dropped = 0
+        /// Blocks not kept because the capacity had no room for them even after eviction.
+        var refused = 0
         var failures = 0
     }
 
@@ -32,7 +34,9 @@ final class DiskBlockCache: BlockTier {
     private let logger: Logger
     private let counters = Mutex(Statistics())
     private let warned = Mutex<Set<String>>([])
-    private let sequence = Atomic<Int>(0)
+    /// Numbers the temporary files of this process: one sequence for every tier in it, since two tiers of one
+    /// process may share a directory (names made per tier collided, and one writer's file took another's place).
+    private static let temporaryFileNumbers = Atomic<Int>(0)
     /// The fraction of its filesystem the directory may fill, whatever the capacity.
     private static let fullFilesystem = 0.9
 
@@ -110,16 +114,14 @@ final class DiskBlockCache: BlockTier {
         let header = unsafe format.header(payload: payload)
         let size = Int64(header.count + buffer.length)
         guard space.reserve(size) else {
+            counters.withLock { $0.refused += 1 }
             warnOnce("capacity", "cache tier cannot make room for a block; it keeps what it has")
             return
         }
         let relativePath = format.relativePath
         let path = config.directory + "/" + relativePath
-        let temporary = "\(config.directory)/tmp/\(getpid())-\(sequence.add(1, ordering: .relaxed).newValue).tmp"
-        guard unsafe write(temporary, header, payload),
-            Self.makeDirectories(config.directory + "/" + relativePath.prefix(2)),
-            unsafe rename(temporary, path) == 0
-        else {
+        let temporary = "\(config.directory)/tmp/\(getpid())-\(Self.temporaryFileNumbers.add(1, ordering: .relaxed).newValue).tmp"
+        guard unsafe write(temporary, header, payload), publish(temporary, as: relativePath) else {
             failed("write", errno)
             _ = unsafe unlink(temporary)
             space.release(size)
@@ -131,11 +133,21 @@ final class DiskBlockCache: BlockTier {
         }
     }
 
-    /// Writes header and payload to a new file at `path`.
+    /// Renames the written `temporary` file into place, making its fan-out directory the first time one is needed.
+    private func publish(_ temporary: String, as relativePath: String) -> Bool {
+        let path = config.directory + "/" + relativePath
+        if unsafe rename(temporary, path) == 0 { return true }
+        guard errno == ENOENT, Self.makeDirectories(config.directory + "/" + relativePath.prefix(2)) else { return false }
+        return unsafe rename(temporary, path) == 0
+    }
+
+    /// Writes header and payload to a new file at `path`, which has its full size from the start (eviction scans
+    /// count a live writer's temporary file at what it will hold).
     private func write(_ path: String, _ header: [UInt8], _ payload: UnsafeRawBufferPointer) -> Bool {
         let descriptor = unsafe Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
+        guard ftruncate(descriptor, off_t(header.count + payload.count)) == 0 else { return false }
         let wroteHeader = unsafe header.withUnsafeBytes { unsafe Self.writeFully(descriptor, $0) }
         let wrotePayload = unsafe Self.writeFully(descriptor, payload)
         return wroteHeader && wrotePayload

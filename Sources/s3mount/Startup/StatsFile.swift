@@ -59,7 +59,7 @@ enum StatsFile {
         if let tier {
             document["cache_tier"] = [
                 "used_bytes": tier.usedBytes, "capacity_bytes": tier.capacityBytes, "hits": tier.hits,
-                "hit_bytes": tier.hitBytes, "stored_bytes": tier.storedBytes, "dropped": tier.dropped,
+                "hit_bytes": tier.hitBytes, "stored_bytes": tier.storedBytes, "dropped": tier.dropped, "refused": tier.refused,
                 "failures": tier.failures,
             ]
         }
