@@ -91,6 +91,26 @@ def test_a_second_mount_and_a_remount_read_from_the_tier_not_from_s3(mounter, bi
     assert fetched <= GiB // 100, f"after a remount {fetched} bytes came from S3 again"
 
 
+def test_two_mounts_reading_one_cold_object_at_once_fetch_it_once(mounter, s3, env, prefix, witness, tmp_path):
+    """Single-flight across processes: each block is fetched by whichever mount claims it first; the other waits
+    for that claim and reads the block from the tier."""
+    data = b"".join(det_bytes(f"tier/shared/{i}", 32 * MiB) for i in range(8))
+    s3.put_object(Bucket=env.bucket, Key=prefix + "tier-shared/cold.bin", Body=data)
+    cache = str(tmp_path / "cache")
+    source = f"{env.bucket}:{prefix}tier-shared"
+    mounts = [mounter.mount(source, "--cache-dir", cache, "--cache-size", "2G", "--read-only") for _ in range(2)]
+    digests: list[str] = []
+    readers = [threading.Thread(target=lambda m=m: digests.append(read_sha(m.p("cold.bin")))) for m in mounts]
+    before = witness()
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join(120)
+    fetched = witness() - before
+    assert digests == [sha(data)] * 2
+    assert fetched <= len(data) * 105 // 100, f"{fetched} bytes came from S3 for two reads of {len(data)} at once"
+
+
 def test_a_replaced_object_is_read_new_never_from_its_old_blocks(mounter, s3, env, prefix, tmp_path):
     key = prefix + "tier/replaced.bin"
     old, new = det_bytes("tier/old", 3 * MiB + 7), det_bytes("tier/new", 3 * MiB + 7)

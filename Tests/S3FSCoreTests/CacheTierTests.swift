@@ -53,6 +53,18 @@ import Testing
         #expect(second.cacheTier?.statistics.hits == 6)
     }
 
+    @Test func twoMountsReadingOneColdFileAtOnceFetchEachBlockOnce() async throws {
+        let mounts = [mount(), mount()]
+        try await withThrowingTaskGroup(of: [UInt8].self) { group in
+            for fs in mounts {
+                group.addTask { try await readWholeFile(fs, "data.bin", chunk: 64 << 10) }
+            }
+            for try await bytes in group { #expect(bytes == Pipeline.content(Self.size)) }
+        }
+        #expect(store.callCount(.get) == 6, "each of the 6 blocks is fetched by one mount and read from the tier by the other")
+        #expect(mounts.reduce(0) { $0 + ($1.cacheTier?.statistics.hits ?? 0) } == 6)
+    }
+
     @Test func anotherEndpointSetOrAReplacedObjectIsNeverServedFromTheTier() async throws {
         _ = try await readAndSettle(mount())
         let fetched = store.callCount(.get)

@@ -37,6 +37,8 @@ import Synchronization
         var readAheadHandles = 0
         /// Bytes handed to the kernel's page cache from this block (by any handle; overlaps count twice).
         var delivered = 0
+        /// The cache tier holds a good copy (this block came from it or was stored in it).
+        var isInTier = false
     }
 
     let key: BlockKey
@@ -202,6 +204,14 @@ import Synchronization
     var isFailed: Bool { if case .failed = outcome { true } else { false } }
     /// Whether any reader has used this block (prefetched blocks nobody read yet are evicted last).
     var wasRead: Bool { state.withLock { $0.wasRead } }
+
+    /// Whether the cache tier holds a good copy, so memory need not keep this one.
+    var isInTier: Bool { state.withLock { $0.isInTier } }
+
+    /// The cache tier now holds a good copy.
+    func keptInTier() {
+        state.withLock { $0.isInTier = true }
+    }
     var hasWaiters: Bool { state.withLock { !$0.waiters.isEmpty } }
 
     private static func takeWaiters(_ state: inout State, where ready: (Waiter) -> Bool) -> [Waiter] {

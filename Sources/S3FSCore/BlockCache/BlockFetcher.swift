@@ -1,7 +1,9 @@
 // BlockFetcher: turns "block i of this object version" into a BlockBuffer that is being filled, starting at most
 // one GET per block across the whole mount (the cache lists a block from the moment its GET starts), within the
 // memory budget and the scheduler's limits. With a cache tier (BlockTier), a block is looked for there before it
-// takes a fetch slot, and each block a GET completed is kept there.
+// takes a fetch slot; with the slot, its GET is claimed among the processes sharing the tier, and a block another
+// process is fetching is waited for (at most crossProcessWait) and read from the tier; each block a GET completed
+// is kept there. The tier's disk work runs on BlockingIO.cacheTier, off the cooperative pool.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -108,15 +110,30 @@ final class BlockFetcher: Sendable {
         return FSError(error, operation: "read", key: object.key)
     }
 
+    /// How long a fetch waits for another process's GET of the same block before it sends its own.
+    static let crossProcessWait = Duration.seconds(5)
+
     private func startFetch(
         _ buffer: BlockBuffer, of object: ObjectVersion, priority: FetchScheduler.Priority
     ) -> Task<Void, Never> {
         Task { [store, cache, tier, scheduler] in
-            if let tier, tier.load(buffer) { return }
+            if let tier, await BlockingIO.cacheTier.run({ tier.load(buffer) }) { return }
             guard await scheduler.acquire(buffer.ticket, priority: priority) else {
                 buffer.fail(.cancelled(object.key))
                 cache.remove(buffer)
                 return
+            }
+            var claim: FetchClaim?
+            if let tier {
+                switch await Self.claimOrJoin(buffer, in: tier) {
+                case .loaded:
+                    scheduler.release(buffer.ticket)
+                    return
+                case .claimed(let claimed):
+                    claim = claimed
+                case .unclaimed:
+                    break
+                }
             }
             let range = ByteRange(buffer.objectOffset..<buffer.objectOffset + UInt64(buffer.length))
             do throws(ObjectStoreError) {
@@ -128,8 +145,40 @@ final class BlockFetcher: Sendable {
             scheduler.release(buffer.ticket)
             if buffer.isFailed {
                 cache.remove(buffer)
-            } else {
-                tier?.store(buffer)
+            } else if let tier {
+                // The claim ends (a waiting process reads the tier) once the block is there.
+                await BlockingIO.cacheTier.run { [claim] in
+                    tier.store(buffer)
+                    withExtendedLifetime(claim) {}
+                }
+            }
+        }
+    }
+
+    private enum CrossProcessFetch {
+        /// Another process fetched the block and the tier gave it to us.
+        case loaded
+        /// This process fetches it; others wait until the claim ends.
+        case claimed(FetchClaim)
+        /// Fetch without a claim: none could be made, or the other process took too long.
+        case unclaimed
+    }
+
+    /// Claims the GET of `buffer`'s block among the processes sharing `tier`, or, while another one holds that
+    /// claim, waits for it to end (polling, at most crossProcessWait) and loads the block it stored.
+    private static func claimOrJoin(_ buffer: BlockBuffer, in tier: any BlockTier) async -> CrossProcessFetch {
+        let deadline = ContinuousClock.now + crossProcessWait
+        var pause = Duration.milliseconds(1)
+        while true {
+            switch await BlockingIO.cacheTier.run({ tier.claimFetch(of: buffer) }) {
+            case .claimed(let claim):
+                // Another process may have stored the block between our look and our claim (or while we waited).
+                return await BlockingIO.cacheTier.run({ tier.load(buffer) }) ? .loaded : .claimed(claim)
+            case .unavailable:
+                return .unclaimed
+            case .busy:
+                guard ContinuousClock.now < deadline, (try? await Task.sleep(for: pause)) != nil else { return .unclaimed }
+                pause = min(pause * 2, .milliseconds(20))
             }
         }
     }

@@ -7,7 +7,8 @@
 //
 // Eviction is least-recently-used over complete blocks, with one refinement: blocks that were prefetched and not
 // read yet are the last to go, and prefetch itself never evicts them (only a demand read may), so one reader's
-// read-ahead cannot throw away another's. Blocks still being filled are never evicted. Eviction scans the index and
+// read-ahead cannot throw away another's; and within each of those ranks, blocks the cache tier also holds go
+// first (a second read of them costs a local file read, not a GET). Blocks still being filled are never evicted. Eviction scans the index and
 // takes a batch (at least 1/32 of the budget) at a time, so a cache of ten thousand small files is not scanned once
 // per new file, and no linked list has to be kept in order on every hit.
 //
@@ -105,15 +106,16 @@ final class MemoryBlockCache: Sendable {
 
     var count: Int { state.withLock { $0.entries.count } }
 
-    /// Unlists the lowest-ranked complete blocks — read ones first, then by age — until their buffers add up to
-    /// `bytes`. False when nothing could be evicted.
+    /// Unlists the lowest-ranked complete blocks — read ones first, then those the tier holds, then by age — until
+    /// their buffers add up to `bytes`. False when nothing could be evicted.
     private func evict(atLeast bytes: Int, includingUnread: Bool) -> Bool {
         let victims: [BlockBuffer] = state.withLock { state in
-            var candidates: [(key: BlockKey, rank: (UInt8, UInt64), capacity: Int)] = []
+            var candidates: [(key: BlockKey, rank: (UInt8, UInt8, UInt64), capacity: Int)] = []
             for (key, entry) in state.entries where entry.buffer.isComplete {
                 let read = entry.buffer.wasRead
                 guard read || includingUnread else { continue }
-                candidates.append((key, (read ? 0 : 1, entry.lastUse), entry.buffer.capacity))
+                let rank = (UInt8(read ? 0 : 1), UInt8(entry.buffer.isInTier ? 0 : 1), entry.lastUse)
+                candidates.append((key, rank, entry.buffer.capacity))
             }
             candidates.sort { $0.rank < $1.rank }
             var freed = 0

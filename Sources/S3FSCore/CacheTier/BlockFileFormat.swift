@@ -25,10 +25,15 @@ struct BlockFileFormat: Sendable {
         name = Array(text.utf8)
     }
 
-    /// The file's path under the tier's directory: a 128-bit hash of the name, fanned out over 256 directories.
-    var relativePath: String {
+    /// A 128-bit hash of the name, in hex: what the block's files are called.
+    var hashName: String {
         let hash = unsafe name.withUnsafeBytes { unsafe XXH3_128bits($0.baseAddress, $0.count) }
-        let hex = Self.hex(hash.high64) + Self.hex(hash.low64)
+        return Self.hex(hash.high64) + Self.hex(hash.low64)
+    }
+
+    /// The file's path under the tier's directory: its hash name, fanned out over 256 directories.
+    var relativePath: String {
+        let hex = hashName
         return "\(hex.prefix(2))/\(hex).blk"
     }
 

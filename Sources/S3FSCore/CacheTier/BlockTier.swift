@@ -1,6 +1,8 @@
 // The cache tier: blocks kept below the memory tier, in files under --cache-dir that outlive the process and the
 // mount and that every s3mount on the node shares (DiskBlockCache). BlockFetcher asks it before it takes a fetch
-// slot and gives it each block its GET completed; BlockBuffer stays the unit of single-flight inside one process.
+// slot, claims the fetch among the processes sharing it (FetchClaim: a block another mount is fetching is waited
+// for and read from the tier) and gives it each block its GET completed. BlockBuffer stays the unit of
+// single-flight inside one process. Every call blocks on the disk: callers run them on BlockingIO.cacheTier.
 
 /// A lower tier of the block cache.
 protocol BlockTier: Sendable {
@@ -8,6 +10,8 @@ protocol BlockTier: Sendable {
     func load(_ buffer: BlockBuffer) -> Bool
     /// Keeps a copy of `buffer`, which is complete.
     func store(_ buffer: BlockBuffer)
+    /// Claims the GET of `buffer`'s block among the processes sharing the tier, without waiting.
+    func claimFetch(of buffer: BlockBuffer) -> FetchClaim.Outcome
 }
 
 /// Where the cache tier lives and how big it may grow (--cache-dir, --cache-size).

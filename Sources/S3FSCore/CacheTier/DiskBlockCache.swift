@@ -2,7 +2,8 @@
 // is for and the XXH3 checksum of its payload), written to DIR/tmp and renamed into DIR/<2 hex>/<hash>.blk, so a
 // reader in any process sees a whole file or none. A file that does not match what was asked for (another block,
 // another length, a payload whose checksum fails, a short file) is removed, logged and fetched again; it is never
-// served. A hit refreshes the file's mtime, the recency CacheSpace evicts by. The tier is the same for every mount
+// served. A hit refreshes the file's mtime, the recency CacheSpace evicts by. Lock files under DIR/locks make
+// one process at a time fetch a block (FetchClaim). The tier is the same for every mount
 // of one bucket on one endpoint set, whatever the mount point, prefix or process: a second mount reads what the
 // first fetched, and a remount reuses every block whose ETag still matches (the ETag is in the name, so a replaced
 // object's blocks are never asked for again and age out).
@@ -43,7 +44,7 @@ final class DiskBlockCache: BlockTier {
     /// The tier at `config.directory`, or nil (with one warning) when the directory cannot be used.
     static func open(_ config: CacheTierConfig, blockSize: Int, logger: Logger) -> DiskBlockCache? {
         let tmp = config.directory + "/tmp"
-        guard makeDirectories(tmp), let space = CacheSpace(directory: config.directory, capacity: config.capacity) else {
+        guard makeDirectories(tmp), makeDirectories(config.directory + "/locks"), let space = CacheSpace(directory: config.directory, capacity: config.capacity) else {
             let reason = unsafe String(cString: strerror(errno))
             logger.warning(
                 "cache tier off: cannot use the cache directory; reads go to S3",
@@ -100,6 +101,7 @@ final class DiskBlockCache: BlockTier {
             return false
         }
         _ = futimens(descriptor, nil)  // recency for eviction
+        buffer.keptInTier()
         counters.withLock {
             $0.hits += 1
             $0.hitBytes += UInt64(buffer.length)
@@ -118,19 +120,24 @@ final class DiskBlockCache: BlockTier {
             warnOnce("capacity", "cache tier cannot make room for a block; it keeps what it has")
             return
         }
-        let relativePath = format.relativePath
-        let path = config.directory + "/" + relativePath
-        let temporary = "\(config.directory)/tmp/\(getpid())-\(Self.temporaryFileNumbers.add(1, ordering: .relaxed).newValue).tmp"
-        guard unsafe write(temporary, header, payload), publish(temporary, as: relativePath) else {
+        let number = Self.temporaryFileNumbers.add(1, ordering: .relaxed).newValue
+        let temporary = "\(config.directory)/tmp/\(getpid())-\(number).tmp"
+        guard unsafe write(temporary, header, payload), publish(temporary, as: format.relativePath) else {
             failed("write", errno)
             _ = unsafe unlink(temporary)
             space.release(size)
             return
         }
+        buffer.keptInTier()
         counters.withLock {
             $0.stored += 1
             $0.storedBytes += UInt64(buffer.length)
         }
+    }
+
+    func claimFetch(of buffer: BlockBuffer) -> FetchClaim.Outcome {
+        let format = BlockFileFormat(storeIdentity: config.storeIdentity, key: buffer.key, blockSize: blockSize)
+        return FetchClaim.take("\(config.directory)/locks/\(format.hashName).lock")
     }
 
     /// Renames the written `temporary` file into place, making its fan-out directory the first time one is needed.

@@ -17,11 +17,11 @@ extension Writeback {
     func recover() async -> RecoveryReport {
         // The disk work (reopening staging files, writing back journalled bytes, compaction) runs off the
         // cooperative pool, as every fsync does.
-        let (restaged, keys, resumedUploads) = await BlockingIO.run { self.restage() }
+        let (restaged, keys, resumedUploads) = await BlockingIO.writeback.run { self.restage() }
         var report = restaged
         report.abortedUploads = await abortLeftovers(keys: keys, keeping: resumedUploads)
         let journal = staging.journal
-        await BlockingIO.run { try? journal.compact() }
+        await BlockingIO.writeback.run { try? journal.compact() }
         return report
     }
 

@@ -81,7 +81,7 @@ final class Writeback: Sendable {
         }
         let inline = file.state.withLock { $0.size } <= Self.inlineLimit
         let journal = staging.journal
-        try await BlockingIO.run { () throws(FSError) in
+        try await BlockingIO.writeback.run { () throws(FSError) in
             var record = staged
             if inline {
                 // One fdatasync (the journal's) instead of two: the record carries the bytes.
@@ -98,7 +98,7 @@ final class Writeback: Sendable {
     /// Appends `record` to the journal, durably, off the cooperative pool.
     func journal(_ record: JournalRecord) async throws(FSError) {
         let journal = staging.journal
-        try await BlockingIO.run { () throws(FSError) in try Self.append(record, to: journal) }
+        try await BlockingIO.writeback.run { () throws(FSError) in try Self.append(record, to: journal) }
     }
 
     static func append(_ record: JournalRecord, to journal: Journal) throws(FSError) {
@@ -224,7 +224,7 @@ final class Writeback: Sendable {
     func compactIfIdle() {
         guard staging.journal.current.pending.isEmpty, staging.journal.size > 1 << 20 else { return }
         let journal = staging.journal
-        Task { await BlockingIO.run { try? journal.compact() } }
+        Task { await BlockingIO.writeback.run { try? journal.compact() } }
     }
 
     // MARK: - Unmount
