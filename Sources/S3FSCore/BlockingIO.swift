@@ -9,9 +9,9 @@ import Synchronization
 final class BlockingIO: Sendable {
     /// The writeback's fsyncs and journal appends.
     static let writeback = BlockingIO(label: "s3m-disk", lanes: 4)
-    /// The cache tier's block files: as many lanes as readers a loader commonly runs at once, so a cold page of
+    /// The cache tier's block files: as many lanes as readers a loader commonly runs at once (16), so a cold page of
     /// one file does not hold up the reads of the others.
-    static let cacheTier = BlockingIO(label: "s3m-tier", lanes: 8)
+    static let cacheTier = BlockingIO(label: "s3m-tier", lanes: 16)
 
     /// Serial queues (each on a thread libdispatch may add when the others block), used round robin: the lanes
     /// bound the threads this kind of work can take.

@@ -65,6 +65,69 @@ import Testing
         #expect(mounts.reduce(0) { $0 + ($1.cacheTier?.statistics.hits ?? 0) } == 6)
     }
 
+    @Test func randomReadsTakeTheirChunksFromTheTierAndADamagedChunkIsFetched() async throws {
+        // Blocks of four 64 KiB chunks, 16 of them; random reads far enough apart to stay random.
+        let blockSize = 4 * BlockFileFormat.chunkSize
+        let content = Pipeline.content(16 * blockSize, seed: 3)
+        store.put("random.bin", content)
+        func randomMount() -> FileSystem {
+            var reads = Pipeline.reads()
+            reads.blockSize = blockSize
+            reads.cacheTier = CacheTierConfig(directory: directory, capacity: 1 << 30, storeIdentity: "mock")
+            return Pipeline.fileSystem(store, reads: reads)
+        }
+        let writer = randomMount()
+        #expect(try await readWholeFile(writer, "random.bin", chunk: 64 << 10) == content)
+        #expect(await eventually(timeout: .seconds(120)) { writer.cacheTier?.statistics.stored == 16 })
+        let fetched = store.callCount(.get)
+
+        let reader = randomMount()
+        let handle = try await reader.openFile("random.bin")
+        // Two of them across chunk boundaries.
+        let offsets = [12 * blockSize + 65_000, 3 * blockSize + 200_000, 9 * blockSize + 10, 131_000]
+        for offset in offsets {
+            let bytes = try await reader.read(handle: handle, offset: UInt64(offset), size: 1000).bytes
+            #expect(bytes == Array(content[offset..<offset + 1000]), "read at \(offset)")
+        }
+        #expect(store.callCount(.get) == fetched, "random reads went to the store although the tier holds their blocks")
+        #expect(reader.cacheTier?.statistics.hits == offsets.count)
+
+        // A flipped byte in the last chunk of every block: a read there is answered by a GET and the file dropped;
+        // a read of another chunk of a block still comes from the tier.
+        for path in blockFiles() {
+            let file = try #require(FileHandle(forUpdatingAtPath: path))
+            let end = try file.seekToEnd()
+            try file.seek(toOffset: end - 10)
+            let byte = try #require(try file.read(upToCount: 1)).first!
+            try file.seek(toOffset: end - 10)
+            try file.write(contentsOf: [byte ^ 0x01])
+            try file.close()
+        }
+        let again = randomMount()
+        let last = try await again.openFile("random.bin")
+        let good = 6 * blockSize + 1000
+        #expect(try await again.read(handle: last, offset: UInt64(good), size: 500).bytes == Array(content[good..<good + 500]))
+        #expect(store.callCount(.get) == fetched)
+        let bad = 13 * blockSize - 20
+        #expect(try await again.read(handle: last, offset: UInt64(bad), size: 15).bytes == Array(content[bad..<bad + 15]))
+        #expect(again.cacheTier?.statistics.dropped == 1)
+        #expect(store.callCount(.get) == fetched + 1)
+    }
+
+    @Test func aBlockFileOfAnotherFormatVersionIsReplacedQuietly() async throws {
+        _ = try await readAndSettle(mount())
+        let older = try #require(blockFiles().sorted().first)
+        let file = try #require(FileHandle(forUpdatingAtPath: older))
+        try file.write(contentsOf: Array("S3MBLK01".utf8))
+        try file.close()
+        let fetched = store.callCount(.get)
+        let reader = mount()
+        #expect(try await readWholeFile(reader, "data.bin", chunk: 64 << 10) == Pipeline.content(Self.size))
+        #expect(store.callCount(.get) == fetched + 1)
+        #expect(reader.cacheTier?.statistics.dropped == 0, "an older s3mount's file is not damage")
+        #expect(await eventually(timeout: .seconds(120)) { reader.cacheTier?.statistics.stored == 1 })
+    }
+
     @Test func anotherEndpointSetOrAReplacedObjectIsNeverServedFromTheTier() async throws {
         _ = try await readAndSettle(mount())
         let fetched = store.callCount(.get)

@@ -83,9 +83,20 @@ final class BlockFetcher: Sendable {
         return buffer
     }
 
-    /// A GET of exactly `range`, outside the block cache (random reads). The range lies inside the object, so a
-    /// shorter answer (a server that says the object ends earlier) is an error, as it is for a block.
+    /// The bytes of `range`, outside the block cache (random reads): from the cache tier when it holds the block
+    /// they lie in, else a GET of exactly that range. The range lies inside the object, so a shorter answer (a
+    /// server that says the object ends earlier) is an error, as it is for a block.
     func range(_ range: ByteRange, of object: ObjectVersion) async throws(FSError) -> [UInt8] {
+        let index = blockIndex(of: range.lowerBound)
+        if let tier, range.count > 0, blockIndex(of: range.upperBound - 1) == index {
+            let start = index * UInt64(blockSize)
+            let key = BlockKey(key: object.key, etag: object.etag, index: index)
+            let length = Int(min(UInt64(blockSize), object.size - start))
+            let inBlock = Int(range.lowerBound - start)..<Int(range.upperBound - start)
+            if let bytes = await BlockingIO.cacheTier.run({ tier.read(inBlock, ofBlock: key, length: length) }) {
+                return bytes
+            }
+        }
         let ticket = scheduler.makeTicket()
         guard await scheduler.acquire(ticket, priority: .demand) else { throw .cancelled(object.key) }
         defer { scheduler.release(ticket) }

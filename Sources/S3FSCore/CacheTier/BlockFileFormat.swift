@@ -1,28 +1,36 @@
 import CXXHash
 
-/// One block file of the cache tier: a header that repeats everything the block is for and the checksum of its
-/// payload, then the payload.
+/// One block file of the cache tier: a header that repeats everything the block is for and a checksum of each
+/// 64 KiB chunk of its payload, then the payload. Per-chunk checksums let a small read take one chunk from the
+/// file and check it without reading the whole block.
 ///
-///     0  "S3MBLK01"                      magic and version
+///     0  "S3MBLK02"                      magic and version
 ///     8  name length (UInt32, LE)        the name: store identity, key, ETag, block size, index, record length
-///    12  0 (UInt32)
+///    12  chunk size (UInt32, LE)
 ///    16  payload length (UInt64, LE)
-///    24  payload XXH3-64 (UInt64, LE)
-///    32  name bytes, then the payload
+///    24  XXH3-64 of the chunk table (UInt64, LE)
+///    32  chunk table: the XXH3-64 of each chunk of the payload (UInt64, LE each)
+///     …  name bytes, then the payload
 ///
-/// A file whose magic, name, length or checksum does not match what was asked for is never served.
+/// A file whose magic, name, length, chunk table or chunk checksum does not match what was asked for is never
+/// served.
 struct BlockFileFormat: Sendable {
-    static let magic = Array("S3MBLK01".utf8)
+    static let magic = Array("S3MBLK02".utf8)
+    /// The magic without its version: a file with another version is an older s3mount's, not a damaged one.
+    static let family = Array("S3MBLK".utf8)
     static let fixedHeaderSize = 32
-    static let maxNameLength = 16 << 10
+    static let chunkSize = 64 << 10
 
     /// Everything that makes a block this block, as one string.
     let name: [UInt8]
+    /// The payload's length.
+    let length: Int
 
-    init(storeIdentity: String, key: BlockKey, blockSize: Int) {
+    init(storeIdentity: String, key: BlockKey, blockSize: Int, length: Int) {
         let text = [storeIdentity, key.key, key.etag.value, "\(blockSize)", "\(key.index)", "\(key.recordLength)"]
             .joined(separator: "\n")
         name = Array(text.utf8)
+        self.length = length
     }
 
     /// A 128-bit hash of the name, in hex: what the block's files are called.
@@ -37,29 +45,63 @@ struct BlockFileFormat: Sendable {
         return "\(hex.prefix(2))/\(hex).blk"
     }
 
-    var payloadOffset: Int { Self.fixedHeaderSize + name.count }
+    var chunkCount: Int { (length + Self.chunkSize - 1) / Self.chunkSize }
 
-    /// The header of a file holding `payload`.
-    func header(payload: UnsafeRawBufferPointer) -> [UInt8] {
-        var bytes = Self.magic
-        Self.append(UInt32(name.count), to: &bytes)
-        Self.append(UInt32(0), to: &bytes)
-        Self.append(UInt64(payload.count), to: &bytes)
-        unsafe Self.append(Self.checksum(payload), to: &bytes)
-        return bytes + name
+    var payloadOffset: Int { Self.fixedHeaderSize + 8 * chunkCount + name.count }
+
+    /// The payload bytes of chunk `index`.
+    func chunkRange(_ index: Int) -> Range<Int> {
+        index * Self.chunkSize..<min(length, (index + 1) * Self.chunkSize)
     }
 
-    /// Why `header` (the file's first payloadOffset bytes) is not the header of this block of `length` bytes, or
-    /// nil when it is; the payload's expected checksum comes back through `checksum`.
-    func problem(with header: [UInt8], length: Int, checksum: inout UInt64) -> String? {
-        guard header.count == payloadOffset else { return "truncated header" }
-        guard Array(header[0..<8]) == Self.magic else { return "not a block file" }
-        guard Self.read(UInt32.self, header, at: 8) == UInt32(name.count), Array(header[32...]) == name else {
-            return "a different block"
+    /// The chunks that hold the payload bytes `bytes`.
+    func chunks(covering bytes: Range<Int>) -> Range<Int> {
+        bytes.lowerBound / Self.chunkSize..<(bytes.upperBound + Self.chunkSize - 1) / Self.chunkSize
+    }
+
+    /// The header of a file holding `payload` (of `length` bytes).
+    func header(payload: UnsafeRawBufferPointer) -> [UInt8] {
+        var table: [UInt8] = []
+        table.reserveCapacity(8 * chunkCount)
+        for index in 0..<chunkCount {
+            let chunk = chunkRange(index)
+            unsafe Self.append(Self.checksum(UnsafeRawBufferPointer(rebasing: payload[chunk])), to: &table)
         }
-        guard Self.read(UInt64.self, header, at: 16) == UInt64(length) else { return "a different length" }
-        checksum = Self.read(UInt64.self, header, at: 24)
-        return nil
+        var bytes = Self.magic
+        Self.append(UInt32(name.count), to: &bytes)
+        Self.append(UInt32(Self.chunkSize), to: &bytes)
+        Self.append(UInt64(length), to: &bytes)
+        unsafe table.withUnsafeBytes { unsafe Self.append(Self.checksum($0), to: &bytes) }
+        return bytes + table + name
+    }
+
+    /// What is wrong with a file whose first payloadOffset bytes are `header`.
+    enum Problem: Error, Equatable {
+        /// Written by an s3mount with another file format: not damage, just not usable.
+        case otherVersion
+        case damaged(String)
+    }
+
+    /// The chunk checksums `header` holds, or why it is not the header of this block.
+    func chunkChecksums(in header: [UInt8]) -> Result<[UInt64], Problem> {
+        guard header.count == payloadOffset else { return .failure(.damaged("truncated header")) }
+        guard Array(header[0..<8]) == Self.magic else {
+            return .failure(Array(header[0..<6]) == Self.family ? .otherVersion : .damaged("not a block file"))
+        }
+        guard Self.read(UInt32.self, header, at: 8) == UInt32(name.count), Array(header[(payloadOffset - name.count)...]) == name
+        else {
+            return .failure(.damaged("a different block"))
+        }
+        guard Self.read(UInt32.self, header, at: 12) == UInt32(Self.chunkSize),
+            Self.read(UInt64.self, header, at: 16) == UInt64(length)
+        else {
+            return .failure(.damaged("a different length"))
+        }
+        let table = Array(header[Self.fixedHeaderSize..<Self.fixedHeaderSize + 8 * chunkCount])
+        guard unsafe table.withUnsafeBytes({ unsafe Self.checksum($0) }) == Self.read(UInt64.self, header, at: 24) else {
+            return .failure(.damaged("chunk table checksum mismatch"))
+        }
+        return .success((0..<chunkCount).map { Self.read(UInt64.self, table, at: 8 * $0) })
     }
 
     static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {

@@ -8,6 +8,9 @@
 protocol BlockTier: Sendable {
     /// Fills `buffer` (empty, not yet fetched) with its block if the tier holds a good copy; false otherwise.
     func load(_ buffer: BlockBuffer) -> Bool
+    /// The bytes `bytes` of the block `key` (of `length` bytes) if the tier holds a good copy of the chunks they
+    /// lie in (a random read smaller than a block); nil otherwise.
+    func read(_ bytes: Range<Int>, ofBlock key: BlockKey, length: Int) -> [UInt8]?
     /// Keeps a copy of `buffer`, which is complete.
     func store(_ buffer: BlockBuffer)
     /// Claims the GET of `buffer`'s block among the processes sharing the tier, without waiting.

@@ -68,50 +68,120 @@ final class DiskBlockCache: BlockTier {
     var usedBytes: Int64 { space.used }
 
     func load(_ buffer: BlockBuffer) -> Bool {
-        let format = BlockFileFormat(storeIdentity: config.storeIdentity, key: buffer.key, blockSize: blockSize)
+        let format = self.format(buffer.key, length: buffer.length)
+        guard let file = openFile(format) else { return false }
+        defer { close(file.descriptor) }
+        var problem: BlockFileFormat.Problem?
+        let loaded = unsafe buffer.load { storage in
+            // Header and payload in one read: one disk request for a file the page cache does not hold.
+            var header = [UInt8](repeating: 0, count: format.payloadOffset)
+            let count = unsafe header.withUnsafeMutableBytes { unsafe Self.read(file.descriptor, $0, then: storage) }
+            switch format.chunkChecksums(in: Array(header.prefix(count.header))) {
+            case .failure(let found):
+                problem = found
+                return false
+            case .success(let checksums):
+                guard count.payload == storage.count else {
+                    problem = .damaged(count.payload < 0 ? "read failed" : "truncated payload")
+                    return false
+                }
+                for index in 0..<format.chunkCount {
+                    let chunk = unsafe UnsafeRawBufferPointer(rebasing: storage[format.chunkRange(index)])
+                    guard unsafe BlockFileFormat.checksum(chunk) == checksums[index] else {
+                        problem = .damaged("payload checksum mismatch")
+                        return false
+                    }
+                }
+                return true
+            }
+        }
+        guard loaded else {
+            reject(file.path, of: buffer.key.key, problem ?? .damaged("unreadable"))
+            return false
+        }
+        buffer.keptInTier()
+        hit(file.descriptor, bytes: buffer.length)
+        return true
+    }
+
+    func read(_ bytes: Range<Int>, ofBlock key: BlockKey, length: Int) -> [UInt8]? {
+        let format = self.format(key, length: length)
+        guard let file = openFile(format) else { return nil }
+        defer { close(file.descriptor) }
+        var header = [UInt8](repeating: 0, count: format.payloadOffset)
+        let headerCount = unsafe header.withUnsafeMutableBytes { unsafe Self.readFully(file.descriptor, $0, at: 0) }
+        let checksums: [UInt64]
+        switch format.chunkChecksums(in: Array(header.prefix(max(0, headerCount)))) {
+        case .failure(let problem):
+            reject(file.path, of: key.key, problem)
+            return nil
+        case .success(let found):
+            checksums = found
+        }
+        let chunks = format.chunks(covering: bytes)
+        let span = format.chunkRange(chunks.lowerBound).lowerBound..<format.chunkRange(chunks.upperBound - 1).upperBound
+        var payload = [UInt8](repeating: 0, count: span.count)
+        var problem: String?
+        unsafe payload.withUnsafeMutableBytes { storage in
+            let count = unsafe Self.readFully(file.descriptor, storage, at: format.payloadOffset + span.lowerBound)
+            guard count == storage.count else {
+                problem = count < 0 ? "read failed" : "truncated payload"
+                return
+            }
+            for index in chunks {
+                let chunk = format.chunkRange(index)
+                let inSpan = chunk.lowerBound - span.lowerBound..<chunk.upperBound - span.lowerBound
+                let slice = unsafe UnsafeRawBufferPointer(rebasing: storage[inSpan])
+                guard unsafe BlockFileFormat.checksum(slice) == checksums[index] else {
+                    problem = "payload checksum mismatch"
+                    return
+                }
+            }
+        }
+        if let problem {
+            drop(file.path, key: key.key, problem)
+            return nil
+        }
+        hit(file.descriptor, bytes: bytes.count)
+        return Array(payload[bytes.lowerBound - span.lowerBound..<bytes.upperBound - span.lowerBound])
+    }
+
+    private func format(_ key: BlockKey, length: Int) -> BlockFileFormat {
+        BlockFileFormat(storeIdentity: config.storeIdentity, key: key, blockSize: blockSize, length: length)
+    }
+
+    /// The block file of `format`, open for reading; nil when there is none (or it cannot be opened: one warning).
+    private func openFile(_ format: BlockFileFormat) -> (descriptor: Int32, path: String)? {
         let path = config.directory + "/" + format.relativePath
         let descriptor = unsafe Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             if errno != ENOENT { failed("read", errno) }
-            return false
+            return nil
         }
-        defer { close(descriptor) }
-        var header = [UInt8](repeating: 0, count: format.payloadOffset)
-        let headerRead = unsafe header.withUnsafeMutableBytes { unsafe Self.readFully(descriptor, $0, at: 0) }
-        var checksum: UInt64 = 0
-        if let problem = format.problem(with: Array(header.prefix(max(0, headerRead))), length: buffer.length, checksum: &checksum) {
-            drop(path, key: buffer.key.key, problem)
-            return false
+        return (descriptor, path)
+    }
+
+    /// Removes a block file that is not what it should be: logged as damage, or quietly when an s3mount with
+    /// another file format wrote it.
+    private func reject(_ path: String, of key: String, _ problem: BlockFileFormat.Problem) {
+        switch problem {
+        case .otherVersion: _ = unsafe unlink(path)
+        case .damaged(let reason): drop(path, key: key, reason)
         }
-        var problem: String?
-        let loaded = unsafe buffer.load { storage in
-            let count = unsafe Self.readFully(descriptor, storage, at: format.payloadOffset)
-            guard count == storage.count else {
-                problem = count < 0 ? "read failed" : "truncated payload"
-                return false
-            }
-            guard unsafe BlockFileFormat.checksum(UnsafeRawBufferPointer(storage)) == checksum else {
-                problem = "payload checksum mismatch"
-                return false
-            }
-            return true
-        }
-        guard loaded else {
-            drop(path, key: buffer.key.key, problem ?? "unreadable")
-            return false
-        }
-        _ = futimens(descriptor, nil)  // recency for eviction
-        buffer.keptInTier()
+    }
+
+    /// Counts a hit and refreshes the file's recency (what eviction goes by).
+    private func hit(_ descriptor: Int32, bytes: Int) {
+        _ = futimens(descriptor, nil)
         counters.withLock {
             $0.hits += 1
-            $0.hitBytes += UInt64(buffer.length)
+            $0.hitBytes += UInt64(bytes)
         }
-        return true
     }
 
     func store(_ buffer: BlockBuffer) {
         guard buffer.isComplete, !filesystemIsFull() else { return }
-        let format = BlockFileFormat(storeIdentity: config.storeIdentity, key: buffer.key, blockSize: blockSize)
+        let format = self.format(buffer.key, length: buffer.length)
         let payload = unsafe buffer.bytes(0..<buffer.length)
         let header = unsafe format.header(payload: payload)
         let size = Int64(header.count + buffer.length)
@@ -136,7 +206,7 @@ final class DiskBlockCache: BlockTier {
     }
 
     func claimFetch(of buffer: BlockBuffer) -> FetchClaim.Outcome {
-        let format = BlockFileFormat(storeIdentity: config.storeIdentity, key: buffer.key, blockSize: blockSize)
+        let format = self.format(buffer.key, length: buffer.length)
         return FetchClaim.take("\(config.directory)/locks/\(format.hashName).lock")
     }
 
@@ -199,6 +269,30 @@ final class DiskBlockCache: BlockTier {
             if unsafe mkdir(prefix, 0o700) != 0 && errno != EEXIST { return false }
         }
         return true
+    }
+
+    /// Reads the file's first `header.count` bytes into `header` and the bytes after them into `payload`, in one
+    /// preadv when the file holds them all; the bytes each got, -1 for a read error.
+    private static func read(
+        _ descriptor: Int32, _ header: UnsafeMutableRawBufferPointer, then payload: UnsafeMutableRawBufferPointer
+    ) -> (header: Int, payload: Int) {
+        var vectors = unsafe [
+            iovec(iov_base: header.baseAddress, iov_len: header.count),
+            iovec(iov_base: payload.baseAddress, iov_len: payload.count),
+        ]
+        var count = unsafe preadv(descriptor, &vectors, 2, 0)
+        while count < 0 && errno == EINTR { count = unsafe preadv(descriptor, &vectors, 2, 0) }
+        guard count >= 0 else { return (-1, -1) }
+        let headerDone = min(count, header.count)
+        guard count < header.count + payload.count, count > 0 else { return (headerDone, max(0, count - header.count)) }
+        // A short read (a truncated file, or a read cut by a signal): the rest one part at a time.
+        let headerRest = unsafe UnsafeMutableRawBufferPointer(rebasing: header[headerDone...])
+        let headerCount = headerDone + max(0, unsafe readFully(descriptor, headerRest, at: headerDone))
+        guard headerCount == header.count else { return (headerCount, 0) }
+        let payloadDone = count - header.count
+        let payloadRest = unsafe UnsafeMutableRawBufferPointer(rebasing: payload[max(0, payloadDone)...])
+        let more = unsafe readFully(descriptor, payloadRest, at: header.count + max(0, payloadDone))
+        return (headerCount, more < 0 ? -1 : max(0, payloadDone) + more)
     }
 
     private static func readFully(_ descriptor: Int32, _ buffer: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
