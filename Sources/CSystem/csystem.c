@@ -1,10 +1,17 @@
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include "CSystem.h"
 
 int s3m_start_writeback(int fd, off_t offset, off_t length) {
     return sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE);
+}
+
+int s3m_lock_byte(int fd, off_t offset, int exclusive) {
+    struct flock lock = {.l_type = exclusive ? F_WRLCK : F_UNLCK, .l_whence = SEEK_SET, .l_start = offset, .l_len = 1};
+    if (fcntl(fd, F_OFD_SETLK, &lock) == 0) return 0;
+    return errno == EACCES ? -EAGAIN : -errno;
 }
 
 int s3m_o_direct(void) {

@@ -7,6 +7,10 @@
 // sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE): starts write-back of a range without waiting.
 int s3m_start_writeback(int fd, off_t offset, off_t length);
 
+// An open-file-description lock (F_OFD_SETLK) on the one byte at `offset`, without waiting: exclusive when
+// `exclusive`, released otherwise. 0 on success, -errno on failure (-EAGAIN: another description holds it).
+int s3m_lock_byte(int fd, off_t offset, int exclusive);
+
 // O_DIRECT, whose value differs between architectures.
 int s3m_o_direct(void);
 

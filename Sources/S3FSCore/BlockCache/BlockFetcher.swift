@@ -3,7 +3,9 @@
 // memory budget and the scheduler's limits. With a cache tier (BlockTier), a block is looked for there before it
 // takes a fetch slot; with the slot, its GET is claimed among the processes sharing the tier, and a block another
 // process is fetching is waited for (at most crossProcessWait) and read from the tier; each block a GET completed
-// is kept there. The tier's disk work runs on BlockingIO.cacheTier, off the cooperative pool.
+// is kept there. The tier's reads and writes run on BlockingIO.cacheTier, off the cooperative pool; whether it has
+// a block's file at all (a directory lookup) and the claims (locks held in the kernel) are asked inline, so a miss
+// costs one hop to those threads (the store) and a hit one (the load).
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -93,7 +95,9 @@ final class BlockFetcher: Sendable {
             let key = BlockKey(key: object.key, etag: object.etag, index: index)
             let length = Int(min(UInt64(blockSize), object.size - start))
             let inBlock = Int(range.lowerBound - start)..<Int(range.upperBound - start)
-            if let bytes = await BlockingIO.cacheTier.run({ tier.read(inBlock, ofBlock: key, length: length) }) {
+            if tier.mayHold(key, length: length),
+                let bytes = await BlockingIO.cacheTier.run({ tier.read(inBlock, ofBlock: key, length: length) })
+            {
                 return bytes
             }
         }
@@ -128,7 +132,7 @@ final class BlockFetcher: Sendable {
         _ buffer: BlockBuffer, of object: ObjectVersion, priority: FetchScheduler.Priority
     ) -> Task<Void, Never> {
         Task { [store, cache, tier, scheduler] in
-            if let tier, await BlockingIO.cacheTier.run({ tier.load(buffer) }) { return }
+            if let tier, tier.mayHold(buffer.key, length: buffer.length), await BlockingIO.cacheTier.run({ tier.load(buffer) }) { return }
             guard await scheduler.acquire(buffer.ticket, priority: priority) else {
                 buffer.fail(.cancelled(object.key))
                 cache.remove(buffer)
@@ -181,9 +185,10 @@ final class BlockFetcher: Sendable {
         let deadline = ContinuousClock.now + crossProcessWait
         var pause = Duration.milliseconds(1)
         while true {
-            switch await BlockingIO.cacheTier.run({ tier.claimFetch(of: buffer) }) {
+            switch tier.claimFetch(of: buffer) {
             case .claimed(let claim):
                 // Another process may have stored the block between our look and our claim (or while we waited).
+                guard tier.mayHold(buffer.key, length: buffer.length) else { return .claimed(claim) }
                 return await BlockingIO.cacheTier.run({ tier.load(buffer) }) ? .loaded : .claimed(claim)
             case .unavailable:
                 return .unclaimed

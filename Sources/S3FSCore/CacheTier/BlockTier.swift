@@ -2,10 +2,14 @@
 // mount and that every s3mount on the node shares (DiskBlockCache). BlockFetcher asks it before it takes a fetch
 // slot, claims the fetch among the processes sharing it (FetchClaim: a block another mount is fetching is waited
 // for and read from the tier) and gives it each block its GET completed. BlockBuffer stays the unit of
-// single-flight inside one process. Every call blocks on the disk: callers run them on BlockingIO.cacheTier.
+// single-flight inside one process. Loads, reads and stores block on the disk: callers run them on
+// BlockingIO.cacheTier; mayHold and claimFetch do not.
 
 /// A lower tier of the block cache.
 protocol BlockTier: Sendable {
+    /// Whether the tier has a file for the block `key` of `length` bytes (not whether it is good): a directory
+    /// lookup, no data read.
+    func mayHold(_ key: BlockKey, length: Int) -> Bool
     /// Fills `buffer` (empty, not yet fetched) with its block if the tier holds a good copy; false otherwise.
     func load(_ buffer: BlockBuffer) -> Bool
     /// The bytes `bytes` of the block `key` (of `length` bytes) if the tier holds a good copy of the chunks they

@@ -1,12 +1,12 @@
 // DiskBlockCache: the cache tier in files. Each block is one file (BlockFileFormat: a header repeating what the block
-// is for and the XXH3 checksum of its payload), written to DIR/tmp and renamed into DIR/<2 hex>/<hash>.blk, so a
-// reader in any process sees a whole file or none. A file that does not match what was asked for (another block,
-// another length, a payload whose checksum fails, a short file) is removed, logged and fetched again; it is never
-// served. A hit refreshes the file's mtime, the recency CacheSpace evicts by. Lock files under DIR/locks make
-// one process at a time fetch a block (FetchClaim). The tier is the same for every mount
-// of one bucket on one endpoint set, whatever the mount point, prefix or process: a second mount reads what the
-// first fetched, and a remount reuses every block whose ETag still matches (the ETag is in the name, so a replaced
-// object's blocks are never asked for again and age out).
+// is for and the XXH3 checksum of each 64 KiB chunk of its payload), written to DIR/tmp and renamed into
+// DIR/<2 hex>/<hash>.blk, so a reader in any process sees a whole file or none. A file that does not match what was
+// asked for (another block, another length, a chunk whose checksum fails, a short file) is removed, logged and
+// fetched again; it is never served. A random read takes only the chunks it needs. A hit refreshes the file's
+// mtime, the recency CacheSpace evicts by. A lock on a byte of DIR/claims makes one process at a time fetch a block
+// (FetchClaim). The tier is the same for every mount of one bucket on one endpoint set, whatever the mount point,
+// prefix or process: a second mount reads what the first fetched, and a remount reuses every block whose ETag still
+// matches (the ETag is in the name, so a replaced object's blocks are never asked for again and age out).
 //
 // The cache never fails a read: a directory that cannot be created or written, a full filesystem, a read error,
 // each gets one warning (not one per block) and the reads go on from S3.
@@ -32,6 +32,7 @@ final class DiskBlockCache: BlockTier {
     let config: CacheTierConfig
     let blockSize: Int
     private let space: CacheSpace
+    private let claims: ClaimsFile
     private let logger: Logger
     private let counters = Mutex(Statistics())
     private let warned = Mutex<Set<String>>([])
@@ -44,7 +45,9 @@ final class DiskBlockCache: BlockTier {
     /// The tier at `config.directory`, or nil (with one warning) when the directory cannot be used.
     static func open(_ config: CacheTierConfig, blockSize: Int, logger: Logger) -> DiskBlockCache? {
         let tmp = config.directory + "/tmp"
-        guard makeDirectories(tmp), makeDirectories(config.directory + "/locks"), let space = CacheSpace(directory: config.directory, capacity: config.capacity) else {
+        guard makeDirectories(tmp), let space = CacheSpace(directory: config.directory, capacity: config.capacity),
+            let claims = ClaimsFile(directory: config.directory)
+        else {
             let reason = unsafe String(cString: strerror(errno))
             logger.warning(
                 "cache tier off: cannot use the cache directory; reads go to S3",
@@ -52,13 +55,14 @@ final class DiskBlockCache: BlockTier {
             return nil
         }
         space.reconcile()
-        return DiskBlockCache(config: config, blockSize: blockSize, space: space, logger: logger)
+        return DiskBlockCache(config: config, blockSize: blockSize, space: space, claims: claims, logger: logger)
     }
 
-    private init(config: CacheTierConfig, blockSize: Int, space: CacheSpace, logger: Logger) {
+    private init(config: CacheTierConfig, blockSize: Int, space: CacheSpace, claims: ClaimsFile, logger: Logger) {
         self.config = config
         self.blockSize = blockSize
         self.space = space
+        self.claims = claims
         self.logger = logger
     }
 
@@ -66,6 +70,11 @@ final class DiskBlockCache: BlockTier {
 
     /// Bytes of block files the directory holds, by the shared counter.
     var usedBytes: Int64 { space.used }
+
+    func mayHold(_ key: BlockKey, length: Int) -> Bool {
+        let path = config.directory + "/" + format(key, length: length).relativePath
+        return unsafe access(path, F_OK) == 0
+    }
 
     func load(_ buffer: BlockBuffer) -> Bool {
         let format = self.format(buffer.key, length: buffer.length)
@@ -207,7 +216,7 @@ final class DiskBlockCache: BlockTier {
 
     func claimFetch(of buffer: BlockBuffer) -> FetchClaim.Outcome {
         let format = self.format(buffer.key, length: buffer.length)
-        return FetchClaim.take("\(config.directory)/locks/\(format.hashName).lock")
+        return FetchClaim.take(format.hashName, in: claims)
     }
 
     /// Renames the written `temporary` file into place, making its fan-out directory the first time one is needed.
