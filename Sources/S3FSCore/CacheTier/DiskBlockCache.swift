@@ -100,6 +100,7 @@ final class DiskBlockCache: BlockTier {
             return false
         }
         _ = futimens(descriptor, nil)  // recency for eviction
+        _ = fchmod(descriptor, CacheSpace.reusedFileMode)  // the reuse mark: protected from one-pass scans
         counters.withLock {
             $0.hits += 1
             $0.hitBytes += UInt64(buffer.length)
