@@ -187,6 +187,44 @@ import Testing
         #expect(onDisk > 0)
     }
 
+    /// The eviction policy in the product: a block served from the tier carries the reuse mark and outlives an
+    /// eviction that takes a never-served block, even one more recent (plain least-recently-used would take the
+    /// served block first here).
+    @Test func aBlockServedFromTheTierSurvivesAnEvictionThatTakesANeverServedNewerOne() async throws {
+        let seeds: [String: UInt64] = ["hot": 21, "cold": 22, "new1": 23, "new2": 24]
+        for (name, seed) in seeds { store.put(name, Pipeline.content(Pipeline.block, seed: seed)) }
+        // Room for three blocks: the fourth store evicts down to 90 % of that less one block, which takes two.
+        let capacity = Int64(3 * (Pipeline.block + 1024))
+        func readAndWaitForTheStore(_ fs: FileSystem, _ name: String, stored: Int) async throws {
+            _ = try await readWholeFile(fs, name, chunk: 64 << 10)
+            #expect(await eventually(timeout: .seconds(120)) { (fs.cacheTier?.statistics.stored ?? 0) >= stored })
+        }
+        let writer = mount(capacity: capacity)
+        try await readAndWaitForTheStore(writer, "hot", stored: 1)
+        let hotFile = try #require(blockFiles().first)
+        try await readAndWaitForTheStore(writer, "cold", stored: 2)
+        let coldFile = try #require(blockFiles().first { $0 != hotFile })
+
+        let reader = mount(capacity: capacity)
+        #expect(try await readWholeFile(reader, "hot", chunk: 64 << 10) == Pipeline.content(Pipeline.block, seed: 21))
+        #expect(reader.cacheTier?.statistics.hits == 1)
+        var status = stat()
+        #expect(stat(hotFile, &status) == 0 && status.st_mode & S_ISVTX != 0, "the hit did not set the reuse mark")
+        #expect(stat(coldFile, &status) == 0 && status.st_mode & S_ISVTX == 0)
+        // The served block was last used an hour ago, the never-served one half an hour ago.
+        for (file, age) in [(hotFile, 3600), (coldFile, 1800)] {
+            var times = [timespec(tv_sec: time(nil) - age, tv_nsec: 0), timespec(tv_sec: time(nil) - age, tv_nsec: 0)]
+            #expect(utimensat(AT_FDCWD, file, &times, 0) == 0)
+        }
+
+        let filler = mount(capacity: capacity)
+        try await readAndWaitForTheStore(filler, "new1", stored: 1)
+        try await readAndWaitForTheStore(filler, "new2", stored: 2)
+        #expect(FileManager.default.fileExists(atPath: hotFile), "the block served from the tier was evicted")
+        #expect(!FileManager.default.fileExists(atPath: coldFile), "the never-served block outlived the eviction")
+        #expect(blockFiles().count == 2)
+    }
+
     @Test func anUnusableDirectoryTurnsTheTierOffAndReadsGoOn() async throws {
         var reads = Pipeline.reads()
         reads.cacheTier = CacheTierConfig(directory: "/proc/no-such-place/blocks", capacity: 1 << 30, storeIdentity: "m")

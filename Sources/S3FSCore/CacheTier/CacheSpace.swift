@@ -2,12 +2,13 @@
 // counter in DIR/usage that every writer changes under flock (and, within the process, a Mutex: flock does not
 // exclude threads sharing a descriptor): a block is reserved before its file is written and given back if the write
 // fails. A reservation that would pass the capacity first has one process at a time (flock on DIR/evict.lock) scan
-// the directory and remove the least recently used block files (mtime: a hit refreshes it) down to 90 % of the
-// capacity; the scan then sets the counter to what it found, which also corrects any drift (a writer killed
-// between its reservation and its rename). The temporary files of live writers count but are never evicted (their
-// writers would lose the block); those older than a minute are a killed writer's and go. A reservation retries
-// after each eviction, because other writers may take the room one frees. A file another process still has open
-// stays readable after its unlink, so eviction never breaks a read.
+// the directory and remove block files down to 90 % of the capacity, the victims picked by EvictionPolicy.tier from
+// each file's stat: its mtime (a hit refreshes it) and its reuse mark (the sticky bit a hit sets), so blocks never
+// served again go before the reused working set. The scan then sets the counter to what it found, which also
+// corrects any drift (a writer killed between its reservation and its rename). The temporary files of live writers
+// count but are never evicted (their writers would lose the block); those older than a minute are a killed writer's
+// and go. A reservation retries after each eviction, because other writers may take the room one frees. A file
+// another process still has open stays readable after its unlink, so eviction never breaks a read.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,6 +24,10 @@ final class CacheSpace: Sendable {
     private let evicting = Mutex(())
     /// Evictions a reservation may run before it gives up (each frees room that other writers may take first).
     private static let evictionAttempts = 3
+
+    /// The mode of a block file served from the tier at least once: the reuse mark, the sticky bit (which means
+    /// nothing on a regular file), set by the hit next to the mtime refresh and seen by every process's scan.
+    static let reusedFileMode = mode_t(0o600) | S_ISVTX
 
     /// Opens (creating) the directory's shared files; nil when it cannot be used (the caller warns).
     init?(directory: String, capacity: Int64) {
@@ -74,35 +79,26 @@ final class CacheSpace: Sendable {
         }
     }
 
-    /// Removes the least recently used block files until at most `target` bytes remain (or only live writers'
+    /// Removes the block files the policy picks until at most `target` bytes remain (or only live writers'
     /// temporary files do), then sets the counter.
     private func evict(leaving target: Int64) {
         evicting.withLock { _ in
             flock(evictDescriptor, LOCK_EX)
             defer { flock(evictDescriptor, LOCK_UN) }
-            var files = scan()
-            var total = files.reduce(Int64(0)) { $0 + $1.size }
-            if total > target {
-                files.sort { $0.mtime < $1.mtime }
-                for file in files where total > max(0, target) && !file.isTemporary {
-                    if unsafe unlink(file.path) == 0 || errno == ENOENT { total -= file.size }
-                }
+            let (files, temporaryBytes) = scan()
+            var total = files.reduce(temporaryBytes) { $0 + $1.size }
+            for victim in EvictionPolicy.tier.victims(files, pinnedBytes: temporaryBytes, leaving: max(0, target)) {
+                if unsafe unlink(victim.path) == 0 || errno == ENOENT { total -= victim.size }
             }
             withUsage { $0 = total }
         }
     }
 
-    private struct Entry {
-        var path: String
-        var size: Int64
-        var mtime: Int
-        var isTemporary: Bool
-    }
-
-    /// Every block file under the directory, and the temporary files of live writers (those of dead ones are
-    /// removed).
-    private func scan() -> [Entry] {
-        var entries: [Entry] = []
+    /// Every block file under the directory, and the bytes of the temporary files of live writers (those of dead
+    /// ones are removed).
+    private func scan() -> (files: [TierFile], temporaryBytes: Int64) {
+        var files: [TierFile] = []
+        var temporaryBytes: Int64 = 0
         let now = time(nil)
         for subdirectory in Self.names(in: directory) where subdirectory.utf8.count == 2 || subdirectory == "tmp" {
             let path = directory + "/" + subdirectory
@@ -114,13 +110,18 @@ final class CacheSpace: Sendable {
                     _ = unsafe unlink(file)
                     continue
                 }
-                entries.append(
-                    Entry(
-                        path: file, size: Int64(status.st_size), mtime: status.st_mtim.tv_sec,
-                        isTemporary: subdirectory == "tmp"))
+                if subdirectory == "tmp" {
+                    temporaryBytes += Int64(status.st_size)
+                    continue
+                }
+                let recency = Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec)
+                files.append(
+                    TierFile(
+                        path: file, size: Int64(status.st_size), recency: recency,
+                        reused: status.st_mode & S_ISVTX != 0))
             }
         }
-        return entries
+        return (files, temporaryBytes)
     }
 
     private static func names(in path: String) -> [String] {

@@ -3,10 +3,11 @@
 // DIR/<2 hex>/<hash>.blk, so a reader in any process sees a whole file or none. A file that does not match what was
 // asked for (another block, another length, a chunk whose checksum fails, a short file) is removed, logged and
 // fetched again; it is never served. A random read takes only the chunks it needs. A hit refreshes the file's
-// mtime, the recency CacheSpace evicts by. A lock on a byte of DIR/claims makes one process at a time fetch a block
-// (FetchClaim). The tier is the same for every mount of one bucket on one endpoint set, whatever the mount point,
-// prefix or process: a second mount reads what the first fetched, and a remount reuses every block whose ETag still
-// matches (the ETag is in the name, so a replaced object's blocks are never asked for again and age out).
+// mtime and sets its reuse mark, what CacheSpace's segmented eviction goes by. A lock on a byte of DIR/claims
+// makes one process at a time fetch a block (FetchClaim). The tier is the same for every mount of one bucket on
+// one endpoint set, whatever the mount point, prefix or process: a second mount reads what the first fetched, and
+// a remount reuses every block whose ETag still matches (the ETag is in the name, so a replaced object's blocks
+// are never asked for again and age out).
 //
 // The cache never fails a read: a directory that cannot be created or written, a full filesystem, a read error,
 // each gets one warning (not one per block) and the reads go on from S3.
@@ -179,9 +180,10 @@ final class DiskBlockCache: BlockTier {
         }
     }
 
-    /// Counts a hit and refreshes the file's recency (what eviction goes by).
+    /// Counts a hit, refreshes the file's recency and sets its reuse mark (what eviction goes by).
     private func hit(_ descriptor: Int32, bytes: Int) {
         _ = futimens(descriptor, nil)
+        _ = fchmod(descriptor, CacheSpace.reusedFileMode)  // protected from one-pass scans
         counters.withLock {
             $0.hits += 1
             $0.hitBytes += UInt64(bytes)
