@@ -165,12 +165,16 @@ enum FuseOperations {
         guard let req = unsafe req, let fi = unsafe fi else { return }
         let request = unsafe FuseRequest(req, operation: "open")
         let flags = unsafe fi.pointee.flags
+        // A flush only ever acts on a handle that can write (FileSystem.flush): a read-only one's close needs none.
+        let noFlush = flags & O_ACCMODE == O_RDONLY
         unsafe FuseContext.of(req).answer(
             request, immediate: { fs throws(FSError) in try fs.openWithoutWaiting(InodeNumber(ino), flags: flags) },
-            reply: { unsafe FuseCalls.replyOpen($0, handle: $1.handle, keepCache: $1.keepCache) }
+            reply: { unsafe FuseCalls.replyOpen($0, handle: $1.handle, keepCache: $1.keepCache, noFlush: noFlush) }
         ) { fs throws(FSError) in
             let reply = try await fs.open(InodeNumber(ino), flags: flags)
-            unsafe request.reply { unsafe FuseCalls.replyOpen($0, handle: reply.handle, keepCache: reply.keepCache) }
+            unsafe request.reply {
+                unsafe FuseCalls.replyOpen($0, handle: reply.handle, keepCache: reply.keepCache, noFlush: noFlush)
+            }
         }
     }
 

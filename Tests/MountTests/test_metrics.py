@@ -179,3 +179,32 @@ def test_a_busy_metrics_address_fails_the_mount_with_one_line(mounter, env, pref
     assert r.stderr.strip() == (f"s3mount: error: cannot serve metrics on 127.0.0.1:{port}: the address is in use; "
                                 "give another --metrics-address"), r.stderr
     assert mount_fstype(mp) is None
+
+
+def test_closing_a_read_only_descriptor_costs_no_flush_and_a_written_one_does(mounter, env, prefix, objects):
+    """FOPEN_NOFLUSH on read-only opens: close() of such a descriptor sends the daemon nothing (a flush would have
+    nothing to do), while a descriptor that wrote is still flushed (close-to-open durability)."""
+    port = free_port()
+    m = mounter.mount(f"{env.bucket}:{prefix}metrics", "--metrics-address", f"127.0.0.1:{port}",
+                      "--no-dataset-read-ahead")
+
+    def count(scrape: Scrape, operation: str) -> float:
+        return scrape.value("s3mount_fuse_operation_duration_seconds_count", operation=operation)
+
+    before = Scrape(port)
+    for _ in range(5):
+        fd = os.open(m.p("one.bin"), os.O_RDONLY | os.O_DIRECT)
+        try:
+            buffer = mmap.mmap(-1, 4096)
+            assert os.preadv(fd, [buffer], 0) == 4096 and bytes(buffer) == objects["one.bin"][:4096]
+        finally:
+            os.close(fd)
+    after = Scrape(port)
+    assert count(after, "open") - count(before, "open") == 5
+    assert count(after, "flush") == count(before, "flush"), "a read-only close was flushed"
+
+    with open(m.p("written-for-flush.bin"), "wb") as f:
+        f.write(b"flushed at close")
+    assert count(Scrape(port), "flush") > count(after, "flush"), "a descriptor that wrote was not flushed"
+    with open(m.p("written-for-flush.bin"), "rb") as f:
+        assert f.read() == b"flushed at close"
