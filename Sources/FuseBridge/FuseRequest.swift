@@ -21,11 +21,12 @@ import Synchronization
         metrics = unsafe FuseContext.of(raw).metrics
     }
 
-    /// Runs `body` with the raw request if nobody has replied yet.
+    /// Runs `body` with the raw request if nobody has replied yet. The request is counted first, so a caller whose
+    /// system call the reply ends finds it in the metrics.
     func reply(_ body: (fuse_req_t) -> Void) {
         guard !replied.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        unsafe body(raw)
         metrics.answered(operation, after: Int64((ContinuousClock.now - arrived) / .nanoseconds(1)))
+        unsafe body(raw)
     }
 
     /// The raw request for fuse_add_direntry(_plus), which only reads session settings from it and does not reply.
