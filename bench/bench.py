@@ -42,6 +42,7 @@ RESULTS = BENCH / "results"
 MNT_ROOT = WORK / "mnt"
 PIDS_DIR = WORK / "pids"
 LOGS = WORK / "logs"
+S3MOUNT_CACHE = WORK / "s3mount-cache"   # the s3mount column's --cache-dir, emptied at every mount
 EMPTY_SHA = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 MiB = 1 << 20
 
@@ -277,8 +278,11 @@ class Client:
     def command(self):
         c, ep, b = self.cfg, self.cfg["endpoint"], self.cfg["bucket"]
         if self.name == "s3mount":
+            # its own --cache-dir, emptied at every mount (as rclone-full's cache is): the cache tier is on by
+            # default and outlives the mount, so the default directory would serve a "cold" epoch from local disk
             return [c["s3mount_bin"], b, str(self.mnt), "--endpoint", ep, "--region", "us-east-1",
-                    "--log-file", str(LOGS / "s3mount.log")] + shlex.split(os.environ.get("BENCH_S3MOUNT_OPTS", ""))
+                    "--log-file", str(LOGS / "s3mount.log"), "--cache-dir", str(S3MOUNT_CACHE)] \
+                + shlex.split(os.environ.get("BENCH_S3MOUNT_OPTS", ""))
         if self.name.startswith("s3fs"):
             o = f"url={ep},use_path_request_style,passwd_file={c['s3fs_passwd']},endpoint=us-east-1"
             if self.name == "s3fs-tuned":
@@ -302,6 +306,8 @@ class Client:
         self.mnt.mkdir(parents=True, exist_ok=True)
         if self.name == "rclone-full":
             sh(["rm", "-rf", str(WORK / "rclone-cache")], timeout=120)
+        if self.name.startswith("s3mount"):
+            sh(["rm", "-rf", str(S3MOUNT_CACHE)], timeout=300)
         # output to a file, not a pipe: a daemon that keeps the pipe open would block us until the timeout
         out = LOGS / f"{self.name}.mount.out"
         with open(out, "w") as f:

@@ -110,8 +110,8 @@ class TierMount(B.Client):
         cmd[cmd.index("--log-file") + 1] = str(LOGS / f"cache-{self.name}.log")
         size = ["--cache-size", "0"] if not self.tier_on else (
             ["--cache-size", self.cfg["cache_size"]] if self.cfg.get("cache_size") else [])
-        return cmd + ["--read-only", "--cache-dir", str(self.cache_dir or WORK / f"{TIER_PREFIX}RUN"),
-                      "--stats-file", str(self.stats_path)] + size
+        cmd[cmd.index("--cache-dir") + 1] = str(self.cache_dir or WORK / f"{TIER_PREFIX}RUN")
+        return cmd + ["--read-only", "--stats-file", str(self.stats_path)] + size
 
     def mount(self):
         self.stats_path.unlink(missing_ok=True)
