@@ -100,9 +100,9 @@ final class CacheSpace: Sendable {
         var files: [TierFile] = []
         var temporaryBytes: Int64 = 0
         let now = time(nil)
-        for subdirectory in Self.names(in: directory) where subdirectory.utf8.count == 2 || subdirectory == "tmp" {
+        for subdirectory in FileIO.names(in: directory) where subdirectory.utf8.count == 2 || subdirectory == "tmp" {
             let path = directory + "/" + subdirectory
-            for name in Self.names(in: path) {
+            for name in FileIO.names(in: path) {
                 let file = path + "/" + name
                 var status = stat()
                 guard unsafe stat(file, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { continue }
@@ -122,19 +122,6 @@ final class CacheSpace: Sendable {
             }
         }
         return (files, temporaryBytes)
-    }
-
-    private static func names(in path: String) -> [String] {
-        guard let directory = unsafe opendir(path) else { return [] }
-        defer { unsafe closedir(directory) }
-        var names: [String] = []
-        while let entry = unsafe readdir(directory) {
-            let name = unsafe withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                unsafe String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
     }
 
     /// Runs `body` on the shared counter, under the Mutex and the flock.

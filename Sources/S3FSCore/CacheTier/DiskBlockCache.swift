@@ -46,7 +46,7 @@ final class DiskBlockCache: BlockTier {
     /// The tier at `config.directory`, or nil (with one warning) when the directory cannot be used.
     static func open(_ config: CacheTierConfig, blockSize: Int, logger: Logger) -> DiskBlockCache? {
         let tmp = config.directory + "/tmp"
-        guard makeDirectories(tmp), let space = CacheSpace(directory: config.directory, capacity: config.capacity),
+        guard FileIO.makeDirectories(tmp), let space = CacheSpace(directory: config.directory, capacity: config.capacity),
             let claims = ClaimsFile(directory: config.directory)
         else {
             let reason = unsafe String(cString: strerror(errno))
@@ -119,7 +119,7 @@ final class DiskBlockCache: BlockTier {
         guard let file = openFile(format) else { return nil }
         defer { close(file.descriptor) }
         var header = [UInt8](repeating: 0, count: format.payloadOffset)
-        let headerCount = unsafe header.withUnsafeMutableBytes { unsafe Self.readFully(file.descriptor, $0, at: 0) }
+        let headerCount = unsafe header.withUnsafeMutableBytes { unsafe FileIO.preadAll(file.descriptor, $0, at: 0) }
         let checksums: [UInt64]
         switch format.chunkChecksums(in: Array(header.prefix(max(0, headerCount)))) {
         case .failure(let problem):
@@ -133,7 +133,7 @@ final class DiskBlockCache: BlockTier {
         var payload = [UInt8](repeating: 0, count: span.count)
         var problem: String?
         unsafe payload.withUnsafeMutableBytes { storage in
-            let count = unsafe Self.readFully(file.descriptor, storage, at: format.payloadOffset + span.lowerBound)
+            let count = unsafe FileIO.preadAll(file.descriptor, storage, at: UInt64(format.payloadOffset + span.lowerBound))
             guard count == storage.count else {
                 problem = count < 0 ? "read failed" : "truncated payload"
                 return
@@ -225,7 +225,7 @@ final class DiskBlockCache: BlockTier {
     private func publish(_ temporary: String, as relativePath: String) -> Bool {
         let path = config.directory + "/" + relativePath
         if unsafe rename(temporary, path) == 0 { return true }
-        guard errno == ENOENT, Self.makeDirectories(config.directory + "/" + relativePath.prefix(2)) else { return false }
+        guard errno == ENOENT, FileIO.makeDirectories(config.directory + "/" + relativePath.prefix(2)) else { return false }
         return unsafe rename(temporary, path) == 0
     }
 
@@ -236,9 +236,8 @@ final class DiskBlockCache: BlockTier {
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
         guard ftruncate(descriptor, off_t(header.count + payload.count)) == 0 else { return false }
-        let wroteHeader = unsafe header.withUnsafeBytes { unsafe Self.writeFully(descriptor, $0) }
-        let wrotePayload = unsafe Self.writeFully(descriptor, payload)
-        return wroteHeader && wrotePayload
+        return unsafe FileIO.pwriteAll(descriptor, header, at: 0)
+            && FileIO.pwriteAll(descriptor, payload, at: UInt64(header.count))
     }
 
     private func drop(_ path: String, key: String, _ problem: String) {
@@ -273,15 +272,6 @@ final class DiskBlockCache: BlockTier {
         logger.warning(message, metadata: ["directory": "\(config.directory)"])
     }
 
-    private static func makeDirectories(_ path: String) -> Bool {
-        var prefix = ""
-        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
-            prefix += "/" + component
-            if unsafe mkdir(prefix, 0o700) != 0 && errno != EEXIST { return false }
-        }
-        return true
-    }
-
     /// Reads the file's first `header.count` bytes into `header` and the bytes after them into `payload`, in one
     /// preadv when the file holds them all; the bytes each got, -1 for a read error.
     private static func read(
@@ -298,34 +288,11 @@ final class DiskBlockCache: BlockTier {
         guard count < header.count + payload.count, count > 0 else { return (headerDone, max(0, count - header.count)) }
         // A short read (a truncated file, or a read cut by a signal): the rest one part at a time.
         let headerRest = unsafe UnsafeMutableRawBufferPointer(rebasing: header[headerDone...])
-        let headerCount = headerDone + max(0, unsafe readFully(descriptor, headerRest, at: headerDone))
+        let headerCount = headerDone + max(0, unsafe FileIO.preadAll(descriptor, headerRest, at: UInt64(headerDone)))
         guard headerCount == header.count else { return (headerCount, 0) }
         let payloadDone = count - header.count
         let payloadRest = unsafe UnsafeMutableRawBufferPointer(rebasing: payload[max(0, payloadDone)...])
-        let more = unsafe readFully(descriptor, payloadRest, at: header.count + max(0, payloadDone))
+        let more = unsafe FileIO.preadAll(descriptor, payloadRest, at: UInt64(header.count + max(0, payloadDone)))
         return (headerCount, more < 0 ? -1 : max(0, payloadDone) + more)
-    }
-
-    private static func readFully(_ descriptor: Int32, _ buffer: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
-        var done = 0
-        while done < buffer.count {
-            let count = unsafe pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
-            if count < 0 && errno == EINTR { continue }
-            if count < 0 { return -1 }
-            if count == 0 { break }
-            done += count
-        }
-        return done
-    }
-
-    private static func writeFully(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        var done = 0
-        while done < bytes.count {
-            let count = unsafe Glibc.write(descriptor, bytes.baseAddress! + done, bytes.count - done)
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { return false }
-            done += count
-        }
-        return true
     }
 }

@@ -145,15 +145,8 @@ final class StagedFile: Sendable {
         guard offset < size else { return [] }
         let wanted = Int(min(UInt64(count), size - offset))
         var bytes = [UInt8](repeating: 0, count: wanted)
-        var done = 0
-        while done < wanted {
-            // SAFETY: done < wanted == bytes.count, so pread writes only inside the array.
-            let got = unsafe bytes.withUnsafeMutableBytes { unsafe pread(fd, $0.baseAddress! + done, wanted - done, off_t(offset) + off_t(done)) }
-            if got < 0 && errno == EINTR { continue }
-            guard got >= 0 else { throw Self.localError("read", key: key) }
-            if got == 0 { break }
-            done += got
-        }
+        let done = unsafe bytes.withUnsafeMutableBytes { unsafe FileIO.preadAll(fd, $0, at: offset) }
+        guard done >= 0 else { throw Self.localError("read", key: key) }
         return done == wanted ? bytes : Array(bytes[0..<done])
     }
 

@@ -24,7 +24,7 @@ final class StagingArea: Sendable {
 
     init(directory: String) throws(FSError) {
         self.directory = directory
-        for path in [directory, directory + "/data"] where !Self.makeDirectories(path) {
+        for path in [directory, directory + "/data"] where !FileIO.makeDirectories(path) {
             throw FSError(errno: errno, "cannot create the staging directory \(path): \(unsafe String(cString: strerror(errno)))")
         }
         lockFD = unsafe open(directory + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
@@ -144,26 +144,6 @@ final class StagingArea: Sendable {
     // MARK: - Helpers
 
     private static func dataFileIDs(in directory: String) -> [UInt64] {
-        guard let dir = unsafe opendir(directory) else { return [] }
-        defer { unsafe closedir(dir) }
-        var ids: [UInt64] = []
-        // SAFETY: each entry is read before the next readdir, while the directory is open; d_name is NUL-terminated.
-        while let entry = unsafe readdir(dir) {
-            let name = unsafe withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                unsafe String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if let id = UInt64(name) { ids.append(id) }
-        }
-        return ids
-    }
-
-    /// mkdir -p.
-    static func makeDirectories(_ path: String) -> Bool {
-        var current = path.hasPrefix("/") ? "" : "."
-        for component in path.split(separator: "/") {
-            current += "/" + component
-            if unsafe mkdir(current, 0o700) != 0 && errno != EEXIST { return false }
-        }
-        return true
+        FileIO.names(in: directory).compactMap { UInt64($0) }
     }
 }
