@@ -132,7 +132,7 @@ final class BlockFetcher: Sendable {
         _ buffer: BlockBuffer, of object: ObjectVersion, priority: FetchScheduler.Priority
     ) -> Task<Void, Never> {
         Task { [store, cache, tier, scheduler] in
-            if let tier, tier.mayHold(buffer.key, length: buffer.length), await BlockingIO.cacheTier.run({ tier.load(buffer) }) { return }
+            if let tier, await Self.load(buffer, from: tier) { return }
             guard await scheduler.acquire(buffer.ticket, priority: priority) else {
                 buffer.fail(.cancelled(object.key))
                 cache.remove(buffer)
@@ -170,6 +170,12 @@ final class BlockFetcher: Sendable {
         }
     }
 
+    /// Fills `buffer` from the tier when it has the block's file: the look is inline, the read on the tier's threads.
+    private static func load(_ buffer: BlockBuffer, from tier: any BlockTier) async -> Bool {
+        guard tier.mayHold(buffer.key, length: buffer.length) else { return false }
+        return await BlockingIO.cacheTier.run { tier.load(buffer) }
+    }
+
     private enum CrossProcessFetch {
         /// Another process fetched the block and the tier gave it to us.
         case loaded
@@ -188,8 +194,7 @@ final class BlockFetcher: Sendable {
             switch tier.claimFetch(of: buffer) {
             case .claimed(let claim):
                 // Another process may have stored the block between our look and our claim (or while we waited).
-                guard tier.mayHold(buffer.key, length: buffer.length) else { return .claimed(claim) }
-                return await BlockingIO.cacheTier.run({ tier.load(buffer) }) ? .loaded : .claimed(claim)
+                return await load(buffer, from: tier) ? .loaded : .claimed(claim)
             case .unavailable:
                 return .unclaimed
             case .busy:

@@ -8,9 +8,9 @@
 // Eviction is least-recently-used over complete blocks, with one refinement: blocks that were prefetched and not
 // read yet are the last to go, and prefetch itself never evicts them (only a demand read may), so one reader's
 // read-ahead cannot throw away another's; and within each of those ranks, blocks the cache tier also holds go
-// first (a second read of them costs a local file read, not a GET). Blocks still being filled are never evicted. Eviction scans the index and
-// takes a batch (at least 1/32 of the budget) at a time, so a cache of ten thousand small files is not scanned once
-// per new file, and no linked list has to be kept in order on every hit.
+// first (a second read of them costs a local file read, not a GET). Blocks still being filled are never evicted.
+// Eviction scans the index and takes a batch (at least 1/32 of the budget) at a time, so a cache of ten thousand
+// small files is not scanned once per new file, and no linked list has to be kept in order on every hit.
 //
 // A block whose every byte has been handed to the kernel is retired at once (FileSystem decides when: not for
 // O_DIRECT handles, nor while several handles read the file): the kernel's page cache now holds its pages and

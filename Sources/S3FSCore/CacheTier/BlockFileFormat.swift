@@ -59,6 +59,21 @@ struct BlockFileFormat: Sendable {
         bytes.lowerBound / Self.chunkSize..<(bytes.upperBound + Self.chunkSize - 1) / Self.chunkSize
     }
 
+    /// The payload bytes of the chunks `chunks` (which are not empty).
+    func payloadBytes(of chunks: Range<Int>) -> Range<Int> {
+        chunkRange(chunks.lowerBound).lowerBound..<chunkRange(chunks.upperBound - 1).upperBound
+    }
+
+    /// Whether `bytes`, the payload bytes of `chunks`, match the header's chunk `checksums`.
+    func chunksMatch(_ chunks: Range<Int>, _ bytes: UnsafeRawBufferPointer, checksums: [UInt64]) -> Bool {
+        let start = payloadBytes(of: chunks).lowerBound
+        return chunks.allSatisfy { index in
+            let chunk = chunkRange(index)
+            let slice = unsafe UnsafeRawBufferPointer(rebasing: bytes[chunk.lowerBound - start..<chunk.upperBound - start])
+            return unsafe Self.checksum(slice) == checksums[index]
+        }
+    }
+
     /// The header of a file holding `payload` (of `length` bytes).
     func header(payload: UnsafeRawBufferPointer) -> [UInt8] {
         var table: [UInt8] = []

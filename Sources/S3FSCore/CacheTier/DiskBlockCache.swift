@@ -95,12 +95,10 @@ final class DiskBlockCache: BlockTier {
                     problem = .damaged(count.payload < 0 ? "read failed" : "truncated payload")
                     return false
                 }
-                for index in 0..<format.chunkCount {
-                    let chunk = unsafe UnsafeRawBufferPointer(rebasing: storage[format.chunkRange(index)])
-                    guard unsafe BlockFileFormat.checksum(chunk) == checksums[index] else {
-                        problem = .damaged("payload checksum mismatch")
-                        return false
-                    }
+                guard unsafe format.chunksMatch(0..<format.chunkCount, UnsafeRawBufferPointer(storage), checksums: checksums)
+                else {
+                    problem = .damaged("payload checksum mismatch")
+                    return false
                 }
                 return true
             }
@@ -129,7 +127,7 @@ final class DiskBlockCache: BlockTier {
             checksums = found
         }
         let chunks = format.chunks(covering: bytes)
-        let span = format.chunkRange(chunks.lowerBound).lowerBound..<format.chunkRange(chunks.upperBound - 1).upperBound
+        let span = format.payloadBytes(of: chunks)
         var payload = [UInt8](repeating: 0, count: span.count)
         var problem: String?
         unsafe payload.withUnsafeMutableBytes { storage in
@@ -138,14 +136,8 @@ final class DiskBlockCache: BlockTier {
                 problem = count < 0 ? "read failed" : "truncated payload"
                 return
             }
-            for index in chunks {
-                let chunk = format.chunkRange(index)
-                let inSpan = chunk.lowerBound - span.lowerBound..<chunk.upperBound - span.lowerBound
-                let slice = unsafe UnsafeRawBufferPointer(rebasing: storage[inSpan])
-                guard unsafe BlockFileFormat.checksum(slice) == checksums[index] else {
-                    problem = "payload checksum mismatch"
-                    return
-                }
+            if unsafe !format.chunksMatch(chunks, UnsafeRawBufferPointer(storage), checksums: checksums) {
+                problem = "payload checksum mismatch"
             }
         }
         if let problem {
