@@ -1151,20 +1151,24 @@ def machine_info(server):
     return info
 
 
-def main():
-    if len(sys.argv) >= 2 and sys.argv[1] == "worker":
-        worker_main(sys.argv[2], sys.argv[3])
-        return
-    b = Bench()
-
+def run_to_the_end(bench):
+    """Runs a suite (bench.py's or another script's), its cleanup (unmounts, stopping what it started) whatever
+    happens: SIGTERM and SIGINT end the run as an exception does."""
     def on_signal(sig, frame):
         raise KeyboardInterrupt(f"signal {sig}")
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
-        b.run()
+        bench.run()
     finally:
-        b.cleanup()
+        bench.cleanup()
+
+
+def main():
+    if len(sys.argv) >= 2 and sys.argv[1] == "worker":
+        worker_main(sys.argv[2], sys.argv[3])
+        return
+    run_to_the_end(Bench())
 
 
 if __name__ == "__main__":

@@ -40,7 +40,6 @@ import os
 import re
 import shlex
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -712,16 +711,7 @@ def main():
     if len(sys.argv) >= 3 and sys.argv[1] == "report":
         rerender(sys.argv[2])
         return
-    b = CBench()
-
-    def on_signal(sig, frame):
-        raise KeyboardInterrupt(f"signal {sig}")
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    try:
-        b.run()
-    finally:
-        b.cleanup()
+    B.run_to_the_end(CBench())
 
 
 if __name__ == "__main__":

@@ -1079,16 +1079,7 @@ def main():
     if len(sys.argv) >= 3 and sys.argv[1] == "report":
         rerender(sys.argv[2])
         return
-    b = LBench()
-
-    def on_signal(sig, frame):
-        raise KeyboardInterrupt(f"signal {sig}")
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    try:
-        b.run()
-    finally:
-        b.cleanup()
+    B.run_to_the_end(LBench())
 
 
 if __name__ == "__main__":
