@@ -1,5 +1,6 @@
 import ObjectStore
 @testable import S3FSCore
+import S3FSTesting
 import Testing
 
 /// The dataset read-ahead policy, driven as DatasetReadAhead drives it (every prefetch lands at once): how far it

@@ -1,4 +1,5 @@
 @testable import S3FSCore
+import S3FSTesting
 import Testing
 
 /// The tier's eviction policy against plain least-recently-used on block-access traces shaped like

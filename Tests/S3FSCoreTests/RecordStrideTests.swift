@@ -1,4 +1,5 @@
 @testable import S3FSCore
+import S3FSTesting
 import Testing
 
 /// RecordStride: fixed-size records at a fixed stride, from the reads the kernel sends.

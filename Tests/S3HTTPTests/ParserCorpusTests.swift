@@ -5,6 +5,7 @@
 
 import Foundation
 import ParserFuzzing
+import S3FSTesting
 import Testing
 
 struct ParserCorpusTests {
@@ -64,17 +65,11 @@ struct ParserCorpusTests {
 
 /// Seeded mutations in the manner of libFuzzer's, small and deterministic (SplitMix64).
 struct Mutator {
-    private var state: UInt64
+    private var random: SplitMix
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { random = SplitMix(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { random.next() }
 
     mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(max(bound, 1))) }
 
