@@ -367,6 +367,22 @@ class Client:
         return str(self.mnt / key)
 
 
+def read_and_check(s3, bucket, keys, expected_sha):
+    """Reads every key once from the server (16 at a time) and checks its sha256 against expected_sha(key) (None:
+    not checked); a mismatch raises. Every suite's warm-up: the server's caches equally warm for every column, and
+    its copy known to be right."""
+    def get(k):
+        body = s3.get_object(Bucket=bucket, Key=k)["Body"]
+        h = hashlib.sha256()
+        for chunk in iter(lambda: body.read(8 * MiB), b""):
+            h.update(chunk)
+        expected = expected_sha(k)
+        if expected is not None and h.hexdigest() != expected:
+            raise RuntimeError(f"server copy of {k} does not match the manifest")
+    with ThreadPoolExecutor(16) as ex:
+        list(ex.map(get, keys))
+
+
 def drop_caches():
     Path("/proc/sys/vm/drop_caches").write_text("3\n")
 
@@ -609,16 +625,8 @@ class Bench:
         caches are equally warm for every client and the server's copy is known to be right."""
         log("warm-up: reading all benchmark objects once from the server (and checking sha256)")
         d = self.data
-
-        def get(k):
-            body = self.s3.get_object(Bucket=self.cfg["bucket"], Key=k)["Body"]
-            h = hashlib.sha256()
-            for chunk in iter(lambda: body.read(8 * MiB), b""):
-                h.update(chunk)
-            if k in d.manifest and h.hexdigest() != d.sha(k):
-                raise RuntimeError(f"server copy of {k} does not match the manifest")
-        with ThreadPoolExecutor(16) as ex:
-            list(ex.map(get, [d.big, d.fanin] + d.files + d.listkeys))
+        read_and_check(self.s3, self.cfg["bucket"], [d.big, d.fanin] + d.files + d.listkeys,
+                       lambda k: d.sha(k) if k in d.manifest else None)
 
     # -- bookkeeping
     def record(self, col, wl, run):

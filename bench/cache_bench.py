@@ -234,17 +234,7 @@ class CBench:
         """every object this suite reads, read once from the server and checked: the server's caches are equally warm
         for every column and its copy is known to be right"""
         log("warm-up: reading the big object and the small files once from the server (and checking sha256)")
-        d = self.data
-
-        def get(k):
-            body = self.s3.get_object(Bucket=self.cfg["bucket"], Key=k)["Body"]
-            h = hashlib.sha256()
-            for chunk in iter(lambda: body.read(8 * MiB), b""):
-                h.update(chunk)
-            if h.hexdigest() != d.sha(k):
-                raise RuntimeError(f"server copy of {k} does not match the manifest")
-        with ThreadPoolExecutor(16) as ex:
-            list(ex.map(get, self.keys("big") + self.keys("files")))
+        B.read_and_check(self.s3, self.cfg["bucket"], self.keys("big") + self.keys("files"), self.data.sha)
 
     # -- the gateway's counters
     def counters(self):

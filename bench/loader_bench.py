@@ -501,16 +501,7 @@ class LBench:
         for every column and its copy is known to be right"""
         log("warm-up: reading every loader object once from the server (and checking sha256)")
         d = self.data
-
-        def get(k):
-            body = self.s3.get_object(Bucket=self.cfg["bucket"], Key=k)["Body"]
-            h = hashlib.sha256()
-            for chunk in iter(lambda: body.read(8 * MiB), b""):
-                h.update(chunk)
-            if h.hexdigest() != d.manifest[k]["sha256"]:
-                raise RuntimeError(f"server copy of {k} does not match the manifest")
-        with ThreadPoolExecutor(16) as ex:
-            list(ex.map(get, list(d.sizes)))
+        B.read_and_check(self.s3, self.cfg["bucket"], list(d.sizes), lambda k: d.manifest[k]["sha256"])
 
     def counters(self):
         """(GET bytes, requests) the gateway has served so far: Ceph — radosgw's perf counters rgw.get_b and rgw.req
