@@ -1159,6 +1159,19 @@ def machine_info(server):
     return info
 
 
+def load_raw(bench, path, key_fields):
+    """A run's raw values (RAW.json) back into a suite object for `report RAW.json`: its results, keyed by tuples of
+    `key_fields` fields, and the run's start, mount commands and witness."""
+    raw = json.loads(Path(path).read_text())
+    bench.meta = raw.pop("_meta", {})
+    for k, runs in raw.items():
+        bench.results[tuple(k.split("|", key_fields - 1))] = runs
+    if bench.meta.get("started"):
+        bench.started = datetime.datetime.fromisoformat(bench.meta["started"])
+    bench.commands = bench.meta.get("commands") or {}
+    bench.witness.desc = bench.meta.get("wit_desc")
+
+
 def run_to_the_end(bench):
     """Runs a suite (bench.py's or another script's), its cleanup (unmounts, stopping what it started) whatever
     happens: SIGTERM and SIGINT end the run as an exception does."""

@@ -684,16 +684,8 @@ def same_fs_note():
 def rerender(path):
     """`cache_bench.py report RAW.json`: the report again from a run's raw values (same environment)"""
     b = CBench()
-    raw = json.loads(Path(path).read_text())
-    b.meta = raw.pop("_meta", {})
-    for k, runs in raw.items():
-        ds, c = k.split("|", 1)
-        b.results[(ds, c)] = runs
+    B.load_raw(b, path, 2)
     b.sets = [s for s in ALL_SETS if any(k[0] == s for k in b.results)]
-    if b.meta.get("started"):
-        b.started = datetime.datetime.fromisoformat(b.meta["started"])
-    b.commands = b.meta.get("commands") or {}
-    b.witness.desc = b.meta.get("wit_desc")
     b.report()
 
 

@@ -1050,16 +1050,8 @@ class LBench:
 def rerender(path):
     """`loader_bench.py report RAW.json`: the report again from a run's raw values (same environment)"""
     b = LBench()
-    raw = json.loads(Path(path).read_text())
-    b.meta = raw.pop("_meta", {})
-    for k, runs in raw.items():
-        c, ds, ep = k.split("|", 2)
-        b.results[(c, ds, ep)] = runs
+    B.load_raw(b, path, 3)
     b.clients = [c for c in b.clients if any(k[0] == c for k in b.results)]   # e.g. a run from before a column existed
-    if b.meta.get("started"):
-        b.started = datetime.datetime.fromisoformat(b.meta["started"])
-    b.commands = b.meta.get("commands") or {}
-    b.witness.desc = b.meta.get("wit_desc")
     b.report()
 
 
