@@ -45,13 +45,18 @@ enum FuseCalls {
         _ = unsafe fuse_reply_write(req, count)
     }
 
-    /// `noFlush`: the kernel need not send a flush when a descriptor of this handle is closed (FOPEN_NOFLUSH), which
-    /// saves close() a round trip; for handles whose flush has nothing to do (opened read-only).
-    static func replyOpen(_ req: fuse_req_t, handle: UInt64, keepCache: Bool, noFlush: Bool = false) {
+    static func replyOpendir(_ req: fuse_req_t, handle: UInt64) {
         var info = fuse_file_info()
         info.fh = handle
-        info.keep_cache = keepCache ? 1 : 0
-        info.noflush = noFlush ? 1 : 0
+        _ = unsafe fuse_reply_open(req, &info)
+    }
+
+    /// A file's open: a handle that needs no flush is opened FOPEN_NOFLUSH, so closing it costs no round trip.
+    static func replyOpen(_ req: fuse_req_t, _ reply: OpenReply) {
+        var info = fuse_file_info()
+        info.fh = reply.handle
+        info.keep_cache = reply.keepCache ? 1 : 0
+        info.noflush = reply.needsFlush ? 0 : 1
         _ = unsafe fuse_reply_open(req, &info)
     }
 

@@ -127,7 +127,7 @@ enum FuseOperations {
         let request = unsafe FuseRequest(req, operation: "opendir")
         unsafe FuseContext.of(req).run(request) { fs throws(FSError) in
             let handle = try await fs.opendir(InodeNumber(ino))
-            unsafe request.reply { unsafe FuseCalls.replyOpen($0, handle: handle, keepCache: false) }
+            unsafe request.reply { unsafe FuseCalls.replyOpendir($0, handle: handle) }
         }
     }
 
@@ -165,16 +165,12 @@ enum FuseOperations {
         guard let req = unsafe req, let fi = unsafe fi else { return }
         let request = unsafe FuseRequest(req, operation: "open")
         let flags = unsafe fi.pointee.flags
-        // A flush only ever acts on a handle that can write (FileSystem.flush): a read-only one's close needs none.
-        let noFlush = flags & O_ACCMODE == O_RDONLY
         unsafe FuseContext.of(req).answer(
             request, immediate: { fs throws(FSError) in try fs.openWithoutWaiting(InodeNumber(ino), flags: flags) },
-            reply: { unsafe FuseCalls.replyOpen($0, handle: $1.handle, keepCache: $1.keepCache, noFlush: noFlush) }
+            reply: { unsafe FuseCalls.replyOpen($0, $1) }
         ) { fs throws(FSError) in
             let reply = try await fs.open(InodeNumber(ino), flags: flags)
-            unsafe request.reply {
-                unsafe FuseCalls.replyOpen($0, handle: reply.handle, keepCache: reply.keepCache, noFlush: noFlush)
-            }
+            unsafe request.reply { unsafe FuseCalls.replyOpen($0, reply) }
         }
     }
 

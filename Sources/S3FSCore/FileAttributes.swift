@@ -46,10 +46,14 @@ public struct OpenReply: Hashable, Sendable {
     public var handle: UInt64
     /// Keep the kernel page cache from an earlier open: the object is unchanged (same ETag).
     public var keepCache: Bool
+    /// Closing a descriptor of this handle has something to make durable (it can write): the kernel must send a
+    /// flush. Read-only handles have none, so their close need not reach the daemon (FOPEN_NOFLUSH).
+    public var needsFlush: Bool
 
-    public init(handle: UInt64, keepCache: Bool) {
+    public init(handle: UInt64, keepCache: Bool, needsFlush: Bool) {
         self.handle = handle
         self.keepCache = keepCache
+        self.needsFlush = needsFlush
     }
 }
 

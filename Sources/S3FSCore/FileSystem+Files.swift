@@ -42,7 +42,7 @@ extension FileSystem {
             pageCacheKeepsReads: flags & s3m_o_direct() == 0, pattern: newPattern(), window: newWindow())
         let keepCache = inodes.notePageCacheVersion(inode.number, etag: etag)
         inodes.countOpen(inode.number, +1)
-        return OpenReply(handle: files.insert(handle), keepCache: keepCache)
+        return OpenReply(handle: files.insert(handle), keepCache: keepCache, needsFlush: false)
     }
 
     /// Up to `size` bytes from `offset`; fewer only at the end of the file.

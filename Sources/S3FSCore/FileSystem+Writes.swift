@@ -43,7 +43,7 @@ extension FileSystem {
         let inode = inodes.upsert(parent: parent, entry: entry, ttl: config.metadataTTL, countLookup: true)
         file.state.withLock { $0.inode = inode.number }
         let handle = openStaged(file, inode: inode.number, canWrite: true)
-        return (entryReply(inode), OpenReply(handle: handle, keepCache: false))
+        return (entryReply(inode), OpenReply(handle: handle, keepCache: false, needsFlush: true))
     }
 
     /// Opens `inode` from its staged copy, staging it first when opened for writing or truncation.
@@ -55,7 +55,8 @@ extension FileSystem {
             try file!.truncate(to: 0, now: now())
             writeback?.noteWrite(file!)
         }
-        return OpenReply(handle: openStaged(file!, inode: inode.number, canWrite: writes), keepCache: false)
+        return OpenReply(
+            handle: openStaged(file!, inode: inode.number, canWrite: writes), keepCache: false, needsFlush: writes)
     }
 
     private func openStaged(_ file: StagedFile, inode: InodeNumber, canWrite: Bool) -> UInt64 {

@@ -92,6 +92,26 @@ import Testing
         await fs.drainAll()
     }
 
+    /// Only a handle that can write has anything for close to make durable: the others are opened FOPEN_NOFLUSH.
+    @Test func onlyHandlesThatCanWriteNeedAFlushAtClose() async throws {
+        store.put("object.bin", patternBytes(100))
+        let fs = try await makeWritableFileSystem(store, staging: staging)
+        let inode = try await fs.lookup(parent: .root, name: "object.bin").attributes.inode
+        let reader = try await fs.open(inode, flags: O_RDONLY)
+        #expect(reader.needsFlush == false)
+        fs.release(handle: reader.handle)
+        let writer = try await fs.open(inode, flags: O_RDWR)
+        #expect(writer.needsFlush)
+        let stagedReader = try await fs.open(inode, flags: O_RDONLY)
+        #expect(stagedReader.needsFlush == false, "a read-only handle of a staged file")
+        fs.release(handle: stagedReader.handle)
+        fs.release(handle: writer.handle)
+        let (_, created) = try await fs.create(parent: .root, name: "new.bin", flags: O_WRONLY | O_CREAT)
+        #expect(created.needsFlush)
+        fs.release(handle: created.handle)
+        await fs.drainAll()
+    }
+
     @Test func editingAnExistingObjectKeepsItsOtherBytes() async throws {
         let original = patternBytes(10_000)
         store.put("data.bin", original)
