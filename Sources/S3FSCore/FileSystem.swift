@@ -83,7 +83,8 @@ public final class FileSystem: Sendable {
             let inodes = self.inodes
             do {
                 writeback = try Writeback(store: store, config: writes, scheduler: scheduler, logger: logger) { file in
-                    if let inode = file.state.withLock({ $0.inode }) { inodes.markStale(inode) }
+                    let (inode, size, mtime) = file.state.withLock { ($0.inode, $0.size, $0.mtime) }
+                    if let inode { inodes.noteUploaded(inode, size: size, mtime: mtime) }
                 }
             } catch {
                 failure = error
@@ -193,12 +194,19 @@ public final class FileSystem: Sendable {
         return inode
     }
 
-    /// What stat shows: S3's metadata, or for a file with a staged copy its local size and mtime.
+    /// What stat shows: S3's metadata, or for a file with a staged copy its local size and mtime. The staging
+    /// area is asked first and the inode table after it: a staged copy leaves only once its upload has written
+    /// its size into the table, so a copy that went between the caller's look and this one is never answered
+    /// with the size `inode` had before the upload.
     func attributes(of inode: Inode) -> FileAttributes {
         var size = inode.size
         var mtime = inode.mtime
-        if inode.kind == .file, let staged = writeback?.staging.file(forKey: inode.key) {
-            (size, mtime) = staged.state.withLock { ($0.size, $0.mtime) }
+        if inode.kind == .file {
+            if let staged = writeback?.staging.file(forKey: inode.key) {
+                (size, mtime) = staged.state.withLock { ($0.size, $0.mtime) }
+            } else if writeback != nil, let current = inodes.inode(inode.number) {
+                (size, mtime) = (current.size, current.mtime)
+            }
         }
         return FileAttributes(
             inode: inode.number, kind: inode.kind, size: size, mtime: mtime,

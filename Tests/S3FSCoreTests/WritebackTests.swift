@@ -29,6 +29,21 @@ import Testing
         #expect(fs.writeback!.staging.journal.current.pending.isEmpty)
     }
 
+    /// The race behind a read that came back empty right after close: a stat looked up the inode while the file
+    /// was staged, the upload finished and the staged copy went, and the stat answered from the inode it held —
+    /// which still had the size of the newly created file, 0.
+    @Test func aStatThatHeldTheInodeAcrossTheUploadShowsTheUploadedSize() async throws {
+        let fs = try await makeWritableFileSystem(store, staging: staging)
+        let number = try await fs.writeNewFile("fresh.bin", patternBytes(16))
+        let heldAcrossUpload = try #require(fs.inodes.inode(number))
+        #expect(fs.attributes(of: heldAcrossUpload).size == 16)
+        await fs.drainAll()
+        #expect(fs.writeback!.staging.file(forKey: "fresh.bin") == nil)
+        #expect(fs.attributes(of: heldAcrossUpload).size == 16)
+        #expect(try await fs.getattr(number).size == 16)
+        #expect(try await store.get(key: "fresh.bin", range: nil, ifMatch: nil) == patternBytes(16))
+    }
+
     @Test func fsyncReturnsOnceTheObjectIsInS3() async throws {
         let fs = try await makeWritableFileSystem(store, staging: staging)
         let (_, open) = try await fs.create(parent: .root, name: "ckpt", flags: O_WRONLY)

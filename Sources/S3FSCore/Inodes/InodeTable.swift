@@ -242,6 +242,17 @@ final class InodeTable: Sendable {
         state.withLock { $0.inodes[number]?.freshUntil = .now }
     }
 
+    /// A staged file's bytes reached S3 and its staged copy is about to go: the inode takes the size and mtime
+    /// the staged copy showed (a stat between the copy's removal and the next HEAD must not see the size the file
+    /// had when it was created), and is stale, so the next getattr or open asks S3 for its ETag.
+    func noteUploaded(_ number: InodeNumber, size: UInt64, mtime: Double) {
+        state.withLock { state in
+            state.inodes[number]?.size = size
+            state.inodes[number]?.mtime = mtime
+            state.inodes[number]?.freshUntil = .now
+        }
+    }
+
     /// Takes back a lookup counted for an entry the kernel never received (it did not fit in the reply); unlike
     /// forget, the inode stays known, with its number.
     func uncountLookup(_ number: InodeNumber) {
