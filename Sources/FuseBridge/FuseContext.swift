@@ -2,6 +2,7 @@ import CFuse
 import Glibc
 import Logging
 import S3FSCore
+import Synchronization
 
 /// What every callback reaches through `fuse_req_userdata`: the core and the logger. Each callback copies its
 /// arguments, then hands the work to a Task through `run`, which replies exactly once and logs a failure once.
@@ -14,6 +15,10 @@ final class FuseContext: Sendable {
     let inFlight = InFlightRequests()
     /// Durations, errors and metadata hits, exported through swift-metrics and shown by `s3mount status`.
     let metrics = OperationMetrics()
+    /// Set in init when the kernel was told that opens need no answer (a read-only mount, a kernel with FUSE's
+    /// no_open): the first open is answered ENOSYS, after which the kernel sends no open, flush or release for
+    /// files, and reads arrive without a handle.
+    let opensAreImplicit = Atomic<Bool>(false)
 
     init(fileSystem: FileSystem, logger: Logger, maxReadAhead: UInt32) {
         self.fileSystem = fileSystem

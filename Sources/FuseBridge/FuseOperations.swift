@@ -36,6 +36,9 @@ enum FuseOperations {
         let wanted = UInt32(FUSE_CAP_ASYNC_READ | FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO)
             | UInt32(FUSE_CAP_PARALLEL_DIROPS | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE)
         unsafe conn.pointee.want |= conn.pointee.capable & wanted
+        if context.fileSystem.readsNeedNoOpen, unsafe conn.pointee.capable & UInt32(FUSE_CAP_NO_OPEN_SUPPORT) != 0 {
+            context.opensAreImplicit.store(true, ordering: .relaxed)
+        }
         unsafe conn.pointee.max_write = maxRequestBytes
         // The kernel's read-ahead becomes the smaller of this and the mount's read_ahead_kb, whichever is set last.
         unsafe conn.pointee.max_readahead = context.maxReadAhead
@@ -165,7 +168,13 @@ enum FuseOperations {
         guard let req = unsafe req, let fi = unsafe fi else { return }
         let request = unsafe FuseRequest(req, operation: "open")
         let flags = unsafe fi.pointee.flags
-        unsafe FuseContext.of(req).answer(
+        let context = unsafe FuseContext.of(req)
+        if context.opensAreImplicit.load(ordering: .relaxed) {
+            // ENOSYS to an open is the kernel's sign that opens need no answer (FUSE's no_open): it takes this one
+            // as a success and sends no other.
+            return unsafe request.reply { unsafe FuseCalls.replyError($0, errno: ENOSYS) }
+        }
+        unsafe context.answer(
             request, immediate: { fs throws(FSError) in try fs.openWithoutWaiting(InodeNumber(ino), flags: flags) },
             reply: { unsafe FuseCalls.replyOpen($0, $1) }
         ) { fs throws(FSError) in
@@ -174,14 +183,20 @@ enum FuseOperations {
         }
     }
 
-    static let read: ReaddirCallback = { req, _, size, offset, fi in
+    static let read: ReaddirCallback = { req, ino, size, offset, fi in
         guard let req = unsafe req, let fi = unsafe fi else { return }
         let request = unsafe FuseRequest(req, operation: "read")
         let handle = unsafe fi.pointee.fh
         let context = unsafe FuseContext.of(req)
         let pending: PendingRead
         do throws(FSError) {
-            switch try context.fileSystem.startRead(handle: handle, offset: UInt64(offset), size: size) {
+            let start = if context.opensAreImplicit.load(ordering: .relaxed) {
+                try context.fileSystem.startRead(
+                    inode: InodeNumber(ino), offset: UInt64(offset), size: size, flags: unsafe fi.pointee.flags)
+            } else {
+                try context.fileSystem.startRead(handle: handle, offset: UInt64(offset), size: size)
+            }
+            switch start {
             case .ready(let data):
                 // Every byte is in memory: answered on this thread (see FuseContext.answer).
                 return unsafe request.reply { raw in unsafe data.withUnsafeBuffers { unsafe FuseCalls.replyBuffers(raw, $0) } }

@@ -59,6 +59,10 @@ enum FuseWriteOperations {
         let handle = unsafe fi.pointee.fh
         let request = unsafe FuseRequest(req, operation: "flush")
         let context = unsafe FuseContext.of(req)
+        if context.opensAreImplicit.load(ordering: .relaxed) {
+            // A mount that answers no open writes nothing: ENOSYS tells the kernel never to send a flush again.
+            return unsafe request.reply { unsafe FuseCalls.replyError($0, errno: ENOSYS) }
+        }
         guard context.fileSystem.flushNeedsWaiting(handle: handle) else {
             return unsafe request.reply { unsafe FuseCalls.replyError($0, errno: 0) }
         }

@@ -45,6 +45,35 @@ extension FileSystem {
         return OpenReply(handle: files.insert(handle), keepCache: keepCache, needsFlush: false)
     }
 
+    /// A read on a mount that answers no open (`readsNeedNoOpen`): served through the inode's implicit handle
+    /// (OpenlessHandles), made at its first read the way `open` would: from the version the inode holds while its
+    /// metadata is fresh, else from S3's answer now.
+    public func startRead(inode number: InodeNumber, offset: UInt64, size: Int, flags: Int32) throws(FSError) -> ReadStart {
+        let direct = flags & s3m_o_direct() != 0
+        if let handle = openless.existing(of: number, direct: direct) {
+            return try startRead(handle: handle, offset: offset, size: size)
+        }
+        guard let inode = inodes.inode(number) else { throw .notFound("read \(number)") }
+        guard inode.kind == .file else { throw FSError(errno: EISDIR, "read \(inode.key): is a directory") }
+        if inode.etag != nil, inode.freshUntil > .now {
+            let handle = try openless.handle(of: number, direct: direct) { () throws(FSError) in
+                try openObject(inode, flags: flags).handle
+            }
+            return try startRead(handle: handle, offset: offset, size: size)
+        }
+        return .waiting(PendingRead { [self] () throws(FSError) in
+            let refreshed = try await refreshFile(inode)
+            let handle = try openless.handle(of: number, direct: direct) { () throws(FSError) in
+                try openObject(refreshed, flags: flags).handle
+            }
+            return try await read(handle: handle, offset: offset, size: size)
+        })
+    }
+
+    /// Whether the kernel may be told that opens need no answer: on a read-only mount an open has nothing to
+    /// prepare that the first read cannot (a writable one stages files at open).
+    public var readsNeedNoOpen: Bool { config.readOnly }
+
     /// Up to `size` bytes from `offset`; fewer only at the end of the file.
     public func read(handle: UInt64, offset: UInt64, size: Int) async throws(FSError) -> ReadData {
         switch try startRead(handle: handle, offset: offset, size: size) {

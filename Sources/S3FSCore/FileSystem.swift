@@ -37,6 +37,8 @@ public final class FileSystem: Sendable {
     let manifest: ManifestReadAhead?
     /// Handles of files read from or written to their staged copy (numbers tagged with StagedHandle.tag).
     let stagedHandles = HandleTable<StagedHandle>()
+    /// The implicit handles of a mount that answers no open, one per inode read.
+    let openless = OpenlessHandles()
     /// Files being staged (fetched for writing), by key, so concurrent opens share one copy.
     let preparing = Mutex<[String: Task<Result<StagedFile, FSError>, Never>]>([:])
     /// The write path; nil on a read-only mount or when the staging directory could not be set up.
@@ -129,6 +131,7 @@ public final class FileSystem: Sendable {
         if inodes.inode(inode) == nil {
             walks.forget(inode)
             dataset?.forget(inode)
+            for handle in openless.remove(inode) { release(handle: handle) }
         }
     }
 

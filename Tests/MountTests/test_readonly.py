@@ -1,13 +1,18 @@
-"""A read-only mount (--read-only, -o ro) refuses every write with EROFS, and the bucket is left unchanged."""
+"""A read-only mount (--read-only, -o ro) refuses every write with EROFS, and the bucket is left unchanged. It
+answers no open (FUSE's no_open): the kernel sends no open, flush or release for files, keeps each file's pages
+across opens, and a new version in S3 is read whole, under a new inode, once the metadata TTL has passed."""
 
 from __future__ import annotations
 
 import errno
+import mmap
 import os
 
 import pytest
 
-from conftest import expect_errno, list_keys, put_many
+from conftest import det_bytes, expect_errno, list_keys, put_many, wait_until
+from faults import free_port
+from observe import Scrape
 
 FILES = {"ro/file.txt": b"do not touch me\n", "ro/dir/inner.txt": b"nor me\n", "ro/emptydir/": b""}
 
@@ -47,3 +52,56 @@ def test_writes_refused_with_erofs(mounter, s3, env, prefix, ro_data, options):
     with open(f, "rb") as fh:
         assert fh.read() == FILES["ro/file.txt"]
     assert list_keys(s3, env.bucket, prefix + "ro/") == before
+
+
+def operations(port: int, name: str) -> float:
+    return Scrape(port).value("s3mount_fuse_operation_duration_seconds_count", operation=name)
+
+
+def test_a_read_only_mount_is_sent_no_opens_and_keeps_pages_across_them(mounter, s3, env, prefix):
+    files = {f"ro-noopen/f{i:02d}.bin": det_bytes(f"ro-noopen/{i}", 20_000 + 997 * i) for i in range(24)}
+    put_many(s3, env.bucket, {prefix + k: v for k, v in files.items()})
+    port = free_port()
+    m = mounter.mount(f"{env.bucket}:{prefix}ro-noopen", "--read-only", "--metrics-address", f"127.0.0.1:{port}")
+    names = sorted(os.listdir(m.p()))
+    assert names == [k.split("/")[1] for k in sorted(files)]
+    for name in names:
+        with open(m.p(name), "rb") as f:
+            assert f.read() == files[f"ro-noopen/{name}"], name
+    reads_after_first_pass = operations(port, "read")
+    for name in names:
+        with open(m.p(name), "rb") as f:
+            assert f.read() == files[f"ro-noopen/{name}"], name
+    # O_DIRECT bypasses the page cache: its reads reach the daemon, through a handle of their own, right bytes.
+    fd = os.open(m.p(names[3]), os.O_RDONLY | os.O_DIRECT)
+    try:
+        buffer = mmap.mmap(-1, 8192)
+        assert os.preadv(fd, [buffer], 4096) == 8192
+        assert bytes(buffer) == files[f"ro-noopen/{names[3]}"][4096:4096 + 8192]
+    finally:
+        os.close(fd)
+    assert operations(port, "open") <= 1, "the kernel kept sending opens: no_open was not taken"
+    assert operations(port, "flush") <= 1, "the kernel kept sending flushes"
+    assert reads_after_first_pass >= len(names)
+    assert operations(port, "read") - reads_after_first_pass <= 2, "the second pass was not served from the page cache"
+
+
+def test_an_object_replaced_in_s3_is_read_whole_in_its_new_version_after_the_ttl(mounter, s3, env, prefix):
+    key = prefix + "ro-replaced/same-size.bin"
+    old, new = det_bytes("ro-replaced/v1", 96 * 1024), det_bytes("ro-replaced/v2", 96 * 1024)
+    s3.put_object(Bucket=env.bucket, Key=key, Body=old)
+    m = mounter.mount(f"{env.bucket}:{prefix}ro-replaced", "--read-only", "--metadata-ttl", "1")
+    with open(m.p("same-size.bin"), "rb") as f:
+        assert f.read() == old  # every page of the old version is now in the page cache
+    s3.put_object(Bucket=env.bucket, Key=key, Body=new)
+
+    def reads_new() -> bool:
+        with open(m.p("same-size.bin"), "rb") as f:
+            data = f.read()
+        assert data in (old, new), "a read mixed the two versions"
+        return data == new
+
+    assert wait_until(reads_new, 15, interval=0.1), "the new version never showed after the 1 s TTL"
+    assert all(reads_new() for _ in range(5)), "the old version came back"
+    m.unmount()
+    assert m.problems == []

@@ -3,7 +3,7 @@ import Glibc
 
 /// What the mounted tree looks like to processes.
 struct FileSystemOptions: ParsableArguments {
-    @Flag(help: "Mount read-only (writes get EROFS).")
+    @Flag(help: "Mount read-only (writes get EROFS; opening and closing a file then costs no request).")
     var readOnly = false
 
     @Flag(help: "Do not let programs on the mount be executed (noexec).")
