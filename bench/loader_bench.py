@@ -4,6 +4,7 @@ batches of B samples, a consumer that takes the batches in order and records how
 three data sets — many ~100 KiB files in class folders (read shuffled, and in listing order), shards of 64 MiB
 read by the workers in 1 MiB reads, one big file of 64 KiB records read in a random permutation — through
 local disk (the ceiling), raw parallel GETs of the same objects (the wire, curl), s3mount (defaults), s3mount with
+--read-only (a dataset mount: the kernel sends it no opens), s3mount with
 --prefetch-manifest (the job's read order as a hint; small-file sets only), s3fs (tuned) and rclone mount
 (--vfs-cache-mode full).  Python standard library only in the loader (multiprocessing).
 
@@ -14,7 +15,7 @@ witness bookkeeping.  Settings from the environment:
   AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY             the server (one endpoint)
   BENCH_BUCKET (s3mount-bench: data under loader-<scale>/)  BENCH_SERVER (ceph|juicefs)  BENCH_SCALE (full|small)
   BENCH_RUNS (3)  S3MOUNT_BIN  BENCH_STEP_TIMEOUT (s, per epoch)  BENCH_S3MOUNT_OPTS  BENCH_S3FS_TUNED_OPTS
-  BENCH_LOADER_CLIENTS  (s3mount,s3mount-manifest,s3fs-tuned,rclone-full)
+  BENCH_LOADER_CLIENTS  (s3mount,s3mount-ro,s3mount-manifest,s3fs-tuned,rclone-full)
   BENCH_LOADER_SETS (shuffled,listing,shards,records)
   BENCH_LOADER_WORKERS (8)  BENCH_LOADER_BATCH (32)  BENCH_LOADER_PREFETCH (2 batches ahead per worker)
   BENCH_LOADER_RAW_PARALLEL (16)
@@ -62,7 +63,8 @@ LSCALES = {
                   records=64 * MiB),
 }
 RECORD, SHARD_READ = 64 * KiB, 1 * MiB
-ALL_LCLIENTS = ["s3mount", "s3mount-manifest", "s3fs-tuned", "rclone-full"]
+ALL_LCLIENTS = ["s3mount", "s3mount-ro", "s3mount-manifest", "s3fs-tuned", "rclone-full"]
+READ_ONLY = "s3mount-ro"                    # s3mount + --read-only: every data set
 MANIFEST = "s3mount-manifest"              # s3mount + --prefetch-manifest: run on the small-file sets only
 MANIFEST_SETS = ("shuffled", "listing")
 ALL_SETS = ["shuffled", "listing", "shards", "records"]
@@ -422,7 +424,30 @@ def run_worker(kind, args, timeout):
 
 
 # ----------------------------------------------------------------------------------------------------
-class ManifestClient(B.Client):
+class VariantClient(B.Client):
+    """an s3mount column that is the s3mount column's command (BENCH_S3MOUNT_OPTS included) plus options of its own,
+    logging to its own file"""
+
+    def variant_options(self):
+        return []
+
+    def command(self):
+        base = B.Client("s3mount", self.cfg)
+        base.mnt = self.mnt
+        cmd = base.command()
+        cmd[cmd.index("--log-file") + 1] = str(LOGS / f"{self.name}.log")
+        return cmd + self.variant_options()
+
+
+class ReadOnlyClient(VariantClient):
+    """the s3mount-ro column: --read-only, the option a dataset mount gets (the kernel sends it no open, flush or
+    release: docs/SEMANTICS.md)"""
+
+    def variant_options(self):
+        return ["--read-only"]
+
+
+class ManifestClient(VariantClient):
     """the s3mount-manifest column: the s3mount column's command (BENCH_S3MOUNT_OPTS included) plus
     --prefetch-manifest FILE; for_plan() writes FILE (one path per line, relative to the mount root, in the order
     the plan reads them) before each mount"""
@@ -431,12 +456,8 @@ class ManifestClient(B.Client):
         super().__init__(name, cfg)
         self.manifest = None
 
-    def command(self):
-        base = B.Client("s3mount", self.cfg)
-        base.mnt = self.mnt
-        cmd = base.command()
-        cmd[cmd.index("--log-file") + 1] = str(LOGS / f"{self.name}.log")
-        return cmd + ["--prefetch-manifest", str(self.manifest or WORK / "loader-manifest-SET.txt")]
+    def variant_options(self):
+        return ["--prefetch-manifest", str(self.manifest or WORK / "loader-manifest-SET.txt")]
 
     def for_plan(self, dset, plan):
         self.manifest = WORK / f"loader-manifest-{dset}.txt"
@@ -489,7 +510,8 @@ class LBench:
         except Exception:
             self.s3.create_bucket(Bucket=self.cfg["bucket"])
         self.data.ensure(self.s3, self.cfg["bucket"])
-        self.clients_obj = {c: (ManifestClient if c == MANIFEST else B.Client)(c, self.cfg) for c in self.clients}
+        kinds = {MANIFEST: ManifestClient, READ_ONLY: ReadOnlyClient}
+        self.clients_obj = {c: kinds.get(c, B.Client)(c, self.cfg) for c in self.clients}
         for c in self.clients_obj.values():
             self.commands[f"mount {c.name}"] = shlex.join(c.command())
         self.cfg["s3mount_help"] = WB.s3mount_help(self.cfg["s3mount_bin"])
@@ -849,6 +871,13 @@ class LBench:
                  "≥ 3.00", lambda r: r >= 3.0, "x/s")
             trow(f"{SET_NAME[dset]}, epoch 2, samples/s", sm(dset, "e2"), self.med("local", dset, "e2", "samples_s"),
                  "local disk, epoch 2", "≥ 0.90", lambda r: r >= 0.9, "x/s")
+        for dset in ("shuffled", "listing"):
+            if READ_ONLY in self.clients and dset in self.sets:
+                trow(f"{SET_NAME[dset]}, epoch 1, --read-only, samples/s", sm(dset, "e1", col=READ_ONLY),
+                     self.med("raw", dset, "e1", "samples_s"), f"raw ({self.rawN} parallel GETs)", "≥ 0.80",
+                     lambda r: r >= 0.8, "x/s")
+                trow(f"{SET_NAME[dset]}, epoch 2, --read-only, samples/s", sm(dset, "e2", col=READ_ONLY),
+                     self.med("local", dset, "e2", "samples_s"), "local disk, epoch 2", "≥ 0.90", lambda r: r >= 0.9, "x/s")
         for dset in MANIFEST_SETS:
             if MANIFEST in self.clients and dset in self.sets:
                 trow(f"{SET_NAME[dset]}, epoch 1, with --prefetch-manifest (hint), samples/s",
@@ -869,7 +898,7 @@ class LBench:
                      sm(dset, "paced", "stall_p99_ms"), self.med("s3mount", dset, "paced", "pace_ms"),
                      "one batch's consumption time", "< 1.00", lambda r: r < 1.0, "ms")
         lim, limsrc = self.memory_limit()
-        for col, who in (("s3mount", "s3mount"), (MANIFEST, "s3mount --prefetch-manifest")):
+        for col, who in (("s3mount", "s3mount"), (READ_ONLY, "s3mount --read-only"), (MANIFEST, "s3mount --prefetch-manifest")):
             rss = [r.get("rss_kib") for k, runs in self.results.items() if k[0] == col for r in runs if r.get("rss_kib")]
             if rss:
                 mx = max(rss) * KiB
@@ -926,6 +955,11 @@ class LBench:
                  "s3mount/raw of epoch 2 divides by the epoch 1 raw value. Peers: s3fs with bench.py's tuned options, "
                  "rclone mount with `--vfs-cache-mode full` (its best mode for reads: ranged reads, epoch 2 from its disk "
                  "cache; the cache is emptied before each mount).")
+        if READ_ONLY in self.clients:
+            L.append("")
+            L.append(f"**{READ_ONLY}** = s3mount with the s3mount column's options plus `--read-only`, the option a "
+                     "dataset mount gets: the kernel then sends no open, flush or release for files (docs/SEMANTICS.md), "
+                     "so an epoch over files in the page cache costs no request per file. Not a peer.")
         if MANIFEST in self.clients:
             L.append("")
             L.append(f"**{MANIFEST}** = s3mount with the s3mount column's options plus `--prefetch-manifest FILE`, FILE "
