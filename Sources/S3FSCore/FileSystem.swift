@@ -119,11 +119,24 @@ public final class FileSystem: Sendable {
         }
         guard PathNames.isValid(name) else { throw .notFound("lookup \(name)") }
         if let staged = lookupStaged(parent: parent, directory: directory, name: name) { return staged }
-        if let cached = inodes.lookupFreshChild(of: parent, named: name) { return entryReply(cached) }
-        if inodes.isFreshlyListed(parent) || inodes.isKnownMissing(parent: parent, named: name) {
+        if let cached = inodes.lookupFreshChild(of: parent, named: name) {
+            refreshListingAhead(of: parent)
+            return entryReply(cached)
+        }
+        if inodes.isFreshlyListed(parent) {
+            refreshListingAhead(of: parent)
             throw .notFound("lookup \(directory.key)\(name)")
         }
+        if inodes.isKnownMissing(parent: parent, named: name) { throw .notFound("lookup \(directory.key)\(name)") }
         return nil
+    }
+
+    /// A lookup answered by `directory`'s listing in the last third of its TTL: the next listing is started in the
+    /// background once the directory has earned it (DirectoryWalks), so lookups after the expiry find it fresh.
+    private func refreshListingAhead(of directory: InodeNumber) {
+        let margin = Duration.milliseconds(Int64(config.metadataTTL * 1000 / 3))
+        guard margin > .zero, inodes.listingRunsOutWithin(directory, margin: margin) else { return }
+        walks.noteHitNearExpiry(in: directory, list: listing(of: directory))
     }
 
     public func forget(_ inode: InodeNumber, count: UInt64) {
@@ -147,14 +160,17 @@ public final class FileSystem: Sendable {
     /// lists it once (shared by every caller meanwhile). True when that listing completed, so the inode table
     /// answers for the directory's names.
     private func walkListing(of directory: InodeNumber) async -> Bool {
-        let walks = self.walks
-        let listing = walks.noteMiss(in: directory) { [self] in
+        guard let listing = walks.noteMiss(in: directory, list: listing(of: directory)) else { return false }
+        return await listing.value
+    }
+
+    /// One walk listing of `directory`: true when it was complete (and so answers for its names).
+    private func listing(of directory: InodeNumber) -> @Sendable () async -> Bool {
+        { [self] in
             let complete = (try? await listDirectory(directory, maxPages: walks.maxPages)) != nil
             walks.finished(directory, complete: complete)
             return complete
         }
-        guard let listing else { return false }
-        return await listing.value
     }
 
     public func getattr(_ number: InodeNumber) async throws(FSError) -> FileAttributes {

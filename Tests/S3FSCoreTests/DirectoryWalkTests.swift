@@ -4,6 +4,7 @@ import Glibc
 import ObjectStore
 @testable import S3FSCore
 import S3FSTesting
+import Synchronization
 import Testing
 
 /// Lookups of name after name in one directory are answered from one listing once the walk is recognised.
@@ -42,6 +43,44 @@ import Testing
         #expect(await listing.value == false)
         walks.finished(directory, complete: false)
         for _ in 0..<10 { #expect(walks.noteMiss(in: directory) { true } == nil) }
+    }
+
+    @Test func aListingNearItsExpiryIsListedAgainAheadOnceItsPagesAreEarned() async throws {
+        let walks = DirectoryWalks(threshold: 8, window: .seconds(60), maxPages: 20)
+        let directory = InodeNumber(9)
+        walks.noteListed(directory, entries: 2500)  // three pages: a refresh is worth three lookups near expiry
+        walks.noteHitNearExpiry(in: directory) { Issue.record("listed after one hit"); return true }
+        walks.noteHitNearExpiry(in: directory) { Issue.record("listed after two hits"); return true }
+        let started = Mutex(0)
+        walks.noteHitNearExpiry(in: directory) {
+            started.withLock { $0 += 1 }
+            return true
+        }
+        // Lookups that miss meanwhile join the refresh instead of starting another listing.
+        let joined = try #require(walks.noteMiss(in: directory) { Issue.record("a second listing started"); return true })
+        #expect(await joined.value)
+        #expect(started.withLock { $0 } == 1)
+    }
+
+    @Test func aWalkedDirectoryIsListedAgainBeforeItsListingRunsOut() async throws {
+        let ttl = 60.0
+        var config = TestConfig.longTTL
+        config.metadataTTL = ttl
+        let fs = makeFileSystem(store, config: config)
+        let data = try await fs.lookup(parent: .root, name: "data").attributes.inode
+        _ = try await fs.listDirectory(data, maxPages: 20)
+        store.resetCalls()
+        #expect(try await fs.lookup(parent: data, name: "file-1").attributes.size == 1)
+        #expect(store.totalCallCount == 0, "a young listing was refreshed")
+        // The listing is made 50 s old (10 s left: in the last third of its TTL) instead of waiting for it to age.
+        fs.inodes.markListed(data, at: .now - .seconds(50), ttl: ttl)
+        let margin = Duration.seconds(ttl / 3)
+        #expect(fs.inodes.listingRunsOutWithin(data, margin: margin))
+        // Answered at once from the old listing, which is still fresh; the next one is started behind it.
+        #expect(try fs.lookupWithoutWaiting(parent: data, name: "file-2")?.attributes.size == 1)
+        #expect(await eventually(timeout: .seconds(5)) { store.callCount(.list) == 1 })
+        #expect(await eventually(timeout: .seconds(5)) { !fs.inodes.listingRunsOutWithin(data, margin: margin) })
+        #expect(fs.inodes.isFreshlyListed(data))
     }
 
     @Test func lookupsDuringAListingWaitForIt() async throws {
