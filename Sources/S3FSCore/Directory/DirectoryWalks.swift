@@ -8,12 +8,13 @@
 // meanwhile wait for it. A directory with more than `maxPages` pages is not listed this way again for a while:
 // listing a million names to answer a few lookups would cost more than it saves.
 //
-// Refresh ahead: a directory whose listing is in the last third of its TTL and still answering lookups (a page's
-// worth of them in that third) is listed again in the background, so the new listing is in before the old one runs
-// out and no lookup waits for a LIST (epoch 2 of a dataset at the default 1 s TTL: otherwise every directory makes
-// the lookups that meet its expiry wait a LIST's round trip, once a second). The answers still never come from a
-// listing older than the TTL; the cost is a LIST per two thirds of the TTL instead of one per TTL, only while the
-// directory is being read.
+// Refresh ahead: a directory whose listing is still answering lookups busily in the last third of its TTL
+// (`threshold` of them per page of the listing: a job reading it, as a data loader's epoch 2 does) is listed again
+// in the background, so the new listing is in before the old one runs out and no lookup waits for a LIST
+// (otherwise the lookups that meet the expiry wait a LIST's round trip, once per TTL per directory). The answers
+// still never come from a listing older than the TTL; the cost is a LIST per two thirds of the TTL instead of one
+// per TTL, and only for directories read that busily (a LIST of a big directory costs the server more than
+// resolving a few names would).
 import Synchronization
 
 final class DirectoryWalks: Sendable {
@@ -58,7 +59,7 @@ final class DirectoryWalks: Sendable {
     }
 
     /// Records a lookup in `directory` answered by a listing in the last third of its TTL; starts the next listing
-    /// (with `list`, nobody waiting for it) once a page's worth of them have come, unless one is running.
+    /// (with `list`, nobody waiting for it) once `threshold` of them per page have come, unless one is running.
     func noteHitNearExpiry(in directory: InodeNumber, list: @escaping @Sendable () async -> Bool) {
         let now = ContinuousClock.now
         walks.withLock { walks in
@@ -66,7 +67,7 @@ final class DirectoryWalks: Sendable {
             defer { walks[directory] = walk }
             guard walk.listing == nil, walk.tooBigUntil.map({ $0 <= now }) ?? true else { return }
             walk.hitsNearExpiry += 1
-            guard walk.hitsNearExpiry >= walk.listedPages ?? 1 else { return }
+            guard walk.hitsNearExpiry >= threshold * (walk.listedPages ?? 1) else { return }
             walk.listing = Task { await list() }
         }
     }
