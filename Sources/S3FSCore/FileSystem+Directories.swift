@@ -118,23 +118,13 @@ extension FileSystem {
         // is always found fresh while the listing still answers "missing" for names it does not hold.
         let listedAt = ContinuousClock.now
         let entries = merge(listing.entries, staged)
-        let complete = page.nextContinuationToken == nil
-        for entry in entries where complete || Self.settles(page, entry, in: directory.key) {
+        for entry in entries {
             inodes.upsert(parent: number, entry: entry, ttl: config.metadataTTL, countLookup: false)
         }
-        guard complete else { return nil }
+        guard page.nextContinuationToken == nil else { return nil }
         inodes.markListed(number, at: listedAt, ttl: config.metadataTTL)
         walks.noteListed(number, entries: entries.count)
         return entries
-    }
-
-    /// Whether a listing cut short after `page` settles `entry`: a directory, or a file whose directory twin
-    /// ("name/", which would win) sorts within the page, so the page would have shown it.
-    private static func settles(_ page: ListPage, _ entry: ResolvedEntry, in directoryKey: String) -> Bool {
-        guard entry.kind == .file else { return true }
-        let twin = Array((directoryKey + entry.name + "/").utf8)
-        let keys = page.objects.map { Array($0.key.utf8) } + page.commonPrefixes.map { Array($0.utf8) }
-        return keys.contains { !$0.lexicographicallyPrecedes(twin) }
     }
 
     /// The files staged directly in the directory `directoryKey`, as entries.

@@ -148,12 +148,11 @@ public final class FileSystem: Sendable {
         }
     }
 
-    /// When `parent` is worth listing, lists it and answers from the listing (nil: ask S3). A listing cut short
-    /// answers for the names it settles.
+    /// When `parent` is being walked name by name, lists it once and answers from the listing (nil: ask S3).
     private func answerFromWalkListing(parent: InodeNumber, name: String) async throws(FSError) -> EntryReply? {
-        let complete = await walkListing(of: parent)
+        guard await walkListing(of: parent) else { return nil }
         if let cached = inodes.lookupFreshChild(of: parent, named: name) { return entryReply(cached) }
-        if complete, inodes.isFreshlyListed(parent) { throw .notFound("lookup \(name)") }
+        if inodes.isFreshlyListed(parent) { throw .notFound("lookup \(name)") }
         return nil
     }
 
@@ -161,19 +160,15 @@ public final class FileSystem: Sendable {
     /// lists it once (shared by every caller meanwhile). True when that listing completed, so the inode table
     /// answers for the directory's names.
     private func walkListing(of directory: InodeNumber) async -> Bool {
-        // With no TTL a listing answers nothing: every name is asked for again anyway.
-        guard config.metadataTTL > 0, let listing = walks.noteMiss(in: directory, list: listing(of: directory)) else {
-            return false
-        }
+        guard let listing = walks.noteMiss(in: directory, list: listing(of: directory)) else { return false }
         return await listing.value
     }
 
-    /// One walk listing of `directory` of at most the pages it is given: true when it was complete (and so
-    /// answers for its names).
-    private func listing(of directory: InodeNumber) -> @Sendable (Int) async -> Bool {
-        { [self] pages in
-            let complete = (try? await listDirectory(directory, maxPages: pages)) != nil
-            walks.finished(directory, complete: complete, pages: pages)
+    /// One walk listing of `directory`: true when it was complete (and so answers for its names).
+    private func listing(of directory: InodeNumber) -> @Sendable () async -> Bool {
+        { [self] in
+            let complete = (try? await listDirectory(directory, maxPages: walks.maxPages)) != nil
+            walks.finished(directory, complete: complete)
             return complete
         }
     }
