@@ -214,16 +214,16 @@ public final class FileSystem: Sendable {
     }
 
     /// What stat shows: S3's metadata, or for a file with a staged copy its local size and mtime. The staging
-    /// area is asked first and the inode table after it: a staged copy leaves only once its upload has written
-    /// its size into the table, so a copy that went between the caller's look and this one is never answered
-    /// with the size `inode` had before the upload.
+    /// area is asked first and, for a file made here (no ETag yet), the inode table after it: a staged copy
+    /// leaves only once its upload has written its size into the table, so a copy that went between the caller's
+    /// look and this one is never answered with the size `inode` had before the upload.
     func attributes(of inode: Inode) -> FileAttributes {
         var size = inode.size
         var mtime = inode.mtime
-        if inode.kind == .file {
-            if let staged = writeback?.staging.file(forKey: inode.key) {
+        if inode.kind == .file, let writeback {
+            if let staged = writeback.staging.file(forKey: inode.key) {
                 (size, mtime) = staged.state.withLock { ($0.size, $0.mtime) }
-            } else if writeback != nil, let current = inodes.inode(inode.number) {
+            } else if inode.etag == nil, let current = inodes.inode(inode.number) {
                 (size, mtime) = (current.size, current.mtime)
             }
         }
