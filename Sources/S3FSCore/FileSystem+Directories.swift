@@ -101,10 +101,8 @@ extension FileSystem {
     }
 
     /// Lists directory `number` from S3 and records what it holds; nil when it has more than `maxPages` pages
-    /// (what was read is recorded if `keepingPartial`, but the listing does not count as complete).
-    func listDirectory(
-        _ number: InodeNumber, maxPages: Int, keepingPartial: Bool = true
-    ) async throws(FSError) -> [ResolvedEntry]? {
+    /// (what was read is recorded, but the listing does not count as complete).
+    func listDirectory(_ number: InodeNumber, maxPages: Int) async throws(FSError) -> [ResolvedEntry]? {
         let directory = try directoryInode(number)
         // Taken before the LIST: a file whose upload completes meanwhile is in one or the other, never in neither.
         let staged = stagedEntries(in: directory.key)
@@ -114,7 +112,6 @@ extension FileSystem {
         } catch {
             throw FSError(error, operation: "list", key: directory.key)
         }
-        guard keepingPartial || page.nextContinuationToken == nil else { return nil }
         let listing = DirectoryListing(directoryKey: directory.key, page: page, directoryMtime: mountTime)
         warn(hidden: listing.hidden, shownWithStandIns: listing.shownWithStandIns)
         // The listing's freshness starts before its entries' own, so it never outlives one of them: a name it holds

@@ -160,20 +160,16 @@ public final class FileSystem: Sendable {
     /// lists it once (shared by every caller meanwhile). True when that listing completed, so the inode table
     /// answers for the directory's names.
     private func walkListing(of directory: InodeNumber) async -> Bool {
-        // With no TTL a listing answers nothing: every name is asked for again anyway.
-        guard config.metadataTTL > 0, let listing = walks.noteMiss(in: directory, list: listing(of: directory)) else {
-            return false
-        }
+        guard let listing = walks.noteMiss(in: directory, list: listing(of: directory)) else { return false }
         return await listing.value
     }
 
-    /// One walk listing of `directory` of at most the pages it is given: true when it was complete (and so
-    /// answers for its names). A first page that is not the whole directory is not kept (DirectoryWalks).
-    private func listing(of directory: InodeNumber) -> @Sendable (Int) async -> Bool {
-        { [self] pages in
-            let listed = try? await listDirectory(directory, maxPages: pages, keepingPartial: pages > 1)
-            walks.finished(directory, complete: listed != nil, pages: pages)
-            return listed != nil
+    /// One walk listing of `directory`: true when it was complete (and so answers for its names).
+    private func listing(of directory: InodeNumber) -> @Sendable () async -> Bool {
+        { [self] in
+            let complete = (try? await listDirectory(directory, maxPages: walks.maxPages)) != nil
+            walks.finished(directory, complete: complete)
+            return complete
         }
     }
 

@@ -22,10 +22,9 @@ import Testing
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    func mount(capacity: Int64 = 1 << 30, identity: String = "mock", datasetReadAhead: Bool = true) -> FileSystem {
+    func mount(capacity: Int64 = 1 << 30, identity: String = "mock") -> FileSystem {
         var reads = Pipeline.reads()
         reads.cacheTier = CacheTierConfig(directory: directory, capacity: capacity, storeIdentity: identity)
-        reads.datasetReadAhead = datasetReadAhead
         return Pipeline.fileSystem(store, reads: reads)
     }
 
@@ -159,9 +158,7 @@ import Testing
     @Test func mountsFillingOneDirectoryStayWithinItsCapacity() async throws {
         for i in 0..<12 { store.put("f\(i)", Pipeline.content(Pipeline.block, seed: UInt64(i + 10))) }
         let capacity = Int64(4 * (Pipeline.block + 4096))
-        // Each mount reads only its four files: no dataset read-ahead of the others (the first lookup lists the
-        // directory, which would let it fetch all twelve in every mount).
-        let mounts = (0..<3).map { _ in mount(capacity: capacity, datasetReadAhead: false) }
+        let mounts = [mount(capacity: capacity), mount(capacity: capacity), mount(capacity: capacity)]
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (m, fs) in mounts.enumerated() {
                 group.addTask { () async throws -> Void in

@@ -1,11 +1,7 @@
 // DirectoryWalks: a process opening file after file of one directory (a data loader walking a dataset directory)
-// makes one lookup request per name. The first lookup S3 has to answer in a directory never listed lists one page
-// of it (1,000 names in one request); when that is the whole directory, the listing answers the following
-// lookups — found or not found — for the metadata TTL. (Waiting for several misses first made a job that opens
-// files across many directories of a server with slow LISTs resolve every name by its own LIST: its misses came
-// too slowly to count as a walk.) A directory bigger than a page is listed whole (up to `maxPages`) once it has
-// seen `threshold` lookups that S3 had to answer within `window`; the first page is not kept for it, so its
-// lookups keep counting (dataset read-ahead needs the whole listing early, to know what was read before it). A directory listed completely before is listed again as soon as its
+// makes one lookup request per name. Once a directory has seen `threshold` lookups that S3 had to answer within
+// `window`, it is listed once instead (a page holds 1,000 names), and the listing answers the following lookups —
+// found or not found — for the metadata TTL. A directory listed completely before is listed again as soon as its
 // misses within the window match that listing's page count (one miss for a directory of one page): when its TTL
 // runs out under a job that is still walking it (epoch 2), a LIST of the whole directory costs no more than the
 // requests it saves. Only one listing of a directory runs at a time; lookups that arrive
@@ -29,8 +25,6 @@ final class DirectoryWalks: Sendable {
         var tooBigUntil: ContinuousClock.Instant?
         /// Pages of the last complete listing, which set how many misses a new one is worth.
         var listedPages: Int?
-        /// A one-page listing found more than a page: the directory is listed whole only at `threshold` misses.
-        var biggerThanAPage = false
         /// Lookups answered in the last third of the listing's TTL.
         var hitsNearExpiry = 0
     }
@@ -48,21 +42,17 @@ final class DirectoryWalks: Sendable {
 
     /// Records a lookup in `directory` that S3 would have to answer. Returns the listing to wait for when the
     /// directory is being walked (started with `list`, which returns whether the listing was complete).
-    func noteMiss(in directory: InodeNumber, list: @escaping @Sendable (Int) async -> Bool) -> Task<Bool, Never>? {
+    func noteMiss(in directory: InodeNumber, list: @escaping @Sendable () async -> Bool) -> Task<Bool, Never>? {
         let now = ContinuousClock.now
         return walks.withLock { walks in
             var walk = walks[directory] ?? Walk(windowStart: now)
             defer { walks[directory] = walk }
             if let listing = walk.listing { return listing }
             if let until = walk.tooBigUntil, until > now { return nil }
-            if now - walk.windowStart > window {
-                walk = Walk(windowStart: now, listedPages: walk.listedPages, biggerThanAPage: walk.biggerThanAPage)
-            }
+            if now - walk.windowStart > window { walk = Walk(windowStart: now, listedPages: walk.listedPages) }
             walk.misses += 1
-            let firstPage = walk.listedPages == nil && !walk.biggerThanAPage
-            guard walk.misses >= (firstPage ? 1 : min(threshold, walk.listedPages ?? threshold)) else { return nil }
-            let pages = firstPage ? 1 : maxPages
-            let listing = Task { await list(pages) }
+            guard walk.misses >= min(threshold, walk.listedPages ?? threshold) else { return nil }
+            let listing = Task { await list() }
             walk.listing = listing
             return listing
         }
@@ -70,29 +60,26 @@ final class DirectoryWalks: Sendable {
 
     /// Records a lookup in `directory` answered by a listing in the last third of its TTL; starts the next listing
     /// (with `list`, nobody waiting for it) once `threshold` of them per page have come, unless one is running.
-    func noteHitNearExpiry(in directory: InodeNumber, list: @escaping @Sendable (Int) async -> Bool) {
+    func noteHitNearExpiry(in directory: InodeNumber, list: @escaping @Sendable () async -> Bool) {
         let now = ContinuousClock.now
         walks.withLock { walks in
             var walk = walks[directory] ?? Walk(windowStart: now)
             defer { walks[directory] = walk }
             guard walk.listing == nil, walk.tooBigUntil.map({ $0 <= now }) ?? true else { return }
             walk.hitsNearExpiry += 1
-            guard let pages = walk.listedPages, walk.hitsNearExpiry >= threshold * pages else { return }
-            let maxPages = self.maxPages
-            walk.listing = Task { await list(maxPages) }
+            guard walk.hitsNearExpiry >= threshold * (walk.listedPages ?? 1) else { return }
+            walk.listing = Task { await list() }
         }
     }
 
-    /// The listing of `directory`, of at most `pages` pages, ended: complete (its pages were recorded by
-    /// `noteListed`), bigger than the one page it was given, or too big to be worth it.
-    func finished(_ directory: InodeNumber, complete: Bool, pages: Int) {
+    /// The listing of `directory` ended: complete (its pages were recorded by `noteListed`), or too big to be
+    /// worth it.
+    func finished(_ directory: InodeNumber, complete: Bool) {
         let now = ContinuousClock.now
         walks.withLock { walks in
-            let biggerThanAPage = !complete && pages == 1
             walks[directory] = Walk(
-                windowStart: now, tooBigUntil: complete || biggerThanAPage ? nil : now.advanced(by: .seconds(60)),
-                listedPages: walks[directory]?.listedPages,
-                biggerThanAPage: biggerThanAPage || (walks[directory]?.biggerThanAPage ?? false))
+                windowStart: now, tooBigUntil: complete ? nil : now.advanced(by: .seconds(60)),
+                listedPages: walks[directory]?.listedPages)
         }
     }
 
