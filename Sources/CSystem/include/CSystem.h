@@ -18,6 +18,10 @@ int s3m_o_direct(void);
 // buffers are freed). Returns 1 on success.
 int s3m_fix_mmap_threshold(int bytes);
 
+// Caps glibc's malloc arenas at `arenas` (mallopt M_ARENA_MAX; by default up to 8 per core, each thread that
+// meets contention taking one, and each holding its own freed memory in RSS). Returns 1 on success.
+int s3m_limit_malloc_arenas(int arenas);
+
 // The commit the binary was built from ("unknown" unless the build defined S3MOUNT_COMMIT; build_info.c).
 const char *s3m_build_commit(void);
 

@@ -34,6 +34,7 @@ struct MountRunner {
         // --memory-limit 64M with 1 MiB blocks peaked at 99-148 MiB; 78-117 MiB with the threshold fixed). Smaller
         // buffers (small files) stay in the heap, where freed ones are reused without fresh page faults.
         _ = s3m_fix_mmap_threshold(256 << 10)
+        _ = s3m_limit_malloc_arenas(4)
         let sink = try LogSink.open(options: command.process, daemon: !command.process.foreground)
         sink.logCrashes()
         let level = command.process.logLevel
