@@ -56,18 +56,18 @@ extension FileSystem {
         guard let inode = inodes.inode(number) else { throw .notFound("read \(number)") }
         guard inode.kind == .file else { throw FSError(errno: EISDIR, "read \(inode.key): is a directory") }
         if inode.etag != nil, inode.freshUntil > .now {
-            let handle = try openless.handle(of: number, direct: direct) { () throws(FSError) in
-                try openObject(inode, flags: flags).handle
-            }
-            return try startRead(handle: handle, offset: offset, size: size)
+            return try startRead(handle: implicitHandle(of: inode, flags: flags), offset: offset, size: size)
         }
         return .waiting(PendingRead { [self] () throws(FSError) in
-            let refreshed = try await refreshFile(inode)
-            let handle = try openless.handle(of: number, direct: direct) { () throws(FSError) in
-                try openObject(refreshed, flags: flags).handle
-            }
-            return try await read(handle: handle, offset: offset, size: size)
+            try await read(handle: implicitHandle(of: refreshFile(inode), flags: flags), offset: offset, size: size)
         })
+    }
+
+    /// The handle every read of `version`'s inode shares, opened from `version` by the first.
+    private func implicitHandle(of version: Inode, flags: Int32) throws(FSError) -> UInt64 {
+        try openless.handle(of: version.number, direct: flags & s3m_o_direct() != 0) { () throws(FSError) in
+            try openObject(version, flags: flags).handle
+        }
     }
 
     /// Whether the kernel may be told that opens need no answer: on a read-only mount an open has nothing to

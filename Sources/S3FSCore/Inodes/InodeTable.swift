@@ -211,7 +211,6 @@ final class InodeTable: Sendable {
         var etag: ETag
     }
 
-    /// Whether a complete listing of directory `number` is fresh, so a name missing from it does not exist.
     /// Whether directory `number`'s listing still answers but has less than `margin` left.
     func listingRunsOutWithin(_ number: InodeNumber, margin: Duration) -> Bool {
         let now = ContinuousClock.now
@@ -221,6 +220,7 @@ final class InodeTable: Sendable {
         }
     }
 
+    /// Whether a complete listing of directory `number` is fresh, so a name missing from it does not exist.
     func isFreshlyListed(_ number: InodeNumber) -> Bool {
         let now = ContinuousClock.now
         return state.withLock { state in state.inodes[number]?.listedUntil.map { $0 > now } ?? false }
