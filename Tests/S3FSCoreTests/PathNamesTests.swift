@@ -24,4 +24,16 @@ import Testing
         #expect(PathNames.isValid(String(repeating: "\u{e9}", count: 127)))  // 254 bytes
         #expect(!PathNames.isValid(String(repeating: "\u{e9}", count: 128)))  // 256 bytes
     }
+
+    @Test func controlCharactersAreExactlyUnicodesControlCategory() {
+        // The check works on UTF-8 bytes; every scalar of the first planes (all C0/C1 controls and their neighbours,
+        // two- three- and four-byte encodings) must be judged as Unicode's general category says.
+        let scalars = (1...0x3000).compactMap(Unicode.Scalar.init) + [Unicode.Scalar(0x1F600)!, Unicode.Scalar(0x10FFFF)!]
+        for scalar in scalars where scalar != "/" {
+            let name = "a\(Character(scalar))b"
+            let isControl = scalar.properties.generalCategory == .control
+            #expect((PathNames.invalidReason(name) == "a control character") == isControl, "U+\(String(scalar.value, radix: 16))")
+        }
+        #expect(PathNames.printable("x\u{85}y\u{1B}") == "x\\u{85}y\\u{1B}")
+    }
 }

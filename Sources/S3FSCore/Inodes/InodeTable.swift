@@ -135,9 +135,10 @@ final class InodeTable: Sendable {
     @discardableResult
     func upsert(parent: InodeNumber, entry: ResolvedEntry, ttl: Double, countLookup: Bool) -> Inode {
         let freshUntil = ContinuousClock.now.advanced(by: .milliseconds(Int64(ttl * 1000)))
+        let nameBytes = Array(entry.name.utf8)
         return state.withLock { state in
-            if state.missing[parent]?.removeValue(forKey: Array(entry.name.utf8)) != nil { state.missingCount -= 1 }
-            let existing = state.children[parent]?[Array(entry.name.utf8)].flatMap { state.inodes[$0] }
+            if state.missing[parent]?.removeValue(forKey: nameBytes) != nil { state.missingCount -= 1 }
+            let existing = state.children[parent]?[nameBytes].flatMap { state.inodes[$0] }
             var inode: Inode
             var created = false
             if let existing, existing.kind == entry.kind, !Self.replacesOpenVersion(existing, with: entry.etag) {
@@ -153,7 +154,7 @@ final class InodeTable: Sendable {
                 inode = Inode(
                     number: number, parent: parent, name: entry.name, kind: entry.kind, key: entry.key,
                     size: entry.size, mtime: entry.mtime, etag: entry.etag, lookupCount: 0, freshUntil: freshUntil)
-                state.children[parent, default: [:]][Array(entry.name.utf8)] = number
+                state.children[parent, default: [:]][nameBytes] = number
                 created = true
             }
             if countLookup { inode.lookupCount += 1 }

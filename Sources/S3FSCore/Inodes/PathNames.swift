@@ -12,10 +12,18 @@ enum PathNames {
         if name.isEmpty { return "an empty path segment (\"//\" in the key)" }
         if name == "." || name == ".." { return "a \"\(name)\" path segment" }
         if name.utf8.count > maxNameBytes { return "a path segment over \(maxNameBytes) bytes" }
-        if name.utf8.contains(0) { return "a NUL byte" }
-        if name.utf8.contains(UInt8(ascii: "/")) { return "a \"/\" in the name" }
-        if name.unicodeScalars.contains(where: isControl) { return "a control character" }
-        return nil
+        // One pass over the bytes (every lookup and every listed name comes here).
+        var (nul, slash, control) = (false, false, false)
+        var previous: UInt8 = 0
+        for byte in name.utf8 {
+            nul = nul || byte == 0
+            slash = slash || byte == UInt8(ascii: "/")
+            control = control || byte < 0x20 || byte == 0x7F || (previous == 0xC2 && (0x80...0x9F).contains(byte))
+            previous = byte
+        }
+        if nul { return "a NUL byte" }
+        if slash { return "a \"/\" in the name" }
+        return control ? "a control character" : nil
     }
 
     /// `key` for a log line: control characters written as \u{1B}, so a key cannot drive the terminal showing the log.
@@ -32,9 +40,10 @@ enum PathNames {
         return String(out)
     }
 
-    /// C0 controls (tab, newline, escape, …), DEL and the C1 controls: Unicode's general category Cc.
+    /// C0 controls (tab, newline, escape, …), DEL and the C1 controls: Unicode's general category Cc. In UTF-8 the
+    /// C1 controls (U+0080–U+009F) are the byte 0xC2 followed by 0x80–0x9F, which `invalidReason` looks for.
     private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.properties.generalCategory == .control
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
     }
 
     static func isValid(_ name: String) -> Bool { invalidReason(name) == nil }

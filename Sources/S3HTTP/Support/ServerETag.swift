@@ -9,9 +9,13 @@ package enum ServerETag {
     /// The usable ETag in `text`; nil when there is none (absent or blank) or it cannot go back in a header.
     package static func read(_ text: String?) -> ETag? {
         guard let text else { return nil }
-        let trimmed = text.utf8.drop { isSpace($0) }.reversed().drop { isSpace($0) }.reversed()
-        guard !trimmed.isEmpty, trimmed.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) else { return nil }
-        return ETag(String(decoding: trimmed, as: UTF8.self))
+        // By index, not through reversed views: a listing reads one ETag per object.
+        let bytes = text.utf8
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) })
+        else { return nil }
+        let trimmed = bytes[first...last]
+        guard trimmed.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) else { return nil }
+        return ETag(trimmed.count == bytes.count ? text : String(decoding: trimmed, as: UTF8.self))
     }
 
     /// True when `text` holds an ETag, but one that `read` refuses.
