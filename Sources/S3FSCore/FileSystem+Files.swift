@@ -242,7 +242,8 @@ extension FileSystem {
         }
         guard let wanted else { return }
         for index in wanted {
-            guard let block = fetcher.block(index, of: file.object, priority: .prefetch) else { return }
+            let lead = index * UInt64(fetcher.blockSize) - min(end, index * UInt64(fetcher.blockSize))
+            guard let block = fetcher.block(index, of: file.object, priority: .prefetch, lead: lead) else { return }
             let isFirst = file.readAhead.withLock { state in
                 state.prefetched[index] = FileHandle.Prefetched(block: block)
                 block.wantedAsReadAhead()
@@ -272,7 +273,9 @@ extension FileSystem {
             }
         }
         for (steps, extent) in extents {
-            guard let block = fetcher.record(at: extent.lowerBound, length: extent.count, of: file.object) else { return }
+            let lead = extent.lowerBound - min(offset, extent.lowerBound)
+            guard let block = fetcher.record(at: extent.lowerBound, length: extent.count, of: file.object, lead: lead)
+            else { return }
             readStats.prefetchedRecord(bytes: extent.count)
             file.readAhead.withLock { state in
                 state.records[extent.lowerBound] = FileHandle.Prefetched(block: block)

@@ -18,11 +18,11 @@ import Testing
 
     @discardableResult
     func acquire(
-        _ scheduler: FetchScheduler, _ priority: FetchScheduler.Priority, _ grants: Grants
+        _ scheduler: FetchScheduler, _ priority: FetchScheduler.Priority, _ grants: Grants, lead: UInt64 = 0
     ) async -> (id: UInt64, task: Task<Bool, Never>) {
         let id = scheduler.makeTicket()
         let task = Task(executorPreference: executor) {
-            let granted = await scheduler.acquire(id, priority: priority)
+            let granted = await scheduler.acquire(id, priority: priority, lead: lead)
             grants.record(id, granted)
             return granted
         }
@@ -54,6 +54,26 @@ import Testing
         for id in prefetches[1...3] { scheduler.release(id) }
         #expect(await eventually { grants.count == 6 })
         for id in [prefetches[4]] { scheduler.release(id) }
+        #expect(scheduler.runningCount == 0)
+    }
+
+    @Test func waitingReadAheadStartsNearestToItsReaderFirst() async {
+        // One read-ahead slot; three streams' next blocks wait, 48, 8 and 24 GiB ahead of their readers (minutes
+        // apart at the nominal rate, so the test's own pauses cannot reorder them): the one a reader will reach
+        // first starts first, whatever the order they were asked for in.
+        let scheduler = FetchScheduler(maxConcurrent: 2)
+        #expect(scheduler.maxPrefetch == 1)
+        let grants = Grants()
+        let running = await acquire(scheduler, .prefetch, grants).id
+        let far = await acquire(scheduler, .prefetch, grants, lead: 48 << 30).id
+        let near = await acquire(scheduler, .prefetch, grants, lead: 8 << 30).id
+        let middle = await acquire(scheduler, .prefetch, grants, lead: 24 << 30).id
+        #expect(grants.granted == [running])
+        for (finished, next) in [(running, near), (near, middle), (middle, far)] {
+            scheduler.release(finished)
+            #expect(await eventually { grants.granted.last == next })
+        }
+        scheduler.release(far)
         #expect(scheduler.runningCount == 0)
     }
 

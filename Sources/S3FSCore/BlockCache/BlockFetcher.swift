@@ -44,8 +44,10 @@ final class BlockFetcher: Sendable {
     func blockCount(of object: ObjectVersion) -> UInt64 { (object.size + UInt64(blockSize) - 1) / UInt64(blockSize) }
 
     /// The buffer of block `index`, its GET started if nobody had. A demand request always gets one; a prefetch
-    /// gets nil when the memory budget has no room for it.
-    func block(_ index: UInt64, of object: ObjectVersion, priority: FetchScheduler.Priority) -> BlockBuffer? {
+    /// gets nil when the memory budget has no room for it. `lead`: how far ahead of its reader a prefetch is.
+    func block(
+        _ index: UInt64, of object: ObjectVersion, priority: FetchScheduler.Priority, lead: UInt64 = 0
+    ) -> BlockBuffer? {
         let key = BlockKey(key: object.key, etag: object.etag, index: index)
         if let listed = listedBlock(index, of: object) {
             if priority == .demand { scheduler.promote(listed.ticket) }
@@ -59,7 +61,7 @@ final class BlockFetcher: Sendable {
             pool: cache.pool)
         guard let (buffer, created) = cache.buffer(for: key, make: { fresh }) else { return nil }
         if created {
-            buffer.attach(startFetch(buffer, of: object, priority: priority))
+            buffer.attach(startFetch(buffer, of: object, priority: priority, lead: lead))
         } else if priority == .demand {
             scheduler.promote(buffer.ticket)
         }
@@ -73,7 +75,7 @@ final class BlockFetcher: Sendable {
 
     /// The buffer of the record at `offset` (read-ahead of a strided reader), its GET started if nobody had; nil
     /// when the memory budget has no room for it.
-    func record(at offset: UInt64, length: Int, of object: ObjectVersion) -> BlockBuffer? {
+    func record(at offset: UInt64, length: Int, of object: ObjectVersion, lead: UInt64) -> BlockBuffer? {
         let key = BlockKey(key: object.key, etag: object.etag, index: offset, recordLength: length)
         if let listed = cache.cached(key), !listed.isFailed { return listed }
         guard let storage = unsafe cache.storage(length: length, demand: false) else { return nil }
@@ -81,7 +83,7 @@ final class BlockFetcher: Sendable {
             key: key, objectOffset: offset, length: length, ticket: scheduler.makeTicket(), storage: storage,
             pool: cache.pool)
         guard let (buffer, created) = cache.buffer(for: key, make: { fresh }) else { return nil }
-        if created { buffer.attach(startFetch(buffer, of: object, priority: .prefetch)) }
+        if created { buffer.attach(startFetch(buffer, of: object, priority: .prefetch, lead: lead)) }
         return buffer
     }
 
@@ -129,11 +131,11 @@ final class BlockFetcher: Sendable {
     static let crossProcessWait = Duration.seconds(5)
 
     private func startFetch(
-        _ buffer: BlockBuffer, of object: ObjectVersion, priority: FetchScheduler.Priority
+        _ buffer: BlockBuffer, of object: ObjectVersion, priority: FetchScheduler.Priority, lead: UInt64
     ) -> Task<Void, Never> {
         Task { [store, cache, tier, scheduler] in
             if let tier, await Self.load(buffer, from: tier) { return }
-            guard await scheduler.acquire(buffer.ticket, priority: priority) else {
+            guard await scheduler.acquire(buffer.ticket, priority: priority, lead: lead) else {
                 buffer.fail(.cancelled(object.key))
                 cache.remove(buffer)
                 return

@@ -6,6 +6,12 @@
 // demand requests start before waiting prefetch requests, and those before waiting uploads; a queued prefetch that
 // a reader starts waiting for is promoted to demand. A request cancelled while queued leaves the queue without
 // running.
+//
+// Waiting read-ahead starts earliest-due first, not in arrival order: a block `lead` bytes ahead of its reader is
+// due when a reader at 100 MB/s would reach it. When several sequential readers share the slots (a loader's
+// workers, each streaming its own shard), the block the furthest-behind reader needs next goes first, so no
+// stream falls behind the others while its blocks wait behind blocks that other streams need only later; due
+// times also age, so nothing waits for ever.
 import Synchronization
 
 final class FetchScheduler: Sendable {
@@ -14,6 +20,7 @@ final class FetchScheduler: Sendable {
     private struct Waiting {
         let id: UInt64
         var priority: Priority
+        let due: ContinuousClock.Instant
         let continuation: CheckedContinuation<Bool, Never>
     }
 
@@ -44,9 +51,14 @@ final class FetchScheduler: Sendable {
         }
     }
 
+    /// Turns a read-ahead request's lead (bytes ahead of its reader) into its due time: a reader at 100 MB/s.
+    static let nanosecondsPerByte: UInt64 = 10
+
     /// Waits for a slot; false when the task was cancelled first. Every true must be paired with `release`.
-    func acquire(_ id: UInt64, priority: Priority) async -> Bool {
-        await withTaskCancellationHandler {
+    /// `lead`: for read-ahead, how far ahead of its reader the bytes are (0: needed as soon as possible).
+    func acquire(_ id: UInt64, priority: Priority, lead: UInt64 = 0) async -> Bool {
+        let due = ContinuousClock.now.advanced(by: .nanoseconds(Int64(min(lead, 1 << 50) * Self.nanosecondsPerByte)))
+        return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let granted: Bool? = state.withLock { state in
                     if state.cancelledBeforeQueued.remove(id) != nil { return false }
@@ -54,7 +66,7 @@ final class FetchScheduler: Sendable {
                         Self.start(id, priority, &state)
                         return true
                     }
-                    state.queue.append(Waiting(id: id, priority: priority, continuation: continuation))
+                    state.queue.append(Waiting(id: id, priority: priority, due: due, continuation: continuation))
                     return nil
                 }
                 if let granted { continuation.resume(returning: granted) }
@@ -96,15 +108,23 @@ final class FetchScheduler: Sendable {
     private func dispatch(_ state: inout State) -> [Waiting] {
         var started: [Waiting] = []
         for priority in [Priority.demand, .prefetch, .upload] {
-            while canStart(priority, state),
-                let index = state.queue.firstIndex(where: { $0.priority == priority })
-            {
+            while canStart(priority, state), let index = Self.next(priority, in: state.queue) {
                 let waiting = state.queue.remove(at: index)
                 Self.start(waiting.id, priority, &state)
                 started.append(waiting)
             }
         }
         return started
+    }
+
+    /// The waiting request of `priority` to start next: the earliest-due read-ahead, else the first in line.
+    private static func next(_ priority: Priority, in queue: [Waiting]) -> Int? {
+        guard priority == .prefetch else { return queue.firstIndex { $0.priority == priority } }
+        var best: Int?
+        for index in queue.indices where queue[index].priority == .prefetch {
+            if best.map({ queue[index].due < queue[$0].due }) ?? true { best = index }
+        }
+        return best
     }
 
     private func canStart(_ priority: Priority, _ state: State) -> Bool {
