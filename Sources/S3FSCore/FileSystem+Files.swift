@@ -128,14 +128,15 @@ extension FileSystem {
         if mode == .sequential, recordsAhead == nil {
             let demands = demandBlocks(range, of: file)
             readAhead(after: range.upperBound, of: file)
-            if let data = arrived(demands, of: file) { return .ready(data) }
+            if let demands, let data = arrived(demands, of: file) { return .ready(data) }
             return .waiting(PendingRead { [self] () throws(FSError) in
                 try await markingStale(file) { () throws(FSError) in
                     do throws(FSError) {
-                        return delivered(try await wait(for: demands, of: file), by: file)
+                        let had = if let demands { demands } else { await demandBlocksWaiting(range, of: file) }
+                        return delivered(try await wait(for: had, of: file), by: file)
                     } catch where error.errno == ECANCELED {
                         // Read-ahead was called off (its handle closed) just as this reader came to need it.
-                        return delivered(try await wait(for: demandBlocks(range, of: file), of: file), by: file)
+                        return delivered(try await wait(for: demandBlocksWaiting(range, of: file), of: file), by: file)
                     }
                 }
             })
@@ -201,11 +202,28 @@ extension FileSystem {
         return data
     }
 
-    /// The blocks holding `range`, their GETs started (or joined) as demand.
-    private func demandBlocks(_ range: Range<UInt64>, of file: FileHandle) -> [Demand] {
-        (fetcher.blockIndex(of: range.lowerBound)...fetcher.blockIndex(of: range.upperBound - 1)).map { index in
-            demand(fetcher.block(index, of: file.object, priority: .demand)!, range)
+    /// The blocks holding `range`, their GETs started (or joined) as demand; nil when one must wait for memory
+    /// (the blocks that could be had are started all the same).
+    private func demandBlocks(_ range: Range<UInt64>, of file: FileHandle) -> [Demand]? {
+        var demands: [Demand] = []
+        var complete = true
+        for index in fetcher.blockIndex(of: range.lowerBound)...fetcher.blockIndex(of: range.upperBound - 1) {
+            if let block = fetcher.block(index, of: file.object, priority: .demand, overLimit: false) {
+                demands.append(demand(block, range))
+            } else {
+                complete = false
+            }
         }
+        return complete ? demands : nil
+    }
+
+    /// The blocks holding `range` as demand, waiting for memory where the budget is full.
+    private func demandBlocksWaiting(_ range: Range<UInt64>, of file: FileHandle) async -> [Demand] {
+        var demands: [Demand] = []
+        for index in fetcher.blockIndex(of: range.lowerBound)...fetcher.blockIndex(of: range.upperBound - 1) {
+            demands.append(demand(await fetcher.demandBlock(index, of: file.object), range))
+        }
+        return demands
     }
 
     private func demand(_ block: BlockBuffer, _ range: Range<UInt64>) -> Demand {

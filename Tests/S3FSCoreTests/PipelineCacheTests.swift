@@ -157,6 +157,35 @@ import Testing
         #expect(budget.usedBytes == 0)
     }
 
+    @Test func aWaiterForRoomIsWokenByAReleaseAndGivesUpAtItsDeadline() async throws {
+        let budget = MemoryBudget(limit: 100)
+        #expect(budget.tryReserve(100))
+        let before = budget.events
+        async let woken = budget.waitForRoom(after: before, until: .now + .seconds(30))
+        try await Task.sleep(for: .milliseconds(20))
+        budget.release(60)
+        #expect(await woken)
+        // Nothing comes back: the wait ends at the deadline, and says so.
+        #expect(await !budget.waitForRoom(after: budget.events, until: .now + .milliseconds(20)))
+        budget.release(40)
+    }
+
+    @Test func aDemandWithoutOverLimitTakesNothingWhenOnlyBlocksBeingFilledRemain() async throws {
+        var filling: [BlockBuffer] = []
+        for index: UInt64 in 0..<4 { filling.append(try await add(index, complete: false)) }
+        #expect(!cache.reserve(Self.length, demand: true, overLimit: false))
+        #expect(budget.usedBytes == 4 * Self.length)
+        // One completes (and so becomes evictable): the same demand now gets its memory within the limit.
+        [UInt8](repeating: 1, count: Self.length).withUnsafeBytes { filling[0].receive($0) }
+        filling[0].finish()
+        filling.removeFirst()
+        #expect(cache.reserve(Self.length, demand: true, overLimit: false))
+        #expect(budget.usedBytes == 4 * Self.length)
+        #expect(budget.peakBytes == 4 * Self.length)
+        budget.release(Self.length)
+        for buffer in filling { buffer.fail(FSError(errno: 5, "test")) }
+    }
+
     @Test func theBudgetCountsTryAndForceReservationsAndThePeak() {
         let budget = MemoryBudget(limit: 100)
         #expect(budget.tryReserve(60))

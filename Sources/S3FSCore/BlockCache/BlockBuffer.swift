@@ -155,6 +155,8 @@ import Synchronization
         case .complete, .pending: result = .success(())
         }
         for waiter in waiters { waiter.continuation.resume(returning: result) }
+        // A complete block can be evicted: a demand read waiting for memory may try again.
+        if case .complete = outcome { pool.budget.notify() }
     }
 
     // MARK: Reader side

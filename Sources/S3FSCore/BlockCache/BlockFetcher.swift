@@ -43,10 +43,12 @@ final class BlockFetcher: Sendable {
 
     func blockCount(of object: ObjectVersion) -> UInt64 { (object.size + UInt64(blockSize) - 1) / UInt64(blockSize) }
 
-    /// The buffer of block `index`, its GET started if nobody had. A demand request always gets one; a prefetch
-    /// gets nil when the memory budget has no room for it. `lead`: how far ahead of its reader a prefetch is.
+    /// The buffer of block `index`, its GET started if nobody had. A prefetch gets nil when the memory budget has no
+    /// room for it; a demand request always gets one, unless `overLimit` is false and the budget is full after
+    /// eviction. `lead`: how far ahead of its reader a prefetch is.
     func block(
-        _ index: UInt64, of object: ObjectVersion, priority: FetchScheduler.Priority, lead: UInt64 = 0
+        _ index: UInt64, of object: ObjectVersion, priority: FetchScheduler.Priority, lead: UInt64 = 0,
+        overLimit: Bool = true
     ) -> BlockBuffer? {
         let key = BlockKey(key: object.key, etag: object.etag, index: index)
         if let listed = listedBlock(index, of: object) {
@@ -55,7 +57,8 @@ final class BlockFetcher: Sendable {
         }
         let start = index * UInt64(blockSize)
         let length = Int(min(UInt64(blockSize), object.size - start))
-        guard let storage = unsafe cache.storage(length: length, demand: priority == .demand) else { return nil }
+        guard let storage = unsafe cache.storage(length: length, demand: priority == .demand, overLimit: overLimit)
+        else { return nil }
         let fresh = unsafe BlockBuffer(
             key: key, objectOffset: start, length: length, ticket: scheduler.makeTicket(), storage: storage,
             pool: cache.pool)
@@ -66,6 +69,27 @@ final class BlockFetcher: Sendable {
             scheduler.promote(buffer.ticket)
         }
         return buffer
+    }
+
+    /// How long a demand read waits for memory before it takes it over the limit. Memory comes back as blocks
+    /// are read through; only stalled GETs, or reads holding blocks while waiting for more, make it wait that long.
+    static let demandMemoryWait = Duration.seconds(1)
+
+    /// The buffer of block `index` for a demand read. When the budget is full and nothing can be evicted, waits
+    /// for memory to come back instead of taking it over the limit (100 readers starting at once otherwise each
+    /// took a block over a 64 MiB limit: 103-119 MiB in use), and takes it anyway after demandMemoryWait.
+    func demandBlock(_ index: UInt64, of object: ObjectVersion) async -> BlockBuffer {
+        let deadline = ContinuousClock.now + Self.demandMemoryWait
+        while true {
+            let events = cache.budget.events
+            if let block = block(index, of: object, priority: .demand, overLimit: false) {
+                // Room may be left for the next waiter.
+                cache.budget.notify()
+                return block
+            }
+            guard await cache.budget.waitForRoom(after: events, until: deadline) else { break }
+        }
+        return block(index, of: object, priority: .demand)!
     }
 
     /// The buffer of block `index` if the cache lists it (complete or being filled); starts nothing.

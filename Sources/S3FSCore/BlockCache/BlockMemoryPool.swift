@@ -86,7 +86,10 @@ final class BlockMemoryPool: Sendable {
             }
             return true
         }
-        if !kept {
+        if kept {
+            // A demand read waiting for memory can take it.
+            budget.notify()
+        } else {
             // SAFETY: the buffer's holder gave it up and the pool did not keep it: it is freed exactly once, here.
             unsafe buffer.deallocate()
             budget.release(buffer.count)

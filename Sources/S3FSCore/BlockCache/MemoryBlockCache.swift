@@ -84,21 +84,23 @@ final class MemoryBlockCache: Sendable {
     }
 
     /// Memory for a new block of `length` bytes: a pooled buffer, or a new one once `reserve` has made room for it.
-    func storage(length: Int, demand: Bool) -> UnsafeMutableRawBufferPointer? {
+    func storage(length: Int, demand: Bool, overLimit: Bool = true) -> UnsafeMutableRawBufferPointer? {
         let capacity = pool.capacity(forLength: length)
         if let reused = unsafe pool.takeReserved(capacity: capacity) { return unsafe reused }
-        return unsafe reserve(capacity, demand: demand) ? pool.allocate(capacity: capacity) : nil
+        return unsafe reserve(capacity, demand: demand, overLimit: overLimit) ? pool.allocate(capacity: capacity) : nil
     }
 
-    /// Reserves `bytes` in the budget, giving back pooled buffers and then evicting blocks until it fits. Prefetch (`demand` false) evicts only blocks
-    /// that were already read; a demand read may evict unread prefetched blocks too, and when nothing more can be
-    /// evicted it takes the memory anyway. Returns whether the bytes are reserved.
-    func reserve(_ bytes: Int, demand: Bool) -> Bool {
+    /// Reserves `bytes` in the budget, giving back pooled buffers and then evicting blocks until it fits. Prefetch
+    /// (`demand` false) evicts only blocks that were already read; a demand read may evict unread prefetched blocks
+    /// too, and when nothing more can be evicted it takes the memory anyway if `overLimit`. Returns whether the
+    /// bytes are reserved.
+    func reserve(_ bytes: Int, demand: Bool, overLimit: Bool = true) -> Bool {
         while !budget.tryReserve(bytes) {
             if pool.releaseOne() { continue }
             guard evict(atLeast: max(bytes, budget.limit / 32), includingUnread: demand) else {
-                if demand { budget.forceReserve(bytes) }
-                return demand
+                guard demand, overLimit else { return false }
+                budget.forceReserve(bytes)
+                return true
             }
         }
         return true
