@@ -113,31 +113,40 @@ public final class FileSystem: Sendable {
     /// The lookup, when what s3mount knows answers it (a fresh name, a fresh listing, a staged file); nil when
     /// `lookup` has to ask S3.
     public func lookupWithoutWaiting(parent: InodeNumber, name: String) throws(FSError) -> EntryReply? {
-        let directory = try directoryInode(parent)
+        if writeback != nil {
+            // A file being written is found in the staging area first (a read-only mount stages nothing).
+            let directory = try directoryInode(parent)
+            try checkName(name)
+            if let staged = lookupStaged(parent: parent, directory: directory, name: name) { return staged }
+        }
+        // The table's answer under one lock; a name it holds fresh is valid, any other is checked first.
+        let (answer, listingRunsOut) = inodes.freshLookup(parent: parent, name: Array(name.utf8), margin: refreshMargin)
+        // A lookup answered by a listing in the last third of its TTL: the next listing is started in the
+        // background once the directory has earned it (DirectoryWalks), so lookups after the expiry find it fresh.
+        if listingRunsOut { walks.noteHitNearExpiry(in: parent, list: listing(of: parent)) }
+        switch answer {
+        case .noDirectory: throw .notFound("\(parent)")
+        case .notADirectory(let key): throw FSError(errno: ENOTDIR, "\(key): not a directory", logLevel: .debug)
+        case .fresh(let inode): return entryReply(inode)
+        case .missing(let directoryKey):
+            try checkName(name)
+            throw .notFound("lookup \(directoryKey)\(name)")
+        case .unknown:
+            try checkName(name)
+            return nil
+        }
+    }
+
+    /// ENAMETOOLONG for a name over 255 bytes, ENOENT for one that no key can have.
+    private func checkName(_ name: String) throws(FSError) {
         if name.utf8.count > PathNames.maxNameBytes {
             throw FSError(errno: ENAMETOOLONG, "lookup \"\(name.prefix(32))…\": name over 255 bytes", logLevel: .debug)
         }
         guard PathNames.isValid(name) else { throw .notFound("lookup \(name)") }
-        if let staged = lookupStaged(parent: parent, directory: directory, name: name) { return staged }
-        if let cached = inodes.lookupFreshChild(of: parent, named: name) {
-            refreshListingAhead(of: parent)
-            return entryReply(cached)
-        }
-        if inodes.isFreshlyListed(parent) {
-            refreshListingAhead(of: parent)
-            throw .notFound("lookup \(directory.key)\(name)")
-        }
-        if inodes.isKnownMissing(parent: parent, named: name) { throw .notFound("lookup \(directory.key)\(name)") }
-        return nil
     }
 
-    /// A lookup answered by `directory`'s listing in the last third of its TTL: the next listing is started in the
-    /// background once the directory has earned it (DirectoryWalks), so lookups after the expiry find it fresh.
-    private func refreshListingAhead(of directory: InodeNumber) {
-        let margin = Duration.milliseconds(Int64(config.metadataTTL * 1000 / 3))
-        guard margin > .zero, inodes.listingRunsOutWithin(directory, margin: margin) else { return }
-        walks.noteHitNearExpiry(in: directory, list: listing(of: directory))
-    }
+    /// How long before a listing runs out a lookup it answers starts the next one: the last third of the TTL.
+    private var refreshMargin: Duration { .milliseconds(Int64(config.metadataTTL * 1000 / 3)) }
 
     public func forget(_ inode: InodeNumber, count: UInt64) {
         inodes.forget(inode, count: count)

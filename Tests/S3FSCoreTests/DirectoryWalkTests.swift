@@ -74,7 +74,8 @@ import Testing
         // The listing is made 50 s old (10 s left: in the last third of its TTL) instead of waiting for it to age.
         fs.inodes.markListed(data, at: .now - .seconds(50), ttl: ttl)
         let margin = Duration.seconds(ttl / 3)
-        #expect(fs.inodes.listingRunsOutWithin(data, margin: margin))
+        let listingRunsOut = { fs.inodes.freshLookup(parent: data, name: Array("no such name".utf8), margin: margin).listingRunsOut }
+        #expect(listingRunsOut())
         // Lookups are answered at once from the old listing, which is still fresh; once `threshold` of them came,
         // the next listing is started behind them.
         for index in 0..<fs.walks.threshold - 1 {
@@ -83,7 +84,7 @@ import Testing
         #expect(store.totalCallCount == 0, "a listing near its expiry was refreshed for fewer lookups than a walk")
         #expect(try fs.lookupWithoutWaiting(parent: data, name: "file-99")?.attributes.size == 1)
         #expect(await eventually(timeout: .seconds(5)) { store.callCount(.list) == 1 })
-        #expect(await eventually(timeout: .seconds(5)) { !fs.inodes.listingRunsOutWithin(data, margin: margin) })
+        #expect(await eventually(timeout: .seconds(5)) { !listingRunsOut() })
         #expect(fs.inodes.isFreshlyListed(data))
     }
 

@@ -64,17 +64,43 @@ final class InodeTable: Sendable {
         }
     }
 
-    /// Whether S3 said `name` is not in `parent` within the metadata TTL.
-    func isKnownMissing(parent: InodeNumber, named name: String) -> Bool {
-        let now = ContinuousClock.now
-        return state.withLock { state in (state.missing[parent]?[Array(name.utf8)]).map { $0 > now } ?? false }
-    }
-
     /// Inodes evicted so far: a listing during which this changed may no longer be complete in the table.
     var evictions: UInt64 { state.withLock { $0.evictions } }
 
     func inode(_ number: InodeNumber) -> Inode? {
         state.withLock { $0.inodes[number] }
+    }
+
+    /// What the table says about `name` in directory `parent`, read under one lock (lookups come from every FUSE
+    /// thread at once; taking the lock once per question made them queue on it).
+    enum FreshLookup {
+        case noDirectory
+        case notADirectory(key: String)
+        /// The child, its metadata fresh; one kernel lookup of it counted.
+        case fresh(Inode)
+        /// A fresh complete listing of the directory, or the negative cache, says there is no such name.
+        case missing(directoryKey: String)
+        /// S3 has to be asked.
+        case unknown
+    }
+
+    /// The answer to a kernel lookup of `name` in `parent` if the table alone can give it, and whether the parent's
+    /// listing runs out within `margin` (then it is worth listing again before it does).
+    func freshLookup(parent: InodeNumber, name: [UInt8], margin: Duration) -> (FreshLookup, listingRunsOut: Bool) {
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            guard let directory = state.inodes[parent] else { return (.noDirectory, false) }
+            guard directory.kind == .directory else { return (.notADirectory(key: directory.key), false) }
+            let listed = directory.listedUntil.map { $0 > now } ?? false
+            let runsOut = listed && directory.listedUntil! - now < margin
+            if let number = state.children[parent]?[name], let freshUntil = state.inodes[number]?.freshUntil, freshUntil > now {
+                state.inodes[number]!.lookupCount += 1
+                return (.fresh(state.inodes[number]!), runsOut)
+            }
+            if listed { return (.missing(directoryKey: directory.key), runsOut) }
+            if let until = state.missing[parent]?[name], until > now { return (.missing(directoryKey: directory.key), false) }
+            return (.unknown, false)
+        }
     }
 
     /// The child `name` of `parent` if the table holds it with fresh metadata, counting one kernel lookup of it.
@@ -210,15 +236,6 @@ final class InodeTable: Sendable {
         var key: String
         var size: UInt64
         var etag: ETag
-    }
-
-    /// Whether directory `number`'s listing still answers but has less than `margin` left.
-    func listingRunsOutWithin(_ number: InodeNumber, margin: Duration) -> Bool {
-        let now = ContinuousClock.now
-        return state.withLock { state in
-            guard let until = state.inodes[number]?.listedUntil else { return false }
-            return until > now && until - now < margin
-        }
     }
 
     /// Whether a complete listing of directory `number` is fresh, so a name missing from it does not exist.
