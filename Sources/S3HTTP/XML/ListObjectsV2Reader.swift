@@ -63,14 +63,14 @@ package enum ListObjectsV2Reader {
                     hidden: false))
         }
         let etagText = entry.childText("ETag")
-        if ServerETag.isUnusable(etagText) {
+        let etag = ServerETag.read(etagText)
+        if etag == nil, ServerETag.isUnusable(etagText) {
             anomalies.append(
                 ListAnomaly(
                     key: key, problem: "<ETag> \(quoted(etagText ?? "")) holds a control character; shown without one",
                     hidden: false))
         }
-        let etag = ServerETag.read(etagText) ?? ETag("")
-        return ObjectInfo(key: key, size: size, lastModified: modified ?? 0, etag: etag)
+        return ObjectInfo(key: key, size: size, lastModified: modified ?? 0, etag: etag ?? ETag(""))
     }
 
     /// The key as the server meant it; nil when its percent-encoding is broken or does not decode to UTF-8.
