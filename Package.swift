@@ -39,7 +39,7 @@ let package = Package(
         ),
         .target(
             name: "FuseBridge",
-            dependencies: ["CFuse", "S3FSCore", .product(name: "Logging", package: "swift-log"), metrics, "Observability"],
+            dependencies: ["CFuse", "CSystem", "S3FSCore", .product(name: "Logging", package: "swift-log"), metrics, "Observability"],
             swiftSettings: strictSafety
         ),
         .target(name: "S3FSTesting", dependencies: ["ObjectStore", "S3FSCore"]),

@@ -2,6 +2,7 @@
 // libfuse's C structs (struct stat, fuse_entry_param, struct statvfs) lives here too, next to the calls that need
 // them.
 import CFuse
+import CSystem
 import Glibc
 import S3FSCore
 
@@ -172,8 +173,12 @@ extension FuseCalls {
         }
     }
 
+    /// fuse_session_mount; once mounted, the INIT reply to come is armed to carry FUSE_PARALLEL_DIROPS (asked for in
+    /// FuseOperations.initialize, but left out of the reply by libfuse before 3.16; CSystem's fuse_init_flags.c).
     static func mount(_ session: OpaquePointer, at mountpoint: String) -> Bool {
-        unsafe fuse_session_mount(session, mountpoint) == 0
+        guard unsafe fuse_session_mount(session, mountpoint) == 0 else { return false }
+        s3m_fuse_arm_parallel_dirops(unsafe fuse_session_fd(session))
+        return true
     }
 
     static func loop(_ session: OpaquePointer, maxThreads: UInt32) -> Int32 {

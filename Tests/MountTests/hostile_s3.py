@@ -14,6 +14,8 @@ expired; see CredentialCheck). What it can be told:
                        being stored, so a directory of a million names costs no memory here
   no_etag              keys answered without an ETag anywhere (LIST, HEAD, GET); If-Match on them fails (412)
   list_log             (time.monotonic() when sent, prefix, max-keys) of each LIST answer
+  list_delay           seconds each LIST waits before it is answered; `lists_at_once` is the most LISTs that were
+                       being answered at the same time
 """
 
 from __future__ import annotations
@@ -138,6 +140,9 @@ class HostileS3:
         self.no_etag: set[bytes] = set()
         self.if_match_seen: list[str] = []
         self.list_log: list[tuple[float, str, int]] = []
+        self.list_delay = 0.0
+        self.lists_in_flight = 0
+        self.lists_at_once = 0
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.server.handle_error = lambda request, address: None  # clients reset connections on purpose
@@ -326,6 +331,13 @@ class HostileS3:
                     return
                 key, query = self.target()
                 if key is None:
+                    if s3.list_delay:
+                        with s3.lock:
+                            s3.lists_in_flight += 1
+                            s3.lists_at_once = max(s3.lists_at_once, s3.lists_in_flight)
+                        time.sleep(s3.list_delay)
+                        with s3.lock:
+                            s3.lists_in_flight -= 1
                     self.send(200, {"Content-Type": "application/xml"}, s3.list_page(query))
                     s3.list_log.append((time.monotonic(), query.get("prefix", ""), int(query.get("max-keys", "1000"))))
                     return

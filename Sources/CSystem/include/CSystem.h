@@ -11,6 +11,10 @@ int s3m_start_writeback(int fd, off_t offset, off_t length);
 // `exclusive`, released otherwise. 0 on success, -errno on failure (-EAGAIN: another description holds it).
 int s3m_lock_byte(int fd, off_t offset, int exclusive);
 
+// Makes the next FUSE INIT reply written to `fuse_fd` carry FUSE_PARALLEL_DIROPS, which libfuse before 3.16 leaves
+// out (fuse_init_flags.c). Call between mounting and serving; the reply is patched once.
+void s3m_fuse_arm_parallel_dirops(int fuse_fd);
+
 // O_DIRECT, whose value differs between architectures.
 int s3m_o_direct(void);
 
