@@ -181,6 +181,24 @@ extension FuseCalls {
         return true
     }
 
+    /// Makes the kernel drop what it caches of a name or an inode (FUSE notify). The kernel answers ENOENT for
+    /// what it no longer holds, which changes nothing, so the result is not looked at.
+    static func invalidate(_ session: OpaquePointer, _ change: KernelInvalidation) {
+        switch change {
+        case .entry(let parent, let name):
+            // libfuse sends the name with its terminating NUL.
+            let terminated = name + [0]
+            _ = unsafe terminated.withUnsafeBufferPointer { bytes in
+                unsafe bytes.withMemoryRebound(to: CChar.self) { chars in
+                    unsafe fuse_lowlevel_notify_inval_entry(
+                        session, fuse_ino_t(parent.rawValue), chars.baseAddress, name.count)
+                }
+            }
+        case .inode(let number, let pages):
+            _ = unsafe fuse_lowlevel_notify_inval_inode(session, fuse_ino_t(number.rawValue), pages ? 0 : -1, 0)
+        }
+    }
+
     static func loop(_ session: OpaquePointer, maxThreads: UInt32) -> Int32 {
         guard let config = unsafe fuse_loop_cfg_create() else { return -1 }
         defer { unsafe fuse_loop_cfg_destroy(config) }

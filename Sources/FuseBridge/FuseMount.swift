@@ -8,6 +8,10 @@
 // EIO), unmounts lazily (open files do not block it), and lets run() return; the process then exits, and the kernel
 // aborts the connection. The session is never destroyed: a reply still in flight on a Task must never touch freed
 // memory. Whichever comes first, the loop's end or requestExit, unmounts; the other does not.
+//
+// On a mount that leases names to the kernel (FileSystem+Leases), the lease keeper runs from mount to unmount and
+// its invalidations are written to the kernel on a queue of their own (a notify can wait for the kernel's lock
+// on a directory while lookups in it are answered), never after the unmount has closed the device.
 import CFuse
 import Dispatch
 import Foundation
@@ -74,6 +78,11 @@ public struct FuseMountError: Error, CustomStringConvertible {
     /// Signalled when the loop has ended or requestExit is done; run() returns then.
     private let finished = DispatchSemaphore(value: 0)
     private let loopStatus = Atomic<Int32>(0)
+    /// The lease keeper, while it runs.
+    private let leaseKeeper = Mutex<Task<Void, Never>?>(nil)
+    /// Whether invalidations may still be written (false once the unmount is claimed); held while writing them.
+    private let kernelReachable = Mutex<Bool>(true)
+    private let invalidations = DispatchQueue(label: "s3m-lease-invalidations")
 
     public init(fileSystem: FileSystem, options: FuseMountOptions, logger: Logger) {
         self.context = FuseContext(fileSystem: fileSystem, logger: logger, maxReadAhead: options.maxReadAhead)
@@ -113,6 +122,7 @@ public struct FuseMountError: Error, CustomStringConvertible {
         }
         loop.name = "s3m-fuse-loop"
         loop.start()
+        startLeaseKeeper()
         finished.wait()
         return loopStatus.load(ordering: .acquiring)
     }
@@ -133,6 +143,20 @@ public struct FuseMountError: Error, CustomStringConvertible {
     /// fuse_session_unmount (lazy: open files do not keep the mount) the first time only; it closes the device.
     private func unmountOnce(_ session: OpaquePointer) {
         guard !unmountClaimed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        leaseKeeper.withLock { $0?.cancel() }
+        kernelReachable.withLock { $0 = false }
         unsafe FuseCalls.unmount(session)
+    }
+
+    private func startLeaseKeeper() {
+        let keeper = context.fileSystem.keepLeases { [self] changes in
+            invalidations.async { [self] in
+                kernelReachable.withLock { reachable in
+                    guard reachable, let session = unsafe self.session else { return }
+                    for change in changes { unsafe FuseCalls.invalidate(session, change) }
+                }
+            }
+        }
+        leaseKeeper.withLock { $0 = keeper }
     }
 }

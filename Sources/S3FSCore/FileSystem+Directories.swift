@@ -50,7 +50,7 @@ extension FileSystem {
                     parent: directory.inode, entry: resolved, ttl: config.metadataTTL, countLookup: plus)
                 let entry = DirectoryEntry(
                     name: resolved.name, attributes: attributes(of: inode), nextOffset: next + 1,
-                    ttl: config.metadataTTL, isDotEntry: false)
+                    ttl: plus ? entryTTL(inode, listedIn: directory.inode) : config.metadataTTL, isDotEntry: false)
                 guard replier.add(entry) else {
                     if plus { inodes.uncountLookup(inode.number) }
                     return

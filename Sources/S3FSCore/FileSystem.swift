@@ -28,6 +28,8 @@ public final class FileSystem: Sendable {
     /// The cache tier under --cache-dir, when it is on and its directory usable.
     let cacheTier: DiskBlockCache?
     let walks = DirectoryWalks()
+    /// Names handed to the kernel for longer than the TTL on a read-only mount; nil when leases are off.
+    let leases: EntryLeases?
     let readStats = ReadStats()
     /// Open handles that have read ahead (sequential readers); they share half the memory budget for it.
     let readingAhead = Atomic<Int>(0)
@@ -55,6 +57,8 @@ public final class FileSystem: Sendable {
         self.logger = logger
         self.mountTime = mountTime
         self.inodes = InodeTable(rootKey: config.prefix, rootMtime: mountTime, limit: config.maxCachedNames)
+        self.leases = config.readOnly && config.metadataTTL > 0 && config.metadataLease > config.metadataTTL
+            ? EntryLeases(seconds: config.metadataLease) : nil
         let budget = MemoryBudget(limit: config.reads.memoryLimit)
         let scheduler = FetchScheduler(
             maxConcurrent: config.reads.maxConcurrentFetches, maxUploads: config.writes?.uploadConcurrency ?? 1)
@@ -127,7 +131,7 @@ public final class FileSystem: Sendable {
         switch answer {
         case .noDirectory: throw .notFound("\(parent)")
         case .notADirectory(let key): throw FSError(errno: ENOTDIR, "\(key): not a directory", logLevel: .debug)
-        case .fresh(let inode): return entryReply(inode)
+        case .fresh(let inode, let listed): return listed ? entryReply(inode, listedIn: parent) : entryReply(inode)
         case .missing(let directoryKey):
             try checkName(name)
             throw .notFound("lookup \(directoryKey)\(name)")
@@ -152,6 +156,7 @@ public final class FileSystem: Sendable {
         inodes.forget(inode, count: count)
         if inodes.inode(inode) == nil {
             walks.forget(inode)
+            leases?.revoke(inode)
             dataset?.forget(inode)
             for handle in openless.remove(inode) { release(handle: handle) }
         }
@@ -160,7 +165,7 @@ public final class FileSystem: Sendable {
     /// When `parent` is being walked name by name, lists it once and answers from the listing (nil: ask S3).
     private func answerFromWalkListing(parent: InodeNumber, name: String) async throws(FSError) -> EntryReply? {
         guard await walkListing(of: parent) else { return nil }
-        if let cached = inodes.lookupFreshChild(of: parent, named: name) { return entryReply(cached) }
+        if let cached = inodes.lookupFreshChild(of: parent, named: name) { return entryReply(cached, listedIn: parent) }
         if inodes.isFreshlyListed(parent) { throw .notFound("lookup \(name)") }
         return nil
     }
@@ -260,6 +265,18 @@ public final class FileSystem: Sendable {
 
     func entryReply(_ inode: Inode) -> EntryReply {
         EntryReply(attributes: attributes(of: inode), ttl: config.metadataTTL)
+    }
+
+    /// The reply for `inode` found in a listing of `directory`.
+    func entryReply(_ inode: Inode, listedIn directory: InodeNumber) -> EntryReply {
+        EntryReply(attributes: attributes(of: inode), ttl: entryTTL(inode, listedIn: directory))
+    }
+
+    /// How long the kernel may keep `inode`, found in a listing of `directory`: a lease, for a file on a mount that
+    /// gives them (while the directory holds one or one more fits), else the TTL.
+    func entryTTL(_ inode: Inode, listedIn directory: InodeNumber) -> Double {
+        guard let leases, inode.kind == .file, leases.grant(inode, in: directory) else { return config.metadataTTL }
+        return leases.seconds
     }
 
     /// Re-reads a file's metadata from S3 once its TTL has passed: from one listing of its directory when the

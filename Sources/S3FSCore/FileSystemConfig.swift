@@ -9,6 +9,9 @@ public struct FileSystemConfig: Sendable, Hashable {
     public var readOnly: Bool
     /// How long metadata learnt from S3 is trusted, by the core and by the kernel's entry/attribute caches.
     public var metadataTTL: Double
+    /// On a read-only mount, how long the kernel may keep names of files answered from a complete listing (see
+    /// EntryLeases); 0, or not longer than the TTL: no leases.
+    public var metadataLease: Double
     /// The inode table's budget for names the kernel does not hold (see InodeTable).
     public var maxCachedNames: Int
     /// The read pipeline's settings.
@@ -18,7 +21,7 @@ public struct FileSystemConfig: Sendable, Hashable {
 
     public init(
         prefix: String = "", uid: UInt32 = 0, gid: UInt32 = 0, fileMode: UInt32 = 0o644, dirMode: UInt32 = 0o755,
-        readOnly: Bool = false, metadataTTL: Double = 1, maxCachedNames: Int = 100_000, reads: ReadPipelineConfig = ReadPipelineConfig(),
+        readOnly: Bool = false, metadataTTL: Double = 1, metadataLease: Double = 0, maxCachedNames: Int = 100_000, reads: ReadPipelineConfig = ReadPipelineConfig(),
         writes: WriteConfig? = nil
     ) {
         self.prefix = Self.normalizedPrefix(prefix)
@@ -28,6 +31,7 @@ public struct FileSystemConfig: Sendable, Hashable {
         self.dirMode = dirMode
         self.readOnly = readOnly
         self.metadataTTL = metadataTTL
+        self.metadataLease = metadataLease
         self.maxCachedNames = maxCachedNames
         self.reads = reads
         self.writes = writes

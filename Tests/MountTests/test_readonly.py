@@ -7,6 +7,7 @@ from __future__ import annotations
 import errno
 import mmap
 import os
+import time
 
 import pytest
 
@@ -103,5 +104,58 @@ def test_an_object_replaced_in_s3_is_read_whole_in_its_new_version_after_the_ttl
 
     assert wait_until(reads_new, 15, interval=0.1), "the new version never showed after the 1 s TTL"
     assert all(reads_new() for _ in range(5)), "the old version came back"
+    m.unmount()
+    assert m.problems == []
+
+
+def test_names_from_a_listing_are_leased_past_the_ttl_and_changes_are_still_taken_back(mounter, s3, env, prefix):
+    """On a read-only mount the kernel keeps the names of a listed directory past the TTL (a lease): a second pass
+    after the TTL sends no lookup. s3mount lists the directory again every TTL meanwhile and takes back each name
+    whose object changed or went, so a replaced object reads in its new version and a deleted one is gone."""
+    files = {f"ro-lease/f{i:02d}.bin": det_bytes(f"ro-lease/{i}", 10_000 + 331 * i) for i in range(30)}
+    put_many(s3, env.bucket, {prefix + k: v for k, v in files.items()})
+    port = free_port()
+    m = mounter.mount(
+        f"{env.bucket}:{prefix}ro-lease", "--read-only", "--metadata-ttl", "1", "--metadata-lease", "60",
+        "--metrics-address", f"127.0.0.1:{port}")
+    names = sorted(os.listdir(m.p()))  # a complete listing: lookups of its names are answered with leases
+    assert names == [k.split("/")[1] for k in sorted(files)]
+
+    def read_all() -> None:
+        for name in names:
+            with open(m.p(name), "rb") as f:
+                assert f.read() == files[f"ro-lease/{name}"], name
+
+    read_all()
+    first_pass_done = time.monotonic()
+    lookups = operations(port, "lookup")
+    lists = Scrape(port).value("s3mount_s3_requests_total", operation="list", status="2xx")
+    # The TTL runs out; the daemon lists the directory again to keep its leases (what the kernel does not ask).
+    assert wait_until(
+        lambda: time.monotonic() - first_pass_done > 1.5
+        and Scrape(port).value("s3mount_s3_requests_total", operation="list", status="2xx") > lists, 15
+    ), "the leased directory was never listed again"
+    read_all()
+    assert operations(port, "lookup") == lookups, "the second pass after the TTL still sent lookups"
+
+    replaced, deleted = "f03.bin", "f04.bin"
+    new = det_bytes("ro-lease/new", 4_321)
+    s3.put_object(Bucket=env.bucket, Key=f"{prefix}ro-lease/{replaced}", Body=new)
+    s3.delete_object(Bucket=env.bucket, Key=f"{prefix}ro-lease/{deleted}")
+    changed_at = time.monotonic()
+
+    def reads_new() -> bool:
+        with open(m.p(replaced), "rb") as f:
+            data = f.read()
+        assert data in (files[f"ro-lease/{replaced}"], new), "a read mixed the two versions"
+        return data == new
+
+    assert wait_until(reads_new, 10, interval=0.05), "the replaced object never showed: its lease was not taken back"
+    assert wait_until(lambda: not os.path.exists(m.p(deleted)), 10, interval=0.05), "the deleted object stayed"
+    took = time.monotonic() - changed_at
+    assert took < 5, f"changes showed {took:.1f} s after they were made, with a 1 s TTL and a 60 s lease"
+    assert os.path.getsize(m.p(replaced)) == len(new)
+    with open(m.p(names[0]), "rb") as f:  # names that did not change keep their bytes
+        assert f.read() == files[f"ro-lease/{names[0]}"]
     m.unmount()
     assert m.problems == []

@@ -76,8 +76,9 @@ final class InodeTable: Sendable {
     enum FreshLookup {
         case noDirectory
         case notADirectory(key: String)
-        /// The child, its metadata fresh; one kernel lookup of it counted.
-        case fresh(Inode)
+        /// The child, its metadata fresh; one kernel lookup of it counted. `listed`: a fresh complete listing of the
+        /// directory holds it.
+        case fresh(Inode, listed: Bool)
         /// A fresh complete listing of the directory, or the negative cache, says there is no such name.
         case missing(directoryKey: String)
         /// S3 has to be asked.
@@ -95,7 +96,7 @@ final class InodeTable: Sendable {
             let runsOut = listed && directory.listedUntil! - now < margin
             if let number = state.children[parent]?[name], let freshUntil = state.inodes[number]?.freshUntil, freshUntil > now {
                 state.inodes[number]!.lookupCount += 1
-                return (.fresh(state.inodes[number]!), runsOut)
+                return (.fresh(state.inodes[number]!, listed: listed), runsOut)
             }
             if listed { return (.missing(directoryKey: directory.key), runsOut) }
             if let until = state.missing[parent]?[name], until > now { return (.missing(directoryKey: directory.key), false) }
@@ -236,6 +237,23 @@ final class InodeTable: Sendable {
         var key: String
         var size: UInt64
         var etag: ETag
+    }
+
+    /// What leases in `directory` are checked against: until when its last complete listing answers, and the version
+    /// of each file child that listing (or a later lookup) found. A child missing here is gone from S3, or changed
+    /// kind.
+    func listedFileVersions(of directory: InodeNumber) -> (
+        listedUntil: ContinuousClock.Instant?, files: [[UInt8]: EntryLeases.FileVersion]
+    ) {
+        state.withLock { state in
+            guard let listedUntil = state.inodes[directory]?.listedUntil else { return (nil, [:]) }
+            var files: [[UInt8]: EntryLeases.FileVersion] = [:]
+            for (name, number) in state.children[directory] ?? [:] {
+                guard let child = state.inodes[number], child.kind == .file, child.freshUntil >= listedUntil else { continue }
+                files[name] = EntryLeases.FileVersion(number: number, etag: child.etag, size: child.size)
+            }
+            return (listedUntil, files)
+        }
     }
 
     /// Whether a complete listing of directory `number` is fresh, so a name missing from it does not exist.

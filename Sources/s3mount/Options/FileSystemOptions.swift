@@ -30,6 +30,13 @@ struct FileSystemOptions: ParsableArguments {
     @Option(help: "Seconds that names and attributes learnt from S3 are trusted before asking again.")
     var metadataTTL: Double = 1
 
+    @Option(help: """
+        On a read-only mount, seconds the kernel may keep the names of files in a listed directory without asking; \
+        s3mount lists such a directory again every --metadata-ttl and takes back each name whose object changed or \
+        went. 0: names last --metadata-ttl, as on a writable mount.
+        """)
+    var metadataLease: Double = 30
+
     @Option(help: "Names kept in memory beyond those the kernel holds (listed but not looked up); the oldest leave first.")
     var maxCachedNames = 100_000
 
@@ -39,6 +46,9 @@ struct FileSystemOptions: ParsableArguments {
         }
         guard metadataTTL >= 0, metadataTTL <= 86_400 * 365 else {
             throw ValidationError("--metadata-ttl must be between 0 and 31536000 seconds, got \(metadataTTL)")
+        }
+        guard metadataLease >= 0, metadataLease <= 86_400 * 365 else {
+            throw ValidationError("--metadata-lease must be between 0 and 31536000 seconds, got \(metadataLease)")
         }
     }
 

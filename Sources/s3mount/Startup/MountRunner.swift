@@ -155,6 +155,7 @@ struct MountRunner {
         return FileSystemConfig(
             prefix: prefix, uid: options.effectiveUID, gid: options.effectiveGID, fileMode: options.fileMode.bits,
             dirMode: options.dirMode.bits, readOnly: options.readOnly, metadataTTL: options.metadataTTL,
+            metadataLease: options.metadataLease,
             maxCachedNames: options.maxCachedNames,
             reads: ReadPipelineConfig(
                 blockSize: command.reads.blockSize.bytes, maxPrefetch: command.reads.maxPrefetch.bytes,
