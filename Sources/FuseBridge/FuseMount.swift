@@ -7,7 +7,8 @@
 // which never comes while callers wait for answers. requestExit answers every request in flight (a short grace, then
 // EIO), unmounts lazily (open files do not block it), and lets run() return; the process then exits, and the kernel
 // aborts the connection. The session is never destroyed: a reply still in flight on a Task must never touch freed
-// memory. Whichever comes first, the loop's end or requestExit, unmounts; the other does not.
+// memory. Whichever comes first, the loop's end or requestExit, unmounts; the other waits until that is done (the
+// process must not exit between closing the device and the umount, which would leave the mount behind).
 //
 // On a mount that leases names to the kernel (FileSystem+Leases), the lease keeper runs from mount to unmount and
 // its invalidations are written to the kernel on a queue of their own (a notify can wait for the kernel's lock
@@ -73,8 +74,9 @@ public struct FuseMountError: Error, CustomStringConvertible {
     private static let exitGrace = DispatchTimeInterval.seconds(1)
     /// Set by the first requestExit; later signals change nothing.
     private let exiting = Atomic<Bool>(false)
-    /// Claimed by whoever unmounts first: the loop's end or requestExit.
-    private let unmountClaimed = Atomic<Bool>(false)
+    /// Set by whoever unmounts first (the loop's end or requestExit), held while it does: the other waits for the
+    /// unmount to be done, so the process never exits between the device's close and the umount.
+    private let unmounted = Mutex<Bool>(false)
     /// Signalled when the loop has ended or requestExit is done; run() returns then.
     private let finished = DispatchSemaphore(value: 0)
     private let loopStatus = Atomic<Int32>(0)
@@ -140,12 +142,16 @@ public struct FuseMountError: Error, CustomStringConvertible {
         finished.signal()
     }
 
-    /// fuse_session_unmount (lazy: open files do not keep the mount) the first time only; it closes the device.
+    /// fuse_session_unmount (lazy: open files do not keep the mount) the first time only; it closes the device. A
+    /// second caller returns once the first one's unmount is done.
     private func unmountOnce(_ session: OpaquePointer) {
-        guard !unmountClaimed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        leaseKeeper.withLock { $0?.cancel() }
-        kernelReachable.withLock { $0 = false }
-        unsafe FuseCalls.unmount(session)
+        unmounted.withLock { done in
+            guard !done else { return }
+            leaseKeeper.withLock { $0?.cancel() }
+            kernelReachable.withLock { $0 = false }
+            unsafe FuseCalls.unmount(session)
+            done = true
+        }
     }
 
     private func startLeaseKeeper() {
