@@ -2,7 +2,8 @@
 
 The suite mounts the release binary ($S3MOUNT_BIN) against the local S3 testbed (the Ceph RADOS gateway started by
 scripts/testbed/ceph.sh; its env file exports AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
-S3_BUCKET). Everything it uploads lives under one random prefix `mt-<uuid>/`, deleted at the end of the session.
+S3_BUCKET). Everything it uploads lives under one random prefix `mt-<uuid>/`; a module's objects are deleted when
+the module ends, the session fixtures' (`sizes/`) at the end of the session.
 
 Run: make test-mount, or
     eval "$(scripts/testbed/ceph.sh env)"; S3MOUNT_BIN=$PWD/.build/release/s3mount python3 -m pytest -q Tests/MountTests
@@ -144,16 +145,38 @@ def prefix(s3, env: Env):
     """The session's own prefix `mt-<uuid>/`; every object under it is deleted at the end, and every multipart
     upload under it aborted."""
     p = f"mt-{uuid.uuid4().hex[:12]}/"
+    _session_store.update(s3=s3, bucket=env.bucket, prefix=p)
     yield p
+    _session_store.clear()
     abort_multipart_uploads(s3, env.bucket, p)
     delete_prefix(s3, env.bucket, p)
 
 
-def delete_prefix(s3, bucket: str, prefix: str) -> None:
+# the session prefix's client, bucket and name once a test asked for it (hostile-server modules never do)
+_session_store: dict = {}
+SESSION_OWNED = ("sizes/",)  # the session fixtures' objects, kept until the session ends
+
+
+@pytest.fixture(scope="module", autouse=True)
+def module_objects_deleted():
+    """What a test module uploaded is deleted when the module ends, not at the end of the session: the suite writes
+    tens of GiB in all, and the testbed's OSD (CI: 14 GiB) holds only a few modules' worth at once."""
+    yield
+    if not _session_store:
+        return
+    s3, bucket, p = _session_store["s3"], _session_store["bucket"], _session_store["prefix"]
+    abort_multipart_uploads(s3, bucket, p)
+    delete_prefix(s3, bucket, p, keep=tuple(p + owned for owned in SESSION_OWNED))
+
+
+def delete_prefix(s3, bucket: str, prefix: str, keep: tuple[str, ...] = ()) -> None:
+    """Delete every object under prefix but those whose key starts with one of keep."""
     paginator = s3.get_paginator("list_objects_v2")
     batch: list[dict] = []
     for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
         for obj in page.get("Contents", []):
+            if obj["Key"].startswith(keep):
+                continue
             batch.append({"Key": obj["Key"]})
             if len(batch) == 1000:
                 s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
