@@ -22,6 +22,10 @@ int s3m_fix_mmap_threshold(int bytes) {
     return mallopt(M_MMAP_THRESHOLD, bytes);
 }
 
+int s3m_keep_freed_heap_top(int bytes) {
+    return mallopt(M_TRIM_THRESHOLD, bytes);
+}
+
 int s3m_limit_malloc_arenas(int arenas) {
     return mallopt(M_ARENA_MAX, arenas);
 }

@@ -22,6 +22,10 @@ int s3m_o_direct(void);
 // buffers are freed). Returns 1 on success.
 int s3m_fix_mmap_threshold(int bytes);
 
+// Lets up to `bytes` of free memory stay at the top of each malloc heap instead of going back to the kernel
+// (glibc's mallopt M_TRIM_THRESHOLD, 128 KiB by default). Returns 1 on success.
+int s3m_keep_freed_heap_top(int bytes);
+
 // Caps glibc's malloc arenas at `arenas` (mallopt M_ARENA_MAX; by default up to 8 per core, each thread that
 // meets contention taking one, and each holding its own freed memory in RSS). Returns 1 on success.
 int s3m_limit_malloc_arenas(int arenas);
