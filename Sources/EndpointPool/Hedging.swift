@@ -68,9 +68,10 @@ final class HedgeBudget: Sendable {
 
     var counts: (gets: Int, hedges: Int, wins: Int) { state.withLock { ($0.gets, $0.hedges, $0.wins) } }
 
-    /// Seconds after which a GET without its first byte is hedged, or nil (disabled, or too few samples).
+    /// Seconds after which a GET without its first byte is hedged, or nil (disabled, too few samples, or no
+    /// second endpoint in service for a twin: then no GET pays for a timer that can only find nobody to hedge to).
     func threshold(_ endpoints: [EndpointHealth]) -> Double? {
-        guard policy.enabled else { return nil }
+        guard policy.enabled, endpoints.lazy.filter({ $0.breaker != .open }).count > 1 else { return nil }
         let p95s = endpoints.filter { $0.breaker == .closed }.compactMap { $0.latencyQuantile(0.95, of: .get) }
         return p95s.min().map { max(policy.minimumDelay, $0) }
     }

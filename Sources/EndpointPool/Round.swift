@@ -50,7 +50,10 @@ extension EndpointPool {
         return await withTaskGroup(of: RoundEvent.self) { group in
             var round = RoundState(pending: 1)
             group.addTask { .finished(primary, await primary.outcome()) }
-            group.addTask { await self.watch(race, hedgeAt: hedgeAt) }
+            // Nothing to watch for (no hedge, no stall limit: one endpoint in service) costs no timer.
+            if hedgeAt != nil || primary.stallLimit < .infinity {
+                group.addTask { await self.watch(race, hedgeAt: hedgeAt) }
+            }
             while let event = await group.next() {
                 switch event {
                 case .finished(let attempt, let outcome):
