@@ -118,9 +118,7 @@ extension FileSystem {
         // is always found fresh while the listing still answers "missing" for names it does not hold.
         let listedAt = ContinuousClock.now
         let entries = merge(listing.entries, staged)
-        for entry in entries {
-            inodes.upsert(parent: number, entry: entry, ttl: config.metadataTTL, countLookup: false)
-        }
+        inodes.upsertListed(parent: number, entries: entries, ttl: config.metadataTTL)
         guard page.nextContinuationToken == nil else { return nil }
         inodes.markListed(number, at: listedAt, ttl: config.metadataTTL)
         walks.noteListed(number, entries: entries.count)

@@ -40,8 +40,7 @@ extension FileSystem {
         let handle = FileHandle(
             inode: inode.number, directory: inode.parent, name: inode.name, object: object,
             pageCacheKeepsReads: flags & s3m_o_direct() == 0, pattern: newPattern(), window: newWindow())
-        let keepCache = inodes.notePageCacheVersion(inode.number, etag: etag)
-        inodes.countOpen(inode.number, +1)
+        let keepCache = inodes.noteOpen(inode.number, etag: etag)
         return OpenReply(handle: files.insert(handle), keepCache: keepCache, needsFlush: false)
     }
 
