@@ -66,7 +66,10 @@ import Testing
             .entry(parent: d, name: Array("b".utf8)), .entry(parent: d, name: Array("c".utf8)),
         ])
         #expect(await fs.renewLeases(within: .seconds(10)).isEmpty)
-        // The next lookup sees the new version, under a new lease.
+        // The next lookup answered from a listing sees the new version, under a new lease. (Listed here, not left to
+        // the keeper's listing: on a loaded machine that one can be more than the 1 s TTL old by now, and then the
+        // lookup asks S3 for the one name and gets the TTL.)
+        _ = try await readWholeDirectory(fs, d)
         let again = try await fs.lookup(parent: d, name: "b")
         #expect(again.attributes.size == 12 && again.ttl == 30)
     }
