@@ -2,24 +2,27 @@ import CXXHash
 
 /// One block file of the cache tier: a header that repeats everything the block is for and a checksum of each
 /// 64 KiB chunk of its payload, then the payload. Per-chunk checksums let a small read take one chunk from the
-/// file and check it without reading the whole block.
+/// file and check it without reading the whole block. The header is padded to a multiple of 4 KiB so that the
+/// payload starts on a page: the file can be written from the block's own memory with O_DIRECT.
 ///
-///     0  "S3MBLK02"                      magic and version
+///     0  "S3MBLK03"                      magic and version
 ///     8  name length (UInt32, LE)        the name: store identity, key, ETag, block size, index, record length
 ///    12  chunk size (UInt32, LE)
 ///    16  payload length (UInt64, LE)
 ///    24  XXH3-64 of the chunk table (UInt64, LE)
 ///    32  chunk table: the XXH3-64 of each chunk of the payload (UInt64, LE each)
-///     …  name bytes, then the payload
+///     …  name bytes, zeros up to the next multiple of 4 KiB, then the payload
 ///
-/// A file whose magic, name, length, chunk table or chunk checksum does not match what was asked for is never
-/// served.
+/// A file whose magic, name, length, padding, chunk table or chunk checksum does not match what was asked for is
+/// never served.
 struct BlockFileFormat: Sendable {
-    static let magic = Array("S3MBLK02".utf8)
+    static let magic = Array("S3MBLK03".utf8)
     /// The magic without its version: a file with another version is an older s3mount's, not a damaged one.
     static let family = Array("S3MBLK".utf8)
     static let fixedHeaderSize = 32
     static let chunkSize = 64 << 10
+    /// What the payload's offset is a multiple of (the largest logical block size of a disk: O_DIRECT's unit).
+    static let alignment = 4096
 
     /// Everything that makes a block this block, as one string.
     let name: [UInt8]
@@ -47,7 +50,10 @@ struct BlockFileFormat: Sendable {
 
     var chunkCount: Int { (length + Self.chunkSize - 1) / Self.chunkSize }
 
-    var payloadOffset: Int { Self.fixedHeaderSize + 8 * chunkCount + name.count }
+    /// The header's bytes before its padding.
+    private var headerSize: Int { Self.fixedHeaderSize + 8 * chunkCount + name.count }
+
+    var payloadOffset: Int { (headerSize + Self.alignment - 1) / Self.alignment * Self.alignment }
 
     /// The payload bytes of chunk `index`.
     func chunkRange(_ index: Int) -> Range<Int> {
@@ -74,7 +80,7 @@ struct BlockFileFormat: Sendable {
         }
     }
 
-    /// The header of a file holding `payload` (of `length` bytes).
+    /// The header of a file holding `payload` (of `length` bytes), padded: payloadOffset bytes.
     func header(payload: UnsafeRawBufferPointer) -> [UInt8] {
         var table: [UInt8] = []
         table.reserveCapacity(8 * chunkCount)
@@ -87,7 +93,7 @@ struct BlockFileFormat: Sendable {
         Self.append(UInt32(Self.chunkSize), to: &bytes)
         Self.append(UInt64(length), to: &bytes)
         unsafe table.withUnsafeBytes { unsafe Self.append(Self.checksum($0), to: &bytes) }
-        return bytes + table + name
+        return bytes + table + name + [UInt8](repeating: 0, count: payloadOffset - headerSize)
     }
 
     /// What is wrong with a file whose first payloadOffset bytes are `header`.
@@ -103,7 +109,7 @@ struct BlockFileFormat: Sendable {
         guard Array(header[0..<8]) == Self.magic else {
             return .failure(Array(header[0..<6]) == Self.family ? .otherVersion : .damaged("not a block file"))
         }
-        guard Self.read(UInt32.self, header, at: 8) == UInt32(name.count), Array(header[(payloadOffset - name.count)...]) == name
+        guard Self.read(UInt32.self, header, at: 8) == UInt32(name.count), Array(header[(headerSize - name.count)..<headerSize]) == name
         else {
             return .failure(.damaged("a different block"))
         }
@@ -112,6 +118,7 @@ struct BlockFileFormat: Sendable {
         else {
             return .failure(.damaged("a different length"))
         }
+        guard header[headerSize...].allSatisfy({ $0 == 0 }) else { return .failure(.damaged("header padding is not zeros")) }
         let table = Array(header[Self.fixedHeaderSize..<Self.fixedHeaderSize + 8 * chunkCount])
         guard unsafe table.withUnsafeBytes({ unsafe Self.checksum($0) }) == Self.read(UInt64.self, header, at: 24) else {
             return .failure(.damaged("chunk table checksum mismatch"))

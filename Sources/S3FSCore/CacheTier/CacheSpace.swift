@@ -6,8 +6,8 @@
 // each file's stat: its mtime (a hit refreshes it) and its reuse mark (the sticky bit a hit sets), so blocks never
 // served again go before the reused working set. The scan then sets the counter to what it found, which also
 // corrects any drift (a writer killed between its reservation and its rename). The temporary files of live writers
-// count but are never evicted (their writers would lose the block); those older than a minute are a killed writer's
-// and go. A reservation retries after each eviction, because other writers may take the room one frees. A file
+// (`.tmp-` names beside the block files) count but are never evicted (their writers would lose the block); those
+// older than a minute are a killed writer's and go. A reservation retries after each eviction, because other writers may take the room one frees. A file
 // another process still has open stays readable after its unlink, so eviction never breaks a read.
 #if canImport(Glibc)
 import Glibc
@@ -24,6 +24,9 @@ final class CacheSpace: Sendable {
     private let evicting = Mutex(())
     /// Evictions a reservation may run before it gives up (each frees room that other writers may take first).
     private static let evictionAttempts = 3
+
+    /// How the temporary file of a block being written is named, in the fan-out directory of the block.
+    static let temporaryPrefix = ".tmp-"
 
     /// The mode of a block file served from the tier at least once: the reuse mark, the sticky bit (which means
     /// nothing on a regular file), set by the hit next to the mtime refresh and seen by every process's scan.
@@ -100,18 +103,18 @@ final class CacheSpace: Sendable {
         var files: [TierFile] = []
         var temporaryBytes: Int64 = 0
         let now = time(nil)
-        for subdirectory in FileIO.names(in: directory) where subdirectory.utf8.count == 2 || subdirectory == "tmp" {
+        for subdirectory in FileIO.names(in: directory) where subdirectory.utf8.count == 2 {
             let path = directory + "/" + subdirectory
             for name in FileIO.names(in: path) {
                 let file = path + "/" + name
                 var status = stat()
                 guard unsafe stat(file, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { continue }
-                if subdirectory == "tmp", now - status.st_mtim.tv_sec > 60 {
-                    _ = unsafe unlink(file)
-                    continue
-                }
-                if subdirectory == "tmp" {
-                    temporaryBytes += Int64(status.st_size)
+                if name.hasPrefix(Self.temporaryPrefix) {
+                    if now - status.st_mtim.tv_sec > 60 {
+                        _ = unsafe unlink(file)
+                    } else {
+                        temporaryBytes += Int64(status.st_size)
+                    }
                     continue
                 }
                 let recency = Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec)

@@ -1,6 +1,8 @@
 // DiskBlockCache: the cache tier in files. Each block is one file (BlockFileFormat: a header repeating what the block
-// is for and the XXH3 checksum of each 64 KiB chunk of its payload), written to DIR/tmp and renamed into
-// DIR/<2 hex>/<hash>.blk, so a reader in any process sees a whole file or none. A file that does not match what was
+// is for and the XXH3 checksum of each 64 KiB chunk of its payload), written as a temporary file in its fan-out
+// directory and renamed to DIR/<2 hex>/<hash>.blk there, so a reader in any process sees a whole file or none (a
+// rename between directories takes the filesystem's rename lock, which the tier's writer threads then queue on). The
+// payload's pages are written with O_DIRECT where the filesystem allows it (see `directWrites`). A file that does not match what was
 // asked for (another block, another length, a chunk whose checksum fails, a short file) is removed, logged and
 // fetched again; it is never served. A random read takes only the chunks it needs. A hit refreshes the file's
 // mtime and sets its reuse mark, what CacheSpace's segmented eviction goes by. A lock on a byte of DIR/claims
@@ -14,6 +16,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CSystem
 import Logging
 import Synchronization
 
@@ -37,6 +40,12 @@ final class DiskBlockCache: BlockTier {
     private let logger: Logger
     private let counters = Mutex(Statistics())
     private let warned = Mutex<Set<String>>([])
+    private let fullness = Mutex<(until: ContinuousClock.Instant, full: Bool)?>(nil)
+    /// Whether block files are written with O_DIRECT: from the block's memory to the disk, with no copy into the page
+    /// cache and no dirty pages for the kernel to write back later. Buffered, the copy was a large part of the
+    /// daemon's CPU at disk speed, and dirty-page throttling slowed the stores, which held the blocks' memory, which
+    /// starved read-ahead. Off for good once the filesystem refuses it (EINVAL).
+    private let directWrites = Atomic<Bool>(true)
     /// Numbers the temporary files of this process: one sequence for every tier in it, since two tiers of one
     /// process may share a directory (names made per tier collided, and one writer's file took another's place).
     private static let temporaryFileNumbers = Atomic<Int>(0)
@@ -45,8 +54,7 @@ final class DiskBlockCache: BlockTier {
 
     /// The tier at `config.directory`, or nil (with one warning) when the directory cannot be used.
     static func open(_ config: CacheTierConfig, blockSize: Int, logger: Logger) -> DiskBlockCache? {
-        let tmp = config.directory + "/tmp"
-        guard FileIO.makeDirectories(tmp), let space = CacheSpace(directory: config.directory, capacity: config.capacity),
+        guard FileIO.makeDirectories(config.directory), let space = CacheSpace(directory: config.directory, capacity: config.capacity),
             let claims = ClaimsFile(directory: config.directory)
         else {
             let reason = unsafe String(cString: strerror(errno))
@@ -194,8 +202,12 @@ final class DiskBlockCache: BlockTier {
             return
         }
         let number = Self.temporaryFileNumbers.add(1, ordering: .relaxed).newValue
-        let temporary = "\(config.directory)/tmp/\(getpid())-\(number).tmp"
-        guard unsafe write(temporary, header, payload), publish(temporary, as: format.relativePath) else {
+        let hashName = format.hashName
+        let fanOut = config.directory + "/" + hashName.prefix(2)
+        let temporary = "\(fanOut)/\(CacheSpace.temporaryPrefix)\(getpid())-\(number)"
+        guard unsafe write(temporary, header, payload, makingDirectory: fanOut),
+            unsafe rename(temporary, "\(fanOut)/\(hashName).blk") == 0
+        else {
             failed("write", errno)
             _ = unsafe unlink(temporary)
             space.release(size)
@@ -213,23 +225,74 @@ final class DiskBlockCache: BlockTier {
         return FetchClaim.take(format.hashName, in: claims)
     }
 
-    /// Renames the written `temporary` file into place, making its fan-out directory the first time one is needed.
-    private func publish(_ temporary: String, as relativePath: String) -> Bool {
-        let path = config.directory + "/" + relativePath
-        if unsafe rename(temporary, path) == 0 { return true }
-        guard errno == ENOENT, FileIO.makeDirectories(config.directory + "/" + relativePath.prefix(2)) else { return false }
-        return unsafe rename(temporary, path) == 0
-    }
-
-    /// Writes header and payload to a new file at `path`, which has its full size from the start (eviction scans
-    /// count a live writer's temporary file at what it will hold).
-    private func write(_ path: String, _ header: [UInt8], _ payload: UnsafeRawBufferPointer) -> Bool {
-        let descriptor = unsafe Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+    /// Writes header and payload to a new file at `path`, making its fan-out `directory` the first time one is
+    /// needed: the payload's whole pages with O_DIRECT, straight from the block's memory, when the filesystem takes
+    /// it, the rest through the page cache.
+    private func write(
+        _ path: String, _ header: [UInt8], _ payload: UnsafeRawBufferPointer, makingDirectory directory: String
+    ) -> Bool {
+        let alignment = BlockFileFormat.alignment
+        let directBytes = payload.count / alignment * alignment
+        var direct = directWrites.load(ordering: .relaxed) && directBytes > 0
+            && Int(bitPattern: payload.baseAddress) % alignment == 0
+        var descriptor = create(path, flags: direct ? s3m_o_direct() : 0, makingDirectory: directory)
+        if descriptor < 0, direct, errno == EINVAL {
+            refuseDirectWrites()
+            direct = false
+            _ = unsafe unlink(path)  // the open that refused O_DIRECT may have created the file
+            descriptor = create(path, flags: 0, makingDirectory: directory)
+        }
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
+        // The file has its full size from the start: eviction scans count a live writer's temporary file at what it
+        // will hold.
         guard ftruncate(descriptor, off_t(header.count + payload.count)) == 0 else { return false }
+        if direct {
+            let written = unsafe Self.writeDirect(descriptor, header, UnsafeRawBufferPointer(rebasing: payload[..<directBytes]))
+            if written < 0, errno == EINVAL { refuseDirectWrites() }
+            // Whatever O_DIRECT did not write (the tail shorter than a page, or all of it after a refusal) goes
+            // through the page cache.
+            let flags = fcntl(descriptor, F_GETFL)
+            guard flags >= 0, fcntl(descriptor, F_SETFL, flags & ~s3m_o_direct()) == 0 else { return false }
+            if written == header.count + directBytes {
+                return unsafe FileIO.pwriteAll(
+                    descriptor, UnsafeRawBufferPointer(rebasing: payload[directBytes...]), at: UInt64(written))
+            }
+        }
         return unsafe FileIO.pwriteAll(descriptor, header, at: 0)
             && FileIO.pwriteAll(descriptor, payload, at: UInt64(header.count))
+    }
+
+    /// Creates the file at `path` with `flags` added, making its fan-out `directory` when it is missing; the
+    /// descriptor, or -1 (errno set).
+    private func create(_ path: String, flags: Int32, makingDirectory directory: String) -> Int32 {
+        let mode = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | flags
+        let descriptor = unsafe Glibc.open(path, mode, 0o600)
+        guard descriptor < 0, errno == ENOENT, FileIO.makeDirectories(directory) else { return descriptor }
+        return unsafe Glibc.open(path, mode, 0o600)
+    }
+
+    /// header (a multiple of the alignment long) and `pages` (page-aligned memory, whole pages) in one pwritev on
+    /// an O_DIRECT descriptor, from offset 0; the bytes written, or -1 (errno set).
+    private static func writeDirect(_ descriptor: Int32, _ header: [UInt8], _ pages: UnsafeRawBufferPointer) -> Int {
+        // O_DIRECT takes only aligned memory: the header goes through a page of its own.
+        let alignedHeader = UnsafeMutableRawBufferPointer.allocate(byteCount: header.count, alignment: BlockFileFormat.alignment)
+        defer { unsafe alignedHeader.deallocate() }
+        unsafe header.withUnsafeBytes { unsafe alignedHeader.copyMemory(from: $0) }
+        var vectors = unsafe [
+            iovec(iov_base: alignedHeader.baseAddress, iov_len: header.count),
+            iovec(iov_base: UnsafeMutableRawPointer(mutating: pages.baseAddress), iov_len: pages.count),
+        ]
+        var written = unsafe pwritev(descriptor, &vectors, 2, 0)
+        while written < 0 && errno == EINTR { written = unsafe pwritev(descriptor, &vectors, 2, 0) }
+        return written
+    }
+
+    private func refuseDirectWrites() {
+        if directWrites.exchange(false, ordering: .relaxed) {
+            logger.info("cache tier: the filesystem refuses O_DIRECT; block files are written through the page cache",
+                metadata: ["directory": "\(config.directory)"])
+        }
     }
 
     private func drop(_ path: String, key: String, _ problem: String) {
@@ -246,7 +309,17 @@ final class DiskBlockCache: BlockTier {
         warnOnce("\(operation) \(code)", "cache tier \(operation) failed (\(reason)); those blocks come from S3")
     }
 
+    /// Whether the filesystem is past the full mark, asked of it at most once a second (a store is a few system
+    /// calls; a statvfs for each was one more).
     private func filesystemIsFull() -> Bool {
+        let now = ContinuousClock.now
+        if let known = fullness.withLock({ $0.flatMap { now < $0.until ? $0.full : nil } }) { return known }
+        let full = measureFullness()
+        fullness.withLock { $0 = (now + .seconds(1), full) }
+        return full
+    }
+
+    private func measureFullness() -> Bool {
         var status = statvfs()
         guard unsafe statvfs(config.directory, &status) == 0 else { return false }
         // As df counts it: blocks in use over blocks in use plus those an unprivileged writer may still take (the
