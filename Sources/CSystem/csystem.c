@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include "CSystem.h"
 
 int s3m_start_writeback(int fd, off_t offset, off_t length) {
@@ -28,4 +30,12 @@ int s3m_keep_freed_heap_top(int bytes) {
 
 int s3m_limit_malloc_arenas(int arenas) {
     return mallopt(M_ARENA_MAX, arenas);
+}
+
+int s3m_spread_subdirectories(int directory_fd) {
+    int flags = 0;
+    if (ioctl(directory_fd, FS_IOC_GETFLAGS, &flags) != 0) return -errno;
+    if (flags & FS_TOPDIR_FL) return 0;
+    flags |= FS_TOPDIR_FL;
+    return ioctl(directory_fd, FS_IOC_SETFLAGS, &flags) == 0 ? 0 : -errno;
 }

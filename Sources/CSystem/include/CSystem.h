@@ -15,6 +15,11 @@ int s3m_lock_byte(int fd, off_t offset, int exclusive);
 // out (fuse_init_flags.c). Call between mounting and serving; the reply is patched once.
 void s3m_fuse_arm_parallel_dirops(int fuse_fd);
 
+// Marks a directory as the top of a tree for ext2/3/4's inode allocator (FS_TOPDIR_FL, chattr +T): the directories
+// made in it afterwards are spread over the filesystem's block groups instead of packed into its own, and the files
+// made in them with them. 0 on success, -errno (-ENOTTY, -EOPNOTSUPP on other filesystems) on failure.
+int s3m_spread_subdirectories(int directory_fd);
+
 // O_DIRECT, whose value differs between architectures.
 int s3m_o_direct(void);
 

