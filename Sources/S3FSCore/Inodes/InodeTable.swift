@@ -13,7 +13,7 @@
 // (readdir without plus, or entries that did not fit a reply) are metadata only, and past the budget the oldest of
 // them leave, so `ls` of a million keys leaves about `limit` inodes behind, not a million. An inode the kernel holds,
 // an open file and a directory with children are never evicted (the table may exceed the budget by those). All
-// state sits behind one Mutex; nothing here awaits.
+// state sits behind one lock (a SleepingLock: every FUSE thread takes it per request); nothing here awaits.
 import ObjectStore
 import Synchronization
 
@@ -38,14 +38,14 @@ final class InodeTable: Sendable {
     static let maxMissing = 10_000
 
     let limit: Int
-    private let state: Mutex<State>
+    private let state: SleepingLock<State>
 
     init(rootKey: String, rootMtime: Double, limit: Int = 100_000) {
         let root = Inode(
             number: .root, parent: .root, name: "", kind: .directory, key: rootKey, size: 0, mtime: rootMtime,
             etag: nil, lookupCount: 1, freshUntil: .now)
         self.limit = max(1, limit)
-        state = Mutex(State(inodes: [.root: root]))
+        state = SleepingLock(State(inodes: [.root: root]))
     }
 
     /// S3 says `name` is not in `parent`: lookups of it are answered "missing" for `ttl` seconds, unless the name
