@@ -22,6 +22,11 @@ final class BlockingIO: Sendable {
         queues = (0..<lanes).map { DispatchQueue(label: "\(label)-\($0)") }
     }
 
+    /// Runs `body` on one of the lanes without waiting for it.
+    func submit(_ body: @escaping @Sendable () -> Void) {
+        queues[next.add(1, ordering: .relaxed).oldValue % queues.count].async(execute: body)
+    }
+
     func run<T: Sendable, E: Error>(_ body: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
         let queue = queues[next.add(1, ordering: .relaxed).oldValue % queues.count]
         let result: Result<T, E> = await withCheckedContinuation { continuation in

@@ -2,7 +2,7 @@
 // is for and the XXH3 checksum of each 64 KiB chunk of its payload), written as a temporary file in its fan-out
 // directory and renamed to DIR/<2 hex>/<hash>.blk there, so a reader in any process sees a whole file or none (a
 // rename between directories takes the filesystem's rename lock, which the tier's writer threads then queue on). The
-// payload's pages are written with O_DIRECT where the filesystem allows it (see `directWrites`). A file that does not match what was
+// pages of a full block are written with O_DIRECT where the filesystem allows it (see `directWrites`). A file that does not match what was
 // asked for (another block, another length, a chunk whose checksum fails, a short file) is removed, logged and
 // fetched again; it is never served. A random read takes only the chunks it needs. A hit refreshes the file's
 // mtime and sets its reuse mark, what CacheSpace's segmented eviction goes by. A lock on a byte of DIR/claims
@@ -49,6 +49,7 @@ final class DiskBlockCache: BlockTier {
     /// Numbers the temporary files of this process: one sequence for every tier in it, since two tiers of one
     /// process may share a directory (names made per tier collided, and one writer's file took another's place).
     private static let temporaryFileNumbers = Atomic<Int>(0)
+    private static let processID = getpid()
     /// The fraction of its filesystem the directory may fill, whatever the capacity.
     private static let fullFilesystem = 0.9
 
@@ -217,7 +218,7 @@ final class DiskBlockCache: BlockTier {
         let number = Self.temporaryFileNumbers.add(1, ordering: .relaxed).newValue
         let hashName = format.hashName
         let fanOut = config.directory + "/" + hashName.prefix(2)
-        let temporary = "\(fanOut)/\(CacheSpace.temporaryPrefix)\(getpid())-\(number)"
+        let temporary = "\(fanOut)/\(CacheSpace.temporaryPrefix)\(Self.processID)-\(number)"
         guard unsafe write(temporary, header, payload, makingDirectory: fanOut),
             unsafe rename(temporary, "\(fanOut)/\(hashName).blk") == 0
         else {
@@ -239,15 +240,15 @@ final class DiskBlockCache: BlockTier {
     }
 
     /// Writes header and payload to a new file at `path`, making its fan-out `directory` the first time one is
-    /// needed: the payload's whole pages with O_DIRECT, straight from the block's memory, when the filesystem takes
-    /// it, the rest through the page cache.
+    /// needed: with O_DIRECT, straight from the block's memory, when the payload is whole pages of page-aligned
+    /// memory (a full block) and the filesystem takes it; through the page cache otherwise (a small file's block,
+    /// whose tail page O_DIRECT cannot write, costs little to copy).
     private func write(
         _ path: String, _ header: [UInt8], _ payload: UnsafeRawBufferPointer, makingDirectory directory: String
     ) -> Bool {
         let alignment = BlockFileFormat.alignment
-        let directBytes = payload.count / alignment * alignment
-        var direct = directWrites.load(ordering: .relaxed) && directBytes > 0
-            && Int(bitPattern: payload.baseAddress) % alignment == 0
+        var direct = directWrites.load(ordering: .relaxed) && payload.count >= Self.directWriteMinimum
+            && payload.count % alignment == 0 && Int(bitPattern: payload.baseAddress) % alignment == 0
         var descriptor = create(path, flags: direct ? s3m_o_direct() : 0, makingDirectory: directory)
         if descriptor < 0, direct, errno == EINVAL {
             refuseDirectWrites()
@@ -261,20 +262,18 @@ final class DiskBlockCache: BlockTier {
         // will hold.
         guard ftruncate(descriptor, off_t(header.count + payload.count)) == 0 else { return false }
         if direct {
-            let written = unsafe Self.writeDirect(descriptor, header, UnsafeRawBufferPointer(rebasing: payload[..<directBytes]))
-            if written < 0, errno == EINVAL { refuseDirectWrites() }
-            // Whatever O_DIRECT did not write (the tail shorter than a page, or all of it after a refusal) goes
-            // through the page cache.
+            if unsafe Self.writeDirect(descriptor, header, payload) == header.count + payload.count { return true }
+            if errno == EINVAL { refuseDirectWrites() }
+            // Whatever O_DIRECT did not write is written again through the page cache.
             let flags = fcntl(descriptor, F_GETFL)
             guard flags >= 0, fcntl(descriptor, F_SETFL, flags & ~s3m_o_direct()) == 0 else { return false }
-            if written == header.count + directBytes {
-                return unsafe FileIO.pwriteAll(
-                    descriptor, UnsafeRawBufferPointer(rebasing: payload[directBytes...]), at: UInt64(written))
-            }
         }
         return unsafe FileIO.pwriteAll(descriptor, header, at: 0)
             && FileIO.pwriteAll(descriptor, payload, at: UInt64(header.count))
     }
+
+    /// The smallest payload written with O_DIRECT: below it the copy costs less than the synchronous disk write.
+    private static let directWriteMinimum = 1 << 20
 
     /// Creates the file at `path` with `flags` added, making its fan-out `directory` when it is missing; the
     /// descriptor, or -1 (errno set).
@@ -285,7 +284,7 @@ final class DiskBlockCache: BlockTier {
         return unsafe Glibc.open(path, mode, 0o600)
     }
 
-    /// header (a multiple of the alignment long) and `pages` (page-aligned memory, whole pages) in one pwritev on
+    /// `header` (a multiple of the alignment long) and `pages` (page-aligned memory, whole pages) in one pwritev on
     /// an O_DIRECT descriptor, from offset 0; the bytes written, or -1 (errno set).
     private static func writeDirect(_ descriptor: Int32, _ header: [UInt8], _ pages: UnsafeRawBufferPointer) -> Int {
         // O_DIRECT takes only aligned memory: the header goes through a page of its own.
