@@ -15,7 +15,6 @@
 // an open file and a directory with children are never evicted (the table may exceed the budget by those). All
 // state sits behind one lock (a SleepingLock: every FUSE thread takes it per request); nothing here awaits.
 import ObjectStore
-import Synchronization
 
 final class InodeTable: Sendable {
     private struct State {
