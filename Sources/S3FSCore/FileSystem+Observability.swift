@@ -23,6 +23,8 @@ public struct CacheTierUsage: Sendable, Equatable {
     public var refused: Int
     /// Reads and writes of the tier that failed (each kind is also logged once).
     public var failures: Int
+    /// Blocks not kept because the tier's writes were behind the reads (a slow disk; logged once).
+    public var skipped: Int
 }
 
 extension FileSystem {
@@ -33,7 +35,7 @@ extension FileSystem {
         return CacheTierUsage(
             usedBytes: cacheTier.usedBytes, capacityBytes: cacheTier.config.capacity, hits: counted.hits,
             hitBytes: counted.hitBytes, storedBytes: counted.storedBytes, dropped: counted.dropped,
-            refused: counted.refused, failures: counted.failures)
+            refused: counted.refused, failures: counted.failures, skipped: counted.skipped)
     }
 
     /// Bytes of the memory budget in use (cached blocks, read-ahead, transfers in flight) and its limit.

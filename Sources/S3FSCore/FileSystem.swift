@@ -63,7 +63,8 @@ public final class FileSystem: Sendable {
         let scheduler = FetchScheduler(
             maxConcurrent: config.reads.maxConcurrentFetches, maxUploads: config.writes?.uploadConcurrency ?? 1)
         self.cacheTier = config.reads.cacheTier.flatMap {
-            DiskBlockCache.open($0, blockSize: config.reads.blockSize, logger: logger)
+            DiskBlockCache.open(
+                $0, blockSize: config.reads.blockSize, maxPendingStoreBytes: config.reads.memoryLimit / 4, logger: logger)
         }
         let fetcher = BlockFetcher(
             store: store, cache: MemoryBlockCache(pool: BlockMemoryPool(bufferSize: config.reads.blockSize, budget: budget)),

@@ -9,7 +9,9 @@ import Testing
 
 /// The cache tier over a mock store: what one "mount" (a FileSystem) fetched, another one with the same cache
 /// directory reads without a GET; bad block files are never served; the directory stays within its capacity.
-@Suite final class CacheTierTests {
+/// Serialized: one test blocks the tier's writer threads, which every mount in the process shares (no other suite
+/// uses them).
+@Suite(.serialized) final class CacheTierTests {
     static let size = 5 * Pipeline.block + 1234
     let store = MockObjectStore()
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cache-tier-\(UUID())").path
@@ -22,8 +24,8 @@ import Testing
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    func mount(capacity: Int64 = 1 << 30, identity: String = "mock") -> FileSystem {
-        var reads = Pipeline.reads()
+    func mount(capacity: Int64 = 1 << 30, identity: String = "mock", memoryLimit: Int? = nil) -> FileSystem {
+        var reads = memoryLimit.map { Pipeline.reads(memoryLimit: $0) } ?? Pipeline.reads()
         reads.cacheTier = CacheTierConfig(directory: directory, capacity: capacity, storeIdentity: identity)
         return Pipeline.fileSystem(store, reads: reads)
     }
@@ -51,6 +53,24 @@ import Testing
         #expect(try await readWholeFile(second, "data.bin", chunk: 64 << 10) == Pipeline.content(Self.size))
         #expect(store.callCount(.get) == fetched, "the second mount fetched again")
         #expect(second.cacheTier?.statistics.hits == 6)
+    }
+
+    @Test func aStuckDiskNeverHoldsReadsAndTheBlocksItCannotTakeAreSkippedAndCounted() async throws {
+        // Every writer thread of the tier blocked: the disk takes nothing. A memory limit of 4 blocks lets one block
+        // wait to be written (a quarter of it).
+        let stuck = DispatchSemaphore(value: 0)
+        let lanes = 8
+        for _ in 0..<lanes { BlockingIO.cacheTier.submit { stuck.wait() } }
+        let fs = mount(memoryLimit: 4 * Pipeline.block)
+        let read: [UInt8]
+        do {
+            defer { for _ in 0..<lanes { stuck.signal() } }
+            read = try await readWholeFile(fs, "data.bin", chunk: 64 << 10)
+        }
+        #expect(read == Pipeline.content(Self.size), "the reads finished while no block could be written")
+        let blocks = (Self.size + Pipeline.block - 1) / Pipeline.block
+        #expect(await eventually(timeout: .seconds(120)) { fs.cacheTier?.statistics.stored == 1 })
+        #expect(fs.cacheTier?.statistics.skipped == blocks - 1)
     }
 
     @Test func twoMountsReadingOneColdFileAtOnceFetchEachBlockOnce() async throws {

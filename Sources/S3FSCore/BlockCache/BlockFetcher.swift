@@ -187,11 +187,8 @@ final class BlockFetcher: Sendable {
             if buffer.isFailed {
                 cache.remove(buffer)
             } else if let tier {
-                // The claim ends (a waiting process reads the tier) once the block is there; nothing waits for it.
-                BlockingIO.cacheTier.submit { [claim] in
-                    tier.store(buffer)
-                    withExtendedLifetime(claim) {}
-                }
+                // The claim ends (a waiting process reads the tier) once the block is there.
+                tier.storeLater(buffer, releasing: claim)
             }
         }
     }

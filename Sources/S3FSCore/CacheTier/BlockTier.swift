@@ -15,8 +15,10 @@ protocol BlockTier: Sendable {
     /// The bytes `bytes` of the block `key` (of `length` bytes) if the tier holds a good copy of the chunks they
     /// lie in (a random read smaller than a block); nil otherwise.
     func read(_ bytes: Range<Int>, ofBlock key: BlockKey, length: Int) -> [UInt8]?
-    /// Keeps a copy of `buffer`, which is complete.
-    func store(_ buffer: BlockBuffer)
+    /// Keeps a copy of `buffer`, which is complete, written on the tier's threads without anyone waiting for it;
+    /// `claim` ends once it is written. Skipped (and counted) while the writes already queued hold too much memory:
+    /// a slow or stuck disk must not hold the blocks that reads need.
+    func storeLater(_ buffer: BlockBuffer, releasing claim: FetchClaim?)
     /// Claims the GET of `buffer`'s block among the processes sharing the tier, without waiting.
     func claimFetch(of buffer: BlockBuffer) -> FetchClaim.Outcome
 }

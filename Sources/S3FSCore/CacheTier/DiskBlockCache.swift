@@ -31,10 +31,15 @@ final class DiskBlockCache: BlockTier {
         /// Blocks not kept because the capacity had no room for them even after eviction.
         var refused = 0
         var failures = 0
+        /// Blocks not kept because the tier's queued writes already held `maxPendingStoreBytes` (a slow disk).
+        var skipped = 0
     }
 
     let config: CacheTierConfig
     let blockSize: Int
+    /// The most memory the blocks waiting to be written may hold; past it, blocks are not kept.
+    let maxPendingStoreBytes: Int
+    private let pendingStoreBytes = Atomic<Int>(0)
     private let space: CacheSpace
     private let claims: ClaimsFile
     private let logger: Logger
@@ -54,7 +59,9 @@ final class DiskBlockCache: BlockTier {
     private static let fullFilesystem = 0.9
 
     /// The tier at `config.directory`, or nil (with one warning) when the directory cannot be used.
-    static func open(_ config: CacheTierConfig, blockSize: Int, logger: Logger) -> DiskBlockCache? {
+    static func open(
+        _ config: CacheTierConfig, blockSize: Int, maxPendingStoreBytes: Int, logger: Logger
+    ) -> DiskBlockCache? {
         guard FileIO.makeDirectories(config.directory), let space = CacheSpace(directory: config.directory, capacity: config.capacity),
             let claims = ClaimsFile(directory: config.directory)
         else {
@@ -66,7 +73,9 @@ final class DiskBlockCache: BlockTier {
         }
         spreadFanOutDirectories(of: config.directory)
         space.reconcile()
-        return DiskBlockCache(config: config, blockSize: blockSize, space: space, claims: claims, logger: logger)
+        return DiskBlockCache(
+            config: config, blockSize: blockSize, maxPendingStoreBytes: maxPendingStoreBytes, space: space,
+            claims: claims, logger: logger)
     }
 
     /// Has ext4 put each fan-out directory (and so the block files made in it) in a block group of its own. Packed
@@ -81,9 +90,13 @@ final class DiskBlockCache: BlockTier {
         close(descriptor)
     }
 
-    private init(config: CacheTierConfig, blockSize: Int, space: CacheSpace, claims: ClaimsFile, logger: Logger) {
+    private init(
+        config: CacheTierConfig, blockSize: Int, maxPendingStoreBytes: Int, space: CacheSpace, claims: ClaimsFile,
+        logger: Logger
+    ) {
         self.config = config
         self.blockSize = blockSize
+        self.maxPendingStoreBytes = maxPendingStoreBytes
         self.space = space
         self.claims = claims
         self.logger = logger
@@ -204,7 +217,24 @@ final class DiskBlockCache: BlockTier {
         }
     }
 
-    func store(_ buffer: BlockBuffer) {
+    func storeLater(_ buffer: BlockBuffer, releasing claim: FetchClaim?) {
+        let bytes = buffer.capacity
+        // One block is always let through: the bound is on what waits behind the write under way.
+        let pending = pendingStoreBytes.add(bytes, ordering: .relaxed).newValue
+        guard pending == bytes || pending <= maxPendingStoreBytes else {
+            pendingStoreBytes.subtract(bytes, ordering: .relaxed)
+            counters.withLock { $0.skipped += 1 }
+            warnOnce("behind", "cache tier writes fall behind the reads; blocks are skipped while they do")
+            return
+        }
+        BlockingIO.cacheTier.submit { [self] in
+            store(buffer)
+            pendingStoreBytes.subtract(bytes, ordering: .relaxed)
+            withExtendedLifetime(claim) {}
+        }
+    }
+
+    private func store(_ buffer: BlockBuffer) {
         guard buffer.isComplete, !filesystemIsFull() else { return }
         let format = self.format(buffer.key, length: buffer.length)
         let payload = unsafe buffer.bytes(0..<buffer.length)

@@ -9,7 +9,7 @@
 //   s3mount_dataset_prefetch_bytes_total{state="fetched"|"used"}, s3mount_dataset_prefetch_files_total{state}
 //   s3mount_manifest_prefetch_bytes_total{state="fetched"|"used"}, s3mount_record_prefetch_bytes_total
 //   s3mount_cache_tier_used_bytes, s3mount_cache_tier_capacity_bytes (the whole shared directory),
-//   s3mount_cache_tier_bytes_total{state="hit"|"stored"}, s3mount_cache_tier_problems_total{state="dropped"|"refused"|"failed"}
+//   s3mount_cache_tier_bytes_total{state="hit"|"stored"}, s3mount_cache_tier_problems_total{state="dropped"|"refused"|"failed"|"skipped"}
 import CoreMetrics
 import EndpointPool
 
@@ -75,7 +75,10 @@ final class ScrapeGauges: Sendable {
             tierUsed.record(tier.usedBytes)
             tierCapacity.record(tier.capacityBytes)
             tierBytes.publish(["hit": tier.hitBytes, "stored": tier.storedBytes])
-            tierProblems.publish(["dropped": UInt64(tier.dropped), "refused": UInt64(tier.refused), "failed": UInt64(tier.failures)])
+            tierProblems.publish([
+                "dropped": UInt64(tier.dropped), "refused": UInt64(tier.refused), "failed": UInt64(tier.failures),
+                "skipped": UInt64(tier.skipped),
+            ])
         }
     }
 }

@@ -60,7 +60,7 @@ enum StatsFile {
             document["cache_tier"] = [
                 "used_bytes": tier.usedBytes, "capacity_bytes": tier.capacityBytes, "hits": tier.hits,
                 "hit_bytes": tier.hitBytes, "stored_bytes": tier.storedBytes, "dropped": tier.dropped, "refused": tier.refused,
-                "failures": tier.failures,
+                "failures": tier.failures, "skipped": tier.skipped,
             ]
         }
         let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
