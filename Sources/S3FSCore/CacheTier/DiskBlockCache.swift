@@ -1,15 +1,16 @@
 // DiskBlockCache: the cache tier in files. Each block is one file (BlockFileFormat: a header repeating what the block
 // is for and the XXH3 checksum of each 64 KiB chunk of its payload), written as a temporary file in its fan-out
-// directory and renamed to DIR/<2 hex>/<hash>.blk there, so a reader in any process sees a whole file or none (a
-// rename between directories takes the filesystem's rename lock, which the tier's writer threads then queue on). The
-// pages of a full block are written with O_DIRECT where the filesystem allows it (see `directWrites`). A file that does not match what was
-// asked for (another block, another length, a chunk whose checksum fails, a short file) is removed, logged and
-// fetched again; it is never served. A random read takes only the chunks it needs. A hit refreshes the file's
-// mtime and sets its reuse mark, what CacheSpace's segmented eviction goes by. A lock on a byte of DIR/claims
-// makes one process at a time fetch a block (FetchClaim). The tier is the same for every mount of one bucket on
-// one endpoint set, whatever the mount point, prefix or process: a second mount reads what the first fetched, and
-// a remount reuses every block whose ETag still matches (the ETag is in the name, so a replaced object's blocks
-// are never asked for again and age out).
+// directory and renamed to DIR/<2 hex>/<hash>.blk there, so a reader in any process sees a whole file or none (a rename
+// between directories takes the filesystem's rename lock, which the tier's writer threads then queue on). The pages of
+// a full block are written with O_DIRECT where the filesystem allows it (see `directWrites`). Nothing waits for a
+// store, and stores never hold more than `maxPendingStoreBytes` of blocks (see `storeLater`). A file that does not
+// match what was asked for (another block, another length, a chunk whose checksum fails, a short file) is removed,
+// logged and fetched again; it is never served. A random read takes only the chunks it needs. A hit refreshes the
+// file's mtime and sets its reuse mark, what CacheSpace's segmented eviction goes by. A lock on a byte of DIR/claims
+// makes one process at a time fetch a block (FetchClaim). The tier is the same for every mount of one bucket on one
+// endpoint set, whatever the mount point, prefix or process: a second mount reads what the first fetched, and a remount
+// reuses every block whose ETag still matches (the ETag is in the name, so a replaced object's blocks are never asked
+// for again and age out).
 //
 // The cache never fails a read: a directory that cannot be created or written, a full filesystem, a read error,
 // each gets one warning (not one per block) and the reads go on from S3.
