@@ -22,13 +22,18 @@ final class BlockingIO: Sendable {
         queues = (0..<lanes).map { DispatchQueue(label: "\(label)-\($0)") }
     }
 
+    /// The lanes in turn.
+    private func nextQueue() -> DispatchQueue {
+        queues[next.add(1, ordering: .relaxed).oldValue % queues.count]
+    }
+
     /// Runs `body` on one of the lanes without waiting for it.
     func submit(_ body: @escaping @Sendable () -> Void) {
-        queues[next.add(1, ordering: .relaxed).oldValue % queues.count].async(execute: body)
+        nextQueue().async(execute: body)
     }
 
     func run<T: Sendable, E: Error>(_ body: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
-        let queue = queues[next.add(1, ordering: .relaxed).oldValue % queues.count]
+        let queue = nextQueue()
         let result: Result<T, E> = await withCheckedContinuation { continuation in
             queue.async {
                 do throws(E) {

@@ -1,15 +1,16 @@
 // BlockMemoryPool: block memory, kept for reuse.
 //
-// A freshly allocated buffer costs a page fault and a zeroed page for every 4 KiB the first time it is written; at
-// a gigabyte a second that was most of the daemon's CPU on a cold read. Full-size block buffers are therefore kept
-// here when freed (up to `maxFree`: as many as the budget holds) and handed to the next block, so a long sequential
-// read faults in its window once and then cycles the same pages. Kept buffers stay counted in the MemoryBudget, so
-// the budget still bounds everything the pipeline holds, and the pool only ever holds what was in use at once: its
-// bound is the budget, not a smaller share, because the memory in use rises and falls (eight readers' windows,
-// blocks held while the cache tier writes them), and with a quarter of the budget as its bound the buffers freed at
-// each fall were given back and faulted in fresh at the next rise (clear_page was 60% of the daemon's samples in
-// such a run). When the budget is short, the pool gives its buffers back before any cached block is evicted. Full-size buffers are aligned to 2 MiB and
-// offered to the kernel as transparent huge pages, so filling one takes a few faults instead of one per 4 KiB.
+// A freshly allocated buffer costs a page fault and a zeroed page for every 4 KiB the first time it is written; at a
+// gigabyte a second that was most of the daemon's CPU on a cold read. Full-size block buffers are therefore kept here
+// when freed (up to `maxFree`: as many as the budget holds) and handed to the next block, so a long sequential read
+// faults in its window once and then cycles the same pages. Kept buffers stay counted in the MemoryBudget, so the
+// budget still bounds everything the pipeline holds, and the pool only ever holds what was in use at once: its bound is
+// the budget, not a smaller share, because the memory in use rises and falls (eight readers' windows, blocks held while
+// the cache tier writes them), and with a quarter of the budget as its bound the buffers freed at each fall were given
+// back and faulted in fresh at the next rise (clear_page was 60% of the daemon's samples in such a run). When the
+// budget is short, the pool gives its buffers back before any cached block is evicted. Full-size buffers are aligned to
+// 2 MiB and offered to the kernel as transparent huge pages, so filling one takes a few faults instead of one per
+// 4 KiB.
 //
 // A block shorter than a quarter of the block size (a small file, the tail of a large one) gets a buffer of its own
 // size, rounded up to a page, and counts only that in the budget: a dataset of 100 KiB samples caches 80 of them

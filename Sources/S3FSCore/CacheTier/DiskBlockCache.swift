@@ -293,8 +293,9 @@ final class DiskBlockCache: BlockTier {
         // will hold.
         guard ftruncate(descriptor, off_t(header.count + payload.count)) == 0 else { return false }
         if direct {
-            if unsafe Self.writeDirect(descriptor, header, payload) == header.count + payload.count { return true }
-            if errno == EINVAL { refuseDirectWrites() }
+            let written = unsafe Self.writeDirect(descriptor, header, payload)
+            if written == header.count + payload.count { return true }
+            if written < 0, errno == EINVAL { refuseDirectWrites() }
             // Whatever O_DIRECT did not write is written again through the page cache.
             let flags = fcntl(descriptor, F_GETFL)
             guard flags >= 0, fcntl(descriptor, F_SETFL, flags & ~s3m_o_direct()) == 0 else { return false }
