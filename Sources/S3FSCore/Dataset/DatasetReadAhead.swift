@@ -22,14 +22,44 @@ final class DatasetReadAhead: Sendable {
         var usedFiles: UInt64 = 0
     }
 
+    private static let maxReadsBeforeWalk = 256
+
     private struct Directory {
         var walk: DatasetWalk?
         var reads = 0
         /// Files read before the walk could start (the directory not listed yet), so it does not fetch them again.
-        var readBeforeWalk: [String] = []
+        var readBeforeWalk: [[UInt8]] = []
         var firstRead: ContinuousClock.Instant
         var lastUse: ContinuousClock.Instant
         var inFlight = 0
+
+        /// Counts a handle's first read of `name`: whether the directory should get its walk now, and the bytes
+        /// of a prefetch the read used.
+        mutating func noteRead(_ name: [UInt8], at now: ContinuousClock.Instant) -> (needsWalk: Bool, used: UInt64?) {
+            lastUse = now
+            reads += 1
+            // Until the directory has been listed (DirectoryWalks lists it once lookups show it is being walked),
+            // each read asks the inode table again; that costs a flag check.
+            guard walk != nil else {
+                if readBeforeWalk.count < maxReadsBeforeWalk { readBeforeWalk.append(name) }
+                return (reads >= DatasetWalk.minimumReads, nil)
+            }
+            guard case .hit(let bytes) = walk!.noteRead(name) else { return (false, nil) }
+            return (false, bytes)
+        }
+
+        /// The files to prefetch now, marked in flight.
+        mutating func choosePrefetch(
+            at now: ContinuousClock.Instant, fetchLatency: Double, memoryShare: UInt64, maxInFlight: Int
+        ) -> [DatasetWalk.File] {
+            guard walk != nil else { return [] }
+            let elapsed = max(0.1, (now - firstRead) / .seconds(1))
+            let allowance = walk!.allowance(
+                consumedPerSecond: Double(walk!.consumedBytes) / elapsed, fetchLatency: fetchLatency, cap: memoryShare)
+            let chosen = walk!.nextToPrefetch(allowance: allowance, limit: maxInFlight - inFlight)
+            inFlight += chosen.count
+            return chosen
+        }
     }
 
     private struct State {
@@ -46,7 +76,6 @@ final class DatasetReadAhead: Sendable {
     let listFiles: @Sendable (InodeNumber) -> [DatasetWalk.File]?
     private let state = Mutex(State())
     static let maxDirectories = 1024
-    static let maxReadsBeforeWalk = 256
 
     init(
         fetcher: BlockFetcher, memoryShare: UInt64, maxInFlight: Int,
@@ -64,22 +93,17 @@ final class DatasetReadAhead: Sendable {
     func noteRead(directory: InodeNumber, name: String) {
         let now = ContinuousClock.now
         let needsWalk = state.withLock { state -> Bool in
-            if state.directories[directory] == nil { Self.makeRoom(&state) }
-            var entry = state.directories[directory] ?? Directory(firstRead: now, lastUse: now)
-            defer { state.directories[directory] = entry }
-            entry.lastUse = now
-            entry.reads += 1
-            // Until the directory has been listed (DirectoryWalks lists it once lookups show it is being walked),
-            // each read asks the inode table again; that costs a flag check.
-            guard entry.walk != nil else {
-                if entry.readBeforeWalk.count < Self.maxReadsBeforeWalk { entry.readBeforeWalk.append(name) }
-                return entry.reads >= DatasetWalk.minimumReads
+            if state.directories[directory] == nil {
+                Self.makeRoom(&state)
+                state.directories[directory] = Directory(firstRead: now, lastUse: now)
             }
-            if case .hit(let bytes) = entry.walk!.noteRead(Array(name.utf8)) {
-                state.counters.usedBytes += bytes
+            // In place: a copy of the entry would copy its walk's sets (the whole directory) on every read.
+            let (needsWalk, usedBytes) = state.directories[directory]!.noteRead(Array(name.utf8), at: now)
+            if let usedBytes {
+                state.counters.usedBytes += usedBytes
                 state.counters.usedFiles += 1
             }
-            return false
+            return needsWalk
         }
         if needsWalk { startWalk(directory) }
         pump(directory)
@@ -95,7 +119,7 @@ final class DatasetReadAhead: Sendable {
         state.withLock { state in
             guard let entry = state.directories[directory], entry.walk == nil else { return }
             var walk = DatasetWalk(files: files)
-            for name in entry.readBeforeWalk { _ = walk.noteRead(Array(name.utf8)) }
+            for name in entry.readBeforeWalk { _ = walk.noteRead(name) }
             state.directories[directory]?.walk = walk
             state.directories[directory]?.readBeforeWalk = []
         }
@@ -105,16 +129,9 @@ final class DatasetReadAhead: Sendable {
     private func pump(_ directory: InodeNumber) {
         let now = ContinuousClock.now
         let chosen = state.withLock { state -> [DatasetWalk.File] in
-            guard var entry = state.directories[directory], var walk = entry.walk else { return [] }
-            let elapsed = max(0.1, (now - entry.firstRead) / .seconds(1))
-            let allowance = walk.allowance(
-                consumedPerSecond: Double(walk.consumedBytes) / elapsed, fetchLatency: state.fetchLatency,
-                cap: memoryShare)
-            let chosen = walk.nextToPrefetch(allowance: allowance, limit: maxInFlight - entry.inFlight)
-            entry.inFlight += chosen.count
-            entry.walk = walk
-            state.directories[directory] = entry
-            return chosen
+            let fetchLatency = state.fetchLatency
+            return state.directories[directory]?.choosePrefetch(
+                at: now, fetchLatency: fetchLatency, memoryShare: memoryShare, maxInFlight: maxInFlight) ?? []
         }
         for (index, file) in chosen.enumerated() {
             guard let block = fetcher.block(0, of: file.object, priority: .prefetch) else {
