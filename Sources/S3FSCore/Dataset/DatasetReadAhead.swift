@@ -11,7 +11,6 @@
 // A reader that opens a prefetched file finds its block listed in the cache and sends no request.
 import Logging
 import ObjectStore
-import Synchronization
 
 final class DatasetReadAhead: Sendable {
     /// What the block cache and the metrics see: bytes prefetched, and of those, bytes a reader then used.
@@ -74,7 +73,7 @@ final class DatasetReadAhead: Sendable {
     let maxInFlight: Int
     /// The files of a directory in listing order, from the inode table (nil: the table holds no listing).
     let listFiles: @Sendable (InodeNumber) -> [DatasetWalk.File]?
-    private let state = Mutex(State())
+    private let state = SleepingLock(State())
     static let maxDirectories = 1024
 
     init(
@@ -92,7 +91,8 @@ final class DatasetReadAhead: Sendable {
     /// A handle's first read of file `name` in `directory`.
     func noteRead(directory: InodeNumber, name: String) {
         let now = ContinuousClock.now
-        let needsWalk = state.withLock { state -> Bool in
+        // One hold of the lock per read: note it and choose what to prefetch next.
+        let (needsWalk, chosen) = state.withLock { state -> (Bool, [DatasetWalk.File]) in
             if state.directories[directory] == nil {
                 Self.makeRoom(&state)
                 state.directories[directory] = Directory(firstRead: now, lastUse: now)
@@ -103,10 +103,14 @@ final class DatasetReadAhead: Sendable {
                 state.counters.usedBytes += usedBytes
                 state.counters.usedFiles += 1
             }
-            return needsWalk
+            return (needsWalk, choosePrefetch(in: directory, at: now, &state))
         }
-        if needsWalk { startWalk(directory) }
-        pump(directory)
+        if needsWalk {
+            startWalk(directory)
+            pump(directory)
+        } else {
+            start(chosen, in: directory)
+        }
     }
 
     /// Forgets a directory the kernel no longer holds.
@@ -128,23 +132,37 @@ final class DatasetReadAhead: Sendable {
     /// Starts the prefetches the walk allows now.
     private func pump(_ directory: InodeNumber) {
         let now = ContinuousClock.now
-        let chosen = state.withLock { state -> [DatasetWalk.File] in
-            let fetchLatency = state.fetchLatency
-            return state.directories[directory]?.choosePrefetch(
+        start(state.withLock { choosePrefetch(in: directory, at: now, &$0) }, in: directory)
+    }
+
+    /// The files of `directory` to prefetch now, counted as prefetched and in flight.
+    private func choosePrefetch(
+        in directory: InodeNumber, at now: ContinuousClock.Instant, _ state: inout State
+    ) -> [DatasetWalk.File] {
+        let fetchLatency = state.fetchLatency
+        let chosen =
+            state.directories[directory]?.choosePrefetch(
                 at: now, fetchLatency: fetchLatency, memoryShare: memoryShare, maxInFlight: maxInFlight) ?? []
+        for file in chosen {
+            state.counters.prefetchedBytes += file.prefetchBytes
+            state.counters.prefetchedFiles += 1
         }
+        return chosen
+    }
+
+    private func start(_ chosen: [DatasetWalk.File], in directory: InodeNumber) {
         for (index, file) in chosen.enumerated() {
             guard let block = fetcher.block(0, of: file.object, priority: .prefetch) else {
                 // No memory to spare: these wait for the next read to free some.
                 state.withLock { state in
-                    for skipped in chosen[index...] { state.directories[directory]?.walk?.unprefetch(skipped.name) }
+                    for skipped in chosen[index...] {
+                        state.directories[directory]?.walk?.unprefetch(skipped.name)
+                        state.counters.prefetchedBytes -= skipped.prefetchBytes
+                        state.counters.prefetchedFiles -= 1
+                    }
                     state.directories[directory]?.inFlight -= chosen.count - index
                 }
                 return
-            }
-            state.withLock { state in
-                state.counters.prefetchedBytes += file.prefetchBytes
-                state.counters.prefetchedFiles += 1
             }
             Task { [self] in
                 let started = ContinuousClock.now
@@ -155,15 +173,20 @@ final class DatasetReadAhead: Sendable {
     }
 
     private func landedPrefetch(_ file: DatasetWalk.File, in directory: InodeNumber, seconds: Double, landed: Bool) {
-        state.withLock { state in
-            state.directories[directory]?.inFlight -= 1
-            if landed {
-                state.fetchLatency = state.fetchLatency * 0.9 + seconds * 0.1
-            } else {
+        guard landed else {
+            state.withLock { state in
+                state.directories[directory]?.inFlight -= 1
                 state.directories[directory]?.walk?.abandon(file.name)
             }
+            return
         }
-        if landed { pump(directory) }
+        let now = ContinuousClock.now
+        let chosen = state.withLock { state in
+            state.directories[directory]?.inFlight -= 1
+            state.fetchLatency = state.fetchLatency * 0.9 + seconds * 0.1
+            return choosePrefetch(in: directory, at: now, &state)
+        }
+        start(chosen, in: directory)
     }
 
     /// Keeps the table bounded: the directory used longest ago goes.
