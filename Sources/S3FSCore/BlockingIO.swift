@@ -9,9 +9,12 @@ import Synchronization
 final class BlockingIO: Sendable {
     /// The writeback's fsyncs and journal appends.
     static let writeback = BlockingIO(label: "s3m-disk", lanes: 4)
-    /// The cache tier's block files: eight lanes, so a cold page of one file does not hold up the reads of the others
-    /// (sixteen kept 30-50 MiB more resident under a 64 MiB memory limit: each busy thread keeps its own malloc arena).
-    static let cacheTier = BlockingIO(label: "s3m-tier", lanes: 8)
+    /// The cache tier's block file reads: eight lanes, so a cold page of one file does not hold up the reads of the
+    /// others (sixteen kept 30-50 MiB more resident under a 64 MiB memory limit: each busy thread keeps its own malloc
+    /// arena). Reads have lanes of their own: a read never waits behind the writes of blocks fetched earlier.
+    static let cacheTierReads = BlockingIO(label: "s3m-tier-read", lanes: 8)
+    /// The cache tier's block file writes (never waited for).
+    static let cacheTierWrites = BlockingIO(label: "s3m-tier-write", lanes: 8)
 
     /// Serial queues (each on a thread libdispatch may add when the others block), used round robin: the lanes
     /// bound the threads this kind of work can take.

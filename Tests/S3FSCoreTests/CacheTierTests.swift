@@ -60,7 +60,7 @@ import Testing
         // wait to be written (a quarter of it).
         let stuck = DispatchSemaphore(value: 0)
         let lanes = 8
-        for _ in 0..<lanes { BlockingIO.cacheTier.submit { stuck.wait() } }
+        for _ in 0..<lanes { BlockingIO.cacheTierWrites.submit { stuck.wait() } }
         let fs = mount(memoryLimit: 4 * Pipeline.block)
         let read: [UInt8]
         do {

@@ -3,9 +3,10 @@
 // memory budget and the scheduler's limits. With a cache tier (BlockTier), a block is looked for there before it
 // takes a fetch slot; with the slot, its GET is claimed among the processes sharing the tier, and a block another
 // process is fetching is waited for (at most crossProcessWait) and read from the tier; each block a GET completed
-// is kept there. The tier's reads and writes run on BlockingIO.cacheTier, off the cooperative pool; whether it has
-// a block's file at all (a directory lookup) and the claims (locks held in the kernel) are asked inline, so a miss
-// costs one hop to those threads (the store) and a hit one (the load).
+// is kept there. The tier's reads and writes run on BlockingIO's tier lanes, off the cooperative pool: a block is
+// looked for (its file opened) and loaded on a read lane with no task in between, so a hit costs one hand-off to
+// that thread and one back to the reader, and a miss starts its GET's task from there; the claims (locks held in
+// the kernel) are asked inline.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -64,7 +65,7 @@ final class BlockFetcher: Sendable {
             pool: cache.pool)
         guard let (buffer, created) = cache.buffer(for: key, make: { fresh }) else { return nil }
         if created {
-            buffer.attach(startFetch(buffer, of: object, priority: priority, lead: lead))
+            startFetch(buffer, of: object, priority: priority, lead: lead)
         } else if priority == .demand {
             scheduler.promote(buffer.ticket)
         }
@@ -107,7 +108,7 @@ final class BlockFetcher: Sendable {
             key: key, objectOffset: offset, length: length, ticket: scheduler.makeTicket(), storage: storage,
             pool: cache.pool)
         guard let (buffer, created) = cache.buffer(for: key, make: { fresh }) else { return nil }
-        if created { buffer.attach(startFetch(buffer, of: object, priority: .prefetch, lead: lead)) }
+        if created { startFetch(buffer, of: object, priority: .prefetch, lead: lead) }
         return buffer
     }
 
@@ -121,8 +122,8 @@ final class BlockFetcher: Sendable {
             let key = BlockKey(key: object.key, etag: object.etag, index: index)
             let length = Int(min(UInt64(blockSize), object.size - start))
             let inBlock = Int(range.lowerBound - start)..<Int(range.upperBound - start)
-            if tier.mayHold(key, length: length),
-                let bytes = await BlockingIO.cacheTier.run({ tier.read(inBlock, ofBlock: key, length: length) })
+            if let file = tier.openBlock(key, length: length),
+                let bytes = await BlockingIO.cacheTierReads.run({ tier.read(inBlock, of: file) })
             {
                 return bytes
             }
@@ -154,11 +155,26 @@ final class BlockFetcher: Sendable {
     /// How long a fetch waits for another process's GET of the same block before it sends its own.
     static let crossProcessWait = Duration.seconds(5)
 
+    /// Starts filling `buffer`: from the tier when it has the block's file (opened here, read on a tier lane with
+    /// no task in between: a task would cost two more thread hand-offs per block), else by a GET in a task.
     private func startFetch(
+        _ buffer: BlockBuffer, of object: ObjectVersion, priority: FetchScheduler.Priority, lead: UInt64
+    ) {
+        guard let tier else {
+            buffer.attach(fetchTask(buffer, of: object, priority: priority, lead: lead))
+            return
+        }
+        BlockingIO.cacheTierReads.submit { [self] in
+            if let file = tier.openBlock(buffer.key, length: buffer.length), tier.load(buffer, from: file) { return }
+            buffer.attach(fetchTask(buffer, of: object, priority: priority, lead: lead))
+        }
+    }
+
+    /// The task that fills `buffer` by a GET (once the tier, shared with other processes, does not have it).
+    private func fetchTask(
         _ buffer: BlockBuffer, of object: ObjectVersion, priority: FetchScheduler.Priority, lead: UInt64
     ) -> Task<Void, Never> {
         Task { [store, cache, tier, scheduler] in
-            if let tier, await Self.load(buffer, from: tier) { return }
             guard await scheduler.acquire(buffer.ticket, priority: priority, lead: lead) else {
                 buffer.fail(.cancelled(object.key))
                 cache.remove(buffer)
@@ -193,10 +209,10 @@ final class BlockFetcher: Sendable {
         }
     }
 
-    /// Fills `buffer` from the tier when it has the block's file: the look is inline, the read on the tier's threads.
+    /// Fills `buffer` from the tier when it has the block's file: the open is inline, the read on the tier's threads.
     private static func load(_ buffer: BlockBuffer, from tier: any BlockTier) async -> Bool {
-        guard tier.mayHold(buffer.key, length: buffer.length) else { return false }
-        return await BlockingIO.cacheTier.run { tier.load(buffer) }
+        guard let file = tier.openBlock(buffer.key, length: buffer.length) else { return false }
+        return await BlockingIO.cacheTierReads.run { tier.load(buffer, from: file) }
     }
 
     private enum CrossProcessFetch {

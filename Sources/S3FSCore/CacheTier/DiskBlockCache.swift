@@ -2,7 +2,8 @@
 // is for and the XXH3 checksum of each 64 KiB chunk of its payload), written as a temporary file in its fan-out
 // directory and renamed to DIR/<2 hex>/<hash>.blk there, so a reader in any process sees a whole file or none (a rename
 // between directories takes the filesystem's rename lock, which the tier's writer threads then queue on). The pages of
-// a full block are written with O_DIRECT where the filesystem allows it (see `directWrites`). Nothing waits for a
+// a full block are written with O_DIRECT where the filesystem allows it (see `directWrites`), and blocks are loaded
+// with O_DIRECT (see `readDirect`): the tier's files add no third copy to the page cache. Nothing waits for a
 // store, and stores never hold more than `maxPendingStoreBytes` of blocks (see `storeLater`). A file that does not
 // match what was asked for (another block, another length, a chunk whose checksum fails, a short file) is removed,
 // logged and fetched again; it is never served. A random read takes only the chunks it needs. A hit refreshes the
@@ -52,6 +53,8 @@ final class DiskBlockCache: BlockTier {
     /// daemon's CPU at disk speed, and dirty-page throttling slowed the stores, which held the blocks' memory, which
     /// starved read-ahead. Off for good once the filesystem refuses it (EINVAL).
     private let directWrites = Atomic<Bool>(true)
+    /// Whether full blocks are loaded with O_DIRECT (see `readDirect`); off for good once the filesystem refuses it.
+    private let directReads = Atomic<Bool>(true)
     /// Numbers the temporary files of this process: one sequence for every tier in it, since two tiers of one
     /// process may share a directory (names made per tier collided, and one writer's file took another's place).
     private static let temporaryFileNumbers = Atomic<Int>(0)
@@ -108,21 +111,29 @@ final class DiskBlockCache: BlockTier {
     /// Bytes of block files the directory holds, by the shared counter.
     var usedBytes: Int64 { space.used }
 
-    func mayHold(_ key: BlockKey, length: Int) -> Bool {
+    func openBlock(_ key: BlockKey, length: Int) -> TierBlockFile? {
         let path = config.directory + "/" + format(key, length: length).relativePath
-        return unsafe access(path, F_OK) == 0
+        let descriptor = unsafe Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            if errno != ENOENT { failed("read", errno) }
+            return nil
+        }
+        return TierBlockFile(descriptor: descriptor, path: path, key: key, length: length)
     }
 
-    func load(_ buffer: BlockBuffer) -> Bool {
+    func load(_ buffer: BlockBuffer, from file: TierBlockFile) -> Bool {
+        precondition(file.key == buffer.key && file.length == buffer.length, "loading another block's file")
         let format = self.format(buffer.key, length: buffer.length)
-        guard let file = openFile(format) else { return false }
-        defer { close(file.descriptor) }
         var problem: BlockFileFormat.Problem?
+        let capacity = buffer.capacity
         let loaded = unsafe buffer.load { storage in
             // Header and payload in one read: one disk request for a file the page cache does not hold.
-            var header = [UInt8](repeating: 0, count: format.payloadOffset)
-            let count = unsafe header.withUnsafeMutableBytes { unsafe Self.read(file.descriptor, $0, then: storage) }
-            switch format.chunkChecksums(in: Array(header.prefix(count.header))) {
+            let header = UnsafeMutableRawBufferPointer.allocate(
+                byteCount: format.payloadOffset, alignment: BlockFileFormat.alignment)
+            defer { unsafe header.deallocate() }
+            let count = unsafe readDirect(file.descriptor, header, then: storage, capacity: capacity)
+                ?? Self.read(file.descriptor, header, then: storage)
+            switch format.chunkChecksums(in: unsafe Array(UnsafeRawBufferPointer(header).prefix(count.header))) {
             case .failure(let found):
                 problem = found
                 return false
@@ -148,16 +159,14 @@ final class DiskBlockCache: BlockTier {
         return true
     }
 
-    func read(_ bytes: Range<Int>, ofBlock key: BlockKey, length: Int) -> [UInt8]? {
-        let format = self.format(key, length: length)
-        guard let file = openFile(format) else { return nil }
-        defer { close(file.descriptor) }
+    func read(_ bytes: Range<Int>, of file: TierBlockFile) -> [UInt8]? {
+        let format = self.format(file.key, length: file.length)
         var header = [UInt8](repeating: 0, count: format.payloadOffset)
         let headerCount = unsafe header.withUnsafeMutableBytes { unsafe FileIO.preadAll(file.descriptor, $0, at: 0) }
         let checksums: [UInt64]
         switch format.chunkChecksums(in: Array(header.prefix(max(0, headerCount)))) {
         case .failure(let problem):
-            reject(file.path, of: key.key, problem)
+            reject(file.path, of: file.key.key, problem)
             return nil
         case .success(let found):
             checksums = found
@@ -177,7 +186,7 @@ final class DiskBlockCache: BlockTier {
             }
         }
         if let problem {
-            drop(file.path, key: key.key, problem)
+            drop(file.path, key: file.key.key, problem)
             return nil
         }
         hit(file.descriptor, bytes: bytes.count)
@@ -186,17 +195,6 @@ final class DiskBlockCache: BlockTier {
 
     private func format(_ key: BlockKey, length: Int) -> BlockFileFormat {
         BlockFileFormat(storeIdentity: config.storeIdentity, key: key, blockSize: blockSize, length: length)
-    }
-
-    /// The block file of `format`, open for reading; nil when there is none (or it cannot be opened: one warning).
-    private func openFile(_ format: BlockFileFormat) -> (descriptor: Int32, path: String)? {
-        let path = config.directory + "/" + format.relativePath
-        let descriptor = unsafe Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            if errno != ENOENT { failed("read", errno) }
-            return nil
-        }
-        return (descriptor, path)
     }
 
     /// Removes a block file that is not what it should be: logged as damage, or quietly when an s3mount with
@@ -228,7 +226,7 @@ final class DiskBlockCache: BlockTier {
             warnOnce("behind", "cache tier writes fall behind the reads; blocks are skipped while they do")
             return
         }
-        BlockingIO.cacheTier.submit { [self] in
+        BlockingIO.cacheTierWrites.submit { [self] in
             store(buffer)
             pendingStoreBytes.subtract(bytes, ordering: .relaxed)
             withExtendedLifetime(claim) {}
@@ -379,6 +377,40 @@ final class DiskBlockCache: BlockTier {
     private func warnOnce(_ kind: String, _ message: Logger.Message) {
         guard warned.withLock({ $0.insert(kind).inserted }) else { return }
         logger.warning(message, metadata: ["directory": "\(config.directory)"])
+    }
+
+    /// Reads like `read`, with O_DIRECT, when `header` and `payload` are page-aligned and the payload's memory
+    /// (`capacity` bytes) has room for its last page whole: from the disk into the block's memory, with no copy into
+    /// the page cache. The block is about to sit in memory and then in the mount's own page cache; a third copy in
+    /// the block file's pages would cost a copy and page allocations per block and push other pages out. Nil when
+    /// O_DIRECT cannot be used or the read came out short: the caller reads again through the page cache.
+    private func readDirect(
+        _ descriptor: Int32, _ header: UnsafeMutableRawBufferPointer, then payload: UnsafeMutableRawBufferPointer,
+        capacity: Int
+    ) -> (header: Int, payload: Int)? {
+        let alignment = BlockFileFormat.alignment
+        let pages = (payload.count + alignment - 1) / alignment * alignment
+        guard directReads.load(ordering: .relaxed), pages <= capacity,
+            Int(bitPattern: header.baseAddress) % alignment == 0, Int(bitPattern: payload.baseAddress) % alignment == 0
+        else { return nil }
+        let flags = fcntl(descriptor, F_GETFL)
+        guard flags >= 0 else { return nil }
+        guard fcntl(descriptor, F_SETFL, flags | s3m_o_direct()) == 0 else {
+            if errno == EINVAL, directReads.exchange(false, ordering: .relaxed) {
+                logger.info("cache tier: the filesystem refuses O_DIRECT; block files are read through the page cache",
+                    metadata: ["directory": "\(config.directory)"])
+            }
+            return nil
+        }
+        var vectors = unsafe [
+            iovec(iov_base: header.baseAddress, iov_len: header.count),
+            iovec(iov_base: payload.baseAddress, iov_len: pages),
+        ]
+        var count = unsafe preadv(descriptor, &vectors, 2, 0)
+        while count < 0 && errno == EINTR { count = unsafe preadv(descriptor, &vectors, 2, 0) }
+        if count == header.count + payload.count { return (header.count, payload.count) }
+        _ = fcntl(descriptor, F_SETFL, flags)
+        return nil
     }
 
     /// Reads the file's first `header.count` bytes into `header` and the bytes after them into `payload`, in one
