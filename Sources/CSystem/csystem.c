@@ -16,6 +16,14 @@ int s3m_lock_byte(int fd, off_t offset, int exclusive) {
     return errno == EACCES ? -EAGAIN : -errno;
 }
 
+long long s3m_shared_load(const long long *counter) {
+    return __atomic_load_n(counter, __ATOMIC_SEQ_CST);
+}
+
+int s3m_shared_compare_exchange(long long *counter, long long expected, long long desired) {
+    return __atomic_compare_exchange_n(counter, &expected, desired, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
 int s3m_o_direct(void) {
     return O_DIRECT;
 }

@@ -20,6 +20,11 @@ void s3m_fuse_arm_parallel_dirops(int fuse_fd);
 // made in them with them. 0 on success, -errno (-ENOTTY, -EOPNOTSUPP on other filesystems) on failure.
 int s3m_spread_subdirectories(int directory_fd);
 
+// A counter several processes change at once, in a MAP_SHARED mapping of a file: sequentially consistent atomics.
+long long s3m_shared_load(const long long *counter);
+// Replaces *counter with `desired` if it still holds `expected`; 1 if it did, 0 if another writer came first.
+int s3m_shared_compare_exchange(long long *counter, long long expected, long long desired);
+
 // O_DIRECT, whose value differs between architectures.
 int s3m_o_direct(void);
 

@@ -298,6 +298,15 @@ final class DiskBlockCache: BlockTier {
             let flags = fcntl(descriptor, F_GETFL)
             guard flags >= 0, fcntl(descriptor, F_SETFL, flags & ~s3m_o_direct()) == 0 else { return false }
         }
+        // Header and payload in one pwritev; after a short one, again one part at a time.
+        let written = unsafe header.withUnsafeBytes { header in
+            var vectors = unsafe [
+                iovec(iov_base: UnsafeMutableRawPointer(mutating: header.baseAddress), iov_len: header.count),
+                iovec(iov_base: UnsafeMutableRawPointer(mutating: payload.baseAddress), iov_len: payload.count),
+            ]
+            return unsafe pwritev(descriptor, &vectors, 2, 0)
+        }
+        if written == header.count + payload.count { return true }
         return unsafe FileIO.pwriteAll(descriptor, header, at: 0)
             && FileIO.pwriteAll(descriptor, payload, at: UInt64(header.count))
     }
