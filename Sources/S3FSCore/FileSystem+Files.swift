@@ -75,16 +75,25 @@ extension FileSystem {
 
     /// Up to `size` bytes from `offset`; fewer only at the end of the file.
     public func read(handle: UInt64, offset: UInt64, size: Int) async throws(FSError) -> ReadData {
-        switch try startRead(handle: handle, offset: offset, size: size) {
+        switch try startRead(handle: handle, offset: offset, size: size, onBlockingThread: false) {
         case .ready(let data): data
         case .waiting(let pending): try await pending.finish()
         }
     }
 
-    /// Starts a read: its bytes if every one is already in memory (answered without a task switch), else what
-    /// is left to wait for. Read-ahead and prefetch are started either way.
+    /// Starts a read: its bytes if every one is already in memory or in the cache tier (answered without a task
+    /// switch), else what is left to wait for. Read-ahead and prefetch are started either way. Called on a thread
+    /// that may wait for the local disk (a FUSE thread, never the cooperative pool): a block the cache tier holds is
+    /// read here, so a read served from local disk costs no hand-off between threads.
     public func startRead(handle: UInt64, offset: UInt64, size: Int) throws(FSError) -> ReadStart {
-        let start = try startReadUncounted(handle: handle, offset: offset, size: size)
+        try startRead(handle: handle, offset: offset, size: size, onBlockingThread: true)
+    }
+
+    private func startRead(
+        handle: UInt64, offset: UInt64, size: Int, onBlockingThread: Bool
+    ) throws(FSError) -> ReadStart {
+        let start = try startReadUncounted(
+            handle: handle, offset: offset, size: size, onBlockingThread: onBlockingThread)
         switch start {
         case .ready(let data):
             readStats.answeredFromMemory(bytes: data.count)
@@ -103,7 +112,9 @@ extension FileSystem {
         }
     }
 
-    private func startReadUncounted(handle: UInt64, offset: UInt64, size: Int) throws(FSError) -> ReadStart {
+    private func startReadUncounted(
+        handle: UInt64, offset: UInt64, size: Int, onBlockingThread: Bool
+    ) throws(FSError) -> ReadStart {
         if let staged = stagedHandle(handle) {
             return .waiting(PendingRead { [self] () throws(FSError) in try readStaged(staged, offset: offset, size: size) })
         }
@@ -125,7 +136,7 @@ extension FileSystem {
         let recordsAhead = stride.flatMap { $0.hasGaps ? $0 : nil }
         if let recordsAhead { readRecordsAhead(from: range.lowerBound, recordsAhead, of: file) }
         if mode == .sequential, recordsAhead == nil {
-            let demands = demandBlocks(range, of: file)
+            let demands = demandBlocks(range, of: file, loadingTierHere: onBlockingThread)
             readAhead(after: range.upperBound, of: file)
             if let demands, let data = arrived(demands, of: file) { return .ready(data) }
             return .waiting(PendingRead { [self] () throws(FSError) in
@@ -202,12 +213,15 @@ extension FileSystem {
     }
 
     /// The blocks holding `range`, their GETs started (or joined) as demand; nil when one must wait for memory
-    /// (the blocks that could be had are started all the same).
-    private func demandBlocks(_ range: Range<UInt64>, of file: FileHandle) -> [Demand]? {
+    /// (the blocks that could be had are started all the same). `loadingTierHere`: blocks the cache tier holds are
+    /// read on this thread.
+    private func demandBlocks(_ range: Range<UInt64>, of file: FileHandle, loadingTierHere: Bool) -> [Demand]? {
         var demands: [Demand] = []
         var complete = true
         for index in fetcher.blockIndex(of: range.lowerBound)...fetcher.blockIndex(of: range.upperBound - 1) {
-            if let block = fetcher.block(index, of: file.object, priority: .demand, overLimit: false) {
+            if let block = fetcher.block(
+                index, of: file.object, priority: .demand, overLimit: false, loadingTierHere: loadingTierHere)
+            {
                 demands.append(demand(block, range))
             } else {
                 complete = false

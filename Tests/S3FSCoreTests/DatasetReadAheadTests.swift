@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import ObjectStore
 @testable import S3FSCore
 import S3FSTesting
@@ -51,6 +52,32 @@ import Testing
         let counters = try #require(fs.dataset?.counters)
         let wasted = counters.prefetchedBytes - counters.usedBytes
         #expect(Double(wasted) <= 0.1 * Double(store.callCount(.get) * 1000), "\(counters)")
+    }
+
+    @Test func filesTheCacheTierHoldsAreLeftToTheirReaders() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dataset-tier-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var config = TestConfig.longTTL
+        config.reads.cacheTier = CacheTierConfig(directory: directory, capacity: 1 << 30, storeIdentity: "mock")
+        // A first mount, without dataset read-ahead, leaves the first half of the files in the tier.
+        var withoutReadAhead = config
+        withoutReadAhead.reads.datasetReadAhead = false
+        let first = makeFileSystem(store, config: withoutReadAhead)
+        let half = Self.count / 2
+        let firstData = try await first.lookup(parent: .root, name: "data").attributes.inode
+        for index in 0..<half { #expect(try await readFile(first, firstData, index) == Self.content(index)) }
+        #expect(await eventually(timeout: .seconds(60)) { first.cacheTier?.statistics.stored == half })
+        // A second one walks the whole directory: the first half comes from the tier as its reader asks for it,
+        // only the second half is fetched ahead.
+        let second = makeFileSystem(store, config: config)
+        let data = try await second.lookup(parent: .root, name: "data").attributes.inode
+        _ = try await readWholeDirectory(second, data, capacity: 1000)
+        for index in 0..<Self.count { #expect(try await readFile(second, data, index) == Self.content(index)) }
+        #expect(store.callCount(.get) == Self.count, "each object fetched from S3 once, by one mount or the other")
+        #expect(second.cacheTier?.statistics.hits == half)
+        let counters = try #require(second.dataset?.counters)
+        #expect(counters.prefetchedFiles <= UInt64(half), "files in the tier were fetched ahead: \(counters)")
+        #expect(counters.prefetchedFiles == counters.usedFiles, "\(counters)")
     }
 
     @Test func turnedOffItFetchesNothingAhead() async throws {

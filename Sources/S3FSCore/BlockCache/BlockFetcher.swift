@@ -49,7 +49,7 @@ final class BlockFetcher: Sendable {
     /// eviction. `lead`: how far ahead of its reader a prefetch is.
     func block(
         _ index: UInt64, of object: ObjectVersion, priority: FetchScheduler.Priority, lead: UInt64 = 0,
-        overLimit: Bool = true
+        overLimit: Bool = true, loadingTierHere: Bool = false
     ) -> BlockBuffer? {
         let key = BlockKey(key: object.key, etag: object.etag, index: index)
         if let listed = listedBlock(index, of: object) {
@@ -65,7 +65,7 @@ final class BlockFetcher: Sendable {
             pool: cache.pool)
         guard let (buffer, created) = cache.buffer(for: key, make: { fresh }) else { return nil }
         if created {
-            startFetch(buffer, of: object, priority: priority, lead: lead)
+            startFetch(buffer, of: object, priority: priority, lead: lead, loadingTierHere: loadingTierHere)
         } else if priority == .demand {
             scheduler.promote(buffer.ticket)
         }
@@ -91,6 +91,14 @@ final class BlockFetcher: Sendable {
             guard await cache.budget.waitForRoom(after: events, until: deadline) else { break }
         }
         return block(index, of: object, priority: .demand)!
+    }
+
+    /// Whether the cache tier has a file for block `index` (a directory lookup; false without a tier).
+    func tierMayHold(_ index: UInt64, of object: ObjectVersion) -> Bool {
+        guard let tier else { return false }
+        let start = index * UInt64(blockSize)
+        let length = Int(min(UInt64(blockSize), object.size - start))
+        return tier.mayHold(BlockKey(key: object.key, etag: object.etag, index: index), length: length)
     }
 
     /// The buffer of block `index` if the cache lists it (complete or being filled); starts nothing.
@@ -155,12 +163,19 @@ final class BlockFetcher: Sendable {
     /// How long a fetch waits for another process's GET of the same block before it sends its own.
     static let crossProcessWait = Duration.seconds(5)
 
-    /// Starts filling `buffer`: from the tier when it has the block's file (opened here, read on a tier lane with
-    /// no task in between: a task would cost two more thread hand-offs per block), else by a GET in a task.
+    /// Starts filling `buffer`: from the tier when it has the block's file, else by a GET in a task. The tier's
+    /// file is read on a tier lane with no task in between (a task would cost two more thread hand-offs per block),
+    /// or on this thread when `loadingTierHere` (a FUSE thread: none at all).
     private func startFetch(
-        _ buffer: BlockBuffer, of object: ObjectVersion, priority: FetchScheduler.Priority, lead: UInt64
+        _ buffer: BlockBuffer, of object: ObjectVersion, priority: FetchScheduler.Priority, lead: UInt64,
+        loadingTierHere: Bool = false
     ) {
         guard let tier else {
+            buffer.attach(fetchTask(buffer, of: object, priority: priority, lead: lead))
+            return
+        }
+        if loadingTierHere {
+            if let file = tier.openBlock(buffer.key, length: buffer.length), tier.load(buffer, from: file) { return }
             buffer.attach(fetchTask(buffer, of: object, priority: priority, lead: lead))
             return
         }

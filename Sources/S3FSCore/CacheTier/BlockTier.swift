@@ -12,6 +12,9 @@ import Glibc
 
 /// A lower tier of the block cache.
 protocol BlockTier: Sendable {
+    /// Whether the tier has a file for the block `key` of `length` bytes (not whether it is good): a directory
+    /// lookup, no data read.
+    func mayHold(_ key: BlockKey, length: Int) -> Bool
     /// The tier's file for the block `key` of `length` bytes, open (not yet known to be good), or nil when it has
     /// none: a directory lookup, no data read.
     func openBlock(_ key: BlockKey, length: Int) -> TierBlockFile?

@@ -111,6 +111,11 @@ final class DiskBlockCache: BlockTier {
     /// Bytes of block files the directory holds, by the shared counter.
     var usedBytes: Int64 { space.used }
 
+    func mayHold(_ key: BlockKey, length: Int) -> Bool {
+        let path = config.directory + "/" + format(key, length: length).relativePath
+        return unsafe access(path, F_OK) == 0
+    }
+
     func openBlock(_ key: BlockKey, length: Int) -> TierBlockFile? {
         let path = config.directory + "/" + format(key, length: length).relativePath
         let descriptor = unsafe Glibc.open(path, O_RDONLY | O_CLOEXEC)

@@ -151,6 +151,26 @@ final class DatasetReadAhead: Sendable {
     }
 
     private func start(_ chosen: [DatasetWalk.File], in directory: InodeNumber) {
+        // A file the cache tier holds is left to its reader: reading it from local disk is quick, and fetching it
+        // ahead would fill memory (pages faulted in fresh) with what the disk serves anyway. Epoch 2 of small files
+        // from a warm tier ran 10-25% slower with them fetched ahead.
+        var chosen = chosen
+        var inTier: [DatasetWalk.File] = []
+        chosen.removeAll { file in
+            guard fetcher.tierMayHold(0, of: file.object) else { return false }
+            inTier.append(file)
+            return true
+        }
+        if !inTier.isEmpty {
+            state.withLock { state in
+                for file in inTier {
+                    state.directories[directory]?.walk?.abandon(file.name)
+                    state.counters.prefetchedBytes -= file.prefetchBytes
+                    state.counters.prefetchedFiles -= 1
+                }
+                state.directories[directory]?.inFlight -= inTier.count
+            }
+        }
         for (index, file) in chosen.enumerated() {
             guard let block = fetcher.block(0, of: file.object, priority: .prefetch) else {
                 // No memory to spare: these wait for the next read to free some.

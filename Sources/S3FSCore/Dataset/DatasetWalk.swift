@@ -124,7 +124,8 @@ struct DatasetWalk: Sendable {
         return chosen
     }
 
-    /// A prefetch failed (the object changed or is gone): the file is not tried again this epoch.
+    /// A prefetch failed (the object changed or is gone) or is not needed (the cache tier holds the file): the file
+    /// is not tried again this epoch.
     mutating func abandon(_ name: [UInt8]) {
         guard let position = positions[name], let bytes = prefetched[position] else { return }
         prefetched[position] = 0
