@@ -15,10 +15,19 @@ import Testing
         #expect(pattern.mode == .sequential)
     }
 
-    @Test(arguments: [UInt64(1), 4096, 1 << 20, 1 << 40])
-    func aFirstReadElsewhereIsRandom(offset: UInt64) {
+    @Test(arguments: [tolerance + 1, 1 << 20, 1 << 40])
+    func aFirstReadBeyondTheToleranceIsRandom(offset: UInt64) {
         var pattern = AccessPattern(tolerance: Self.tolerance)
         #expect(pattern.observe(offset: offset, size: 4 * Self.KiB) == .random)
+    }
+
+    @Test func aFileFirstReadAheadArrivingBeforeItsFirstReadIsSequential() {
+        // The kernel sends the first read of a file and its read-ahead together; another FUSE thread may hand the
+        // read-ahead to the daemon first.
+        var pattern = AccessPattern(tolerance: Self.tolerance)
+        #expect(pattern.observe(offset: 64 * Self.KiB, size: 64 * Self.KiB) == .sequential)
+        #expect(pattern.observe(offset: 0, size: 64 * Self.KiB) == .sequential)
+        #expect(pattern.observe(offset: 128 * Self.KiB, size: 64 * Self.KiB) == .sequential)
     }
 
     @Test func smallReorderingsAndSkipsWithinTheToleranceStaySequential() {

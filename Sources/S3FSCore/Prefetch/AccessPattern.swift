@@ -2,8 +2,9 @@
 //
 // Sequential: each read starts near where the previous ones ended. "Near" tolerates the small reorderings that
 // asynchronous kernel read-ahead produces (several requests in flight, answered out of order) and small skips.
-// A read at offset 0 starts sequential; a first read elsewhere starts random. Two reads in a row that break the
-// pattern switch to random; two in a row that follow it switch back.
+// A first read within the tolerance of offset 0 starts sequential (the kernel sends a file's first read and its
+// read-ahead at once, and any of them may reach the daemon first); a first read elsewhere starts random. Two reads
+// in a row that break the pattern switch to random; two in a row that follow it switch back.
 struct AccessPattern: Sendable {
     enum Mode: Sendable, Equatable { case sequential, random }
 
@@ -26,7 +27,7 @@ struct AccessPattern: Sendable {
             lastEnd = offset + size
         }
         guard let current = mode else {
-            mode = offset == 0 ? .sequential : .random
+            mode = offset <= tolerance ? .sequential : .random
             return mode!
         }
         let follows = (offset + tolerance >= frontier && offset <= frontier + tolerance)
