@@ -93,6 +93,16 @@ struct SigV4SuiteTests {
                 == Self.credentialPrefix + "SignedHeaders=\(vector.signedHeaders), Signature=\(vector.signature)")
     }
 
+    /// Header values are trimmed and their runs of spaces collapsed byte by byte, as the server does: also a run
+    /// that follows a prepended concatenation mark (U+0601), whose grapheme cluster takes the first space with it.
+    @Test func headerValuesCollapseSpacesAfterAPrependedMark() {
+        let request = SignableRequest(
+            method: "GET", path: "/b/k", query: [],
+            headers: [("host", "h"), ("x-amz-copy-source", "  /b/c\u{601}  |  x  ")], payloadHash: "UNSIGNED-PAYLOAD")
+        let lines = SigV4Signer.canonicalRequest(request).text.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines[4].utf8.elementsEqual("x-amz-copy-source:/b/c\u{601} | x".utf8))
+    }
+
     /// The intermediate steps, for the vectors whose .creq and .sts files the suite publishes.
     @Test func canonicalRequestAndStringToSign() {
         let cases: [(name: String, creq: String, stsHash: String)] = [

@@ -89,8 +89,13 @@ package final class SigV4Signer: Sendable {
         return key
     }
 
-    /// Trims the value and collapses runs of spaces, as SigV4 canonical headers require.
+    /// Trims the value and collapses runs of spaces, as SigV4 canonical headers require. On UTF-8 bytes, not on
+    /// Characters: a space after a prepended concatenation mark (U+0600-U+0605, as an object key may hold) belongs to
+    /// that mark's grapheme cluster, so a split on the Character " " kept the run the server collapses, and the
+    /// signatures differed (found by the sigv4 fuzz target).
     private static func normalizeHeaderValue(_ value: String) -> String {
-        value.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+        value.utf8.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: true)
+            .map { String(decoding: $0, as: UTF8.self) }
+            .joined(separator: " ")
     }
 }
