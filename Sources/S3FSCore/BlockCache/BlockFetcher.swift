@@ -3,10 +3,10 @@
 // memory budget and the scheduler's limits. With a cache tier (BlockTier), a block is looked for there before it
 // takes a fetch slot; with the slot, its GET is claimed among the processes sharing the tier, and a block another
 // process is fetching is waited for (at most crossProcessWait) and read from the tier; each block a GET completed
-// is kept there. The tier's reads and writes run on BlockingIO's tier lanes, off the cooperative pool: a block is
-// looked for (its file opened) and loaded on a read lane with no task in between, so a hit costs one hand-off to
-// that thread and one back to the reader, and a miss starts its GET's task from there; the claims (locks held in
-// the kernel) are asked inline.
+// is kept there. The tier's reads and writes never run on the cooperative pool: a demand read that arrives on a FUSE
+// thread looks for its block (opens the file) and loads it right there, so a hit costs no hand-off at all; other
+// blocks (read-ahead, prefetch) are looked for and loaded on a tier read lane with no task in between; a miss starts
+// its GET's task from there. Writes have lanes of their own. The claims (locks held in the kernel) are asked inline.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -174,14 +174,14 @@ final class BlockFetcher: Sendable {
             buffer.attach(fetchTask(buffer, of: object, priority: priority, lead: lead))
             return
         }
-        if loadingTierHere {
+        let loadOrFetch: @Sendable () -> Void = { [self] in
             if let file = tier.openBlock(buffer.key, length: buffer.length), tier.load(buffer, from: file) { return }
             buffer.attach(fetchTask(buffer, of: object, priority: priority, lead: lead))
-            return
         }
-        BlockingIO.cacheTierReads.submit { [self] in
-            if let file = tier.openBlock(buffer.key, length: buffer.length), tier.load(buffer, from: file) { return }
-            buffer.attach(fetchTask(buffer, of: object, priority: priority, lead: lead))
+        if loadingTierHere {
+            loadOrFetch()
+        } else {
+            BlockingIO.cacheTierReads.submit(loadOrFetch)
         }
     }
 

@@ -8,7 +8,8 @@
 // time, holding at most `memoryShare` bytes of unread prefetch. Prefetch memory comes only from the budget's
 // spare room or from blocks already read (MemoryBlockCache never lets read-ahead evict unread blocks), so it
 // never pushes out what a reader is using; when there is no room it stops and the next reported read resumes it.
-// A reader that opens a prefetched file finds its block listed in the cache and sends no request.
+// A reader that opens a prefetched file finds its block listed in the cache and sends no request. Files the cache
+// tier holds are left to their readers: a local read is quick, and fetching them ahead would only fill memory.
 import Logging
 import ObjectStore
 
