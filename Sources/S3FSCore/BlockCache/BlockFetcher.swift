@@ -44,6 +44,11 @@ final class BlockFetcher: Sendable {
 
     func blockCount(of object: ObjectVersion) -> UInt64 { (object.size + UInt64(blockSize) - 1) / UInt64(blockSize) }
 
+    /// The bytes block `index` of `object` holds: the block size, less at the end of the object.
+    func blockLength(_ index: UInt64, of object: ObjectVersion) -> Int {
+        Int(min(UInt64(blockSize), object.size - index * UInt64(blockSize)))
+    }
+
     /// The buffer of block `index`, its GET started if nobody had. A prefetch gets nil when the memory budget has no
     /// room for it; a demand request always gets one, unless `overLimit` is false and the budget is full after
     /// eviction. `lead`: how far ahead of its reader a prefetch is.
@@ -57,7 +62,7 @@ final class BlockFetcher: Sendable {
             return listed
         }
         let start = index * UInt64(blockSize)
-        let length = Int(min(UInt64(blockSize), object.size - start))
+        let length = blockLength(index, of: object)
         guard let storage = unsafe cache.storage(length: length, demand: priority == .demand, overLimit: overLimit)
         else { return nil }
         let fresh = unsafe BlockBuffer(
@@ -96,9 +101,8 @@ final class BlockFetcher: Sendable {
     /// Whether the cache tier has a file for block `index` (a directory lookup; false without a tier).
     func tierMayHold(_ index: UInt64, of object: ObjectVersion) -> Bool {
         guard let tier else { return false }
-        let start = index * UInt64(blockSize)
-        let length = Int(min(UInt64(blockSize), object.size - start))
-        return tier.mayHold(BlockKey(key: object.key, etag: object.etag, index: index), length: length)
+        return tier.mayHold(
+            BlockKey(key: object.key, etag: object.etag, index: index), length: blockLength(index, of: object))
     }
 
     /// The buffer of block `index` if the cache lists it (complete or being filled); starts nothing.
@@ -128,7 +132,7 @@ final class BlockFetcher: Sendable {
         if let tier, range.count > 0, blockIndex(of: range.upperBound - 1) == index {
             let start = index * UInt64(blockSize)
             let key = BlockKey(key: object.key, etag: object.etag, index: index)
-            let length = Int(min(UInt64(blockSize), object.size - start))
+            let length = blockLength(index, of: object)
             let inBlock = Int(range.lowerBound - start)..<Int(range.upperBound - start)
             if let file = tier.openBlock(key, length: length),
                 let bytes = await BlockingIO.cacheTierReads.run({ tier.read(inBlock, of: file) })

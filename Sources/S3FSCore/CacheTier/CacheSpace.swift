@@ -1,16 +1,16 @@
 // CacheSpace: one size bound for a cache directory that several processes use at once. The bytes in use are a counter
 // in DIR/usage, mapped into every process that uses the directory (MAP_SHARED) and changed with atomic
 // compare-and-swap, so a reservation costs no system call (under flock and pread/pwrite it cost four per block, 3% of
-// the daemon's CPU in an epoch of small files): a block is reserved before its file is written and given back if
-// the write fails. A
-// reservation that would pass the capacity first has one process at a time (flock on DIR/evict.lock) scan the directory
-// and remove block files down to 90 % of the capacity, the victims picked by EvictionPolicy.tier from each file's stat:
-// its mtime (a hit refreshes it) and its reuse mark (the sticky bit a hit sets), so blocks never served again go before
-// the reused working set. The scan then sets the counter to what it found, which also corrects any drift (a writer
-// killed between its reservation and its rename). The temporary files of live writers (`.tmp-` names beside the block
-// files) count but are never evicted (their writers would lose the block); those older than a minute are a killed
-// writer's and go. A reservation retries after each eviction, because other writers may take the room one frees. A file
-// another process still has open stays readable after its unlink, so eviction never breaks a read.
+// the daemon's CPU in an epoch of small files): a block is reserved before its file is written and given back if the
+// write fails. A reservation that would pass the capacity first has one process at a time (flock on DIR/evict.lock)
+// scan the directory and remove block files down to 90 % of the capacity, the victims picked by EvictionPolicy.tier
+// from each file's stat: its mtime (a hit refreshes it) and its reuse mark (the sticky bit a hit sets), so blocks
+// never served again go before the reused working set. The scan then sets the counter to what it found, which also
+// corrects any drift (a writer killed between its reservation and its rename). The temporary files of live writers
+// (`.tmp-` names beside the block files) count but are never evicted (their writers would lose the block); those
+// older than a minute are a killed writer's and go. A reservation retries after each eviction, because other writers
+// may take the room one frees. A file another process still has open stays readable after its unlink, so eviction
+// never breaks a read.
 #if canImport(Glibc)
 import Glibc
 #endif

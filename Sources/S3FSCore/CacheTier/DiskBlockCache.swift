@@ -112,12 +112,11 @@ final class DiskBlockCache: BlockTier {
     var usedBytes: Int64 { space.used }
 
     func mayHold(_ key: BlockKey, length: Int) -> Bool {
-        let path = config.directory + "/" + format(key, length: length).relativePath
-        return unsafe access(path, F_OK) == 0
+        unsafe access(path(of: key, length: length), F_OK) == 0
     }
 
     func openBlock(_ key: BlockKey, length: Int) -> TierBlockFile? {
-        let path = config.directory + "/" + format(key, length: length).relativePath
+        let path = path(of: key, length: length)
         let descriptor = unsafe Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             if errno != ENOENT { failed("read", errno) }
@@ -200,6 +199,11 @@ final class DiskBlockCache: BlockTier {
 
     private func format(_ key: BlockKey, length: Int) -> BlockFileFormat {
         BlockFileFormat(storeIdentity: config.storeIdentity, key: key, blockSize: blockSize, length: length)
+    }
+
+    /// Where the file of block `key` (of `length` bytes) is, when the tier has it.
+    private func path(of key: BlockKey, length: Int) -> String {
+        config.directory + "/" + format(key, length: length).relativePath
     }
 
     /// Removes a block file that is not what it should be: logged as damage, or quietly when an s3mount with

@@ -162,27 +162,11 @@ final class DatasetReadAhead: Sendable {
             inTier.append(file)
             return true
         }
-        if !inTier.isEmpty {
-            state.withLock { state in
-                for file in inTier {
-                    state.directories[directory]?.walk?.abandon(file.name)
-                    state.counters.prefetchedBytes -= file.prefetchBytes
-                    state.counters.prefetchedFiles -= 1
-                }
-                state.directories[directory]?.inFlight -= inTier.count
-            }
-        }
+        if !inTier.isEmpty { withdraw(inTier, in: directory) { $0.abandon($1) } }
         for (index, file) in chosen.enumerated() {
             guard let block = fetcher.block(0, of: file.object, priority: .prefetch) else {
                 // No memory to spare: these wait for the next read to free some.
-                state.withLock { state in
-                    for skipped in chosen[index...] {
-                        state.directories[directory]?.walk?.unprefetch(skipped.name)
-                        state.counters.prefetchedBytes -= skipped.prefetchBytes
-                        state.counters.prefetchedFiles -= 1
-                    }
-                    state.directories[directory]?.inFlight -= chosen.count - index
-                }
+                withdraw(chosen[index...], in: directory) { $0.unprefetch($1) }
                 return
             }
             Task { [self] in
@@ -190,6 +174,22 @@ final class DatasetReadAhead: Sendable {
                 let landed = (try? await block.waitFor(block.length)) != nil
                 landedPrefetch(file, in: directory, seconds: (.now - started) / .seconds(1), landed: landed)
             }
+        }
+    }
+
+    /// Takes back `files`, chosen for prefetch but not fetched: out of the counters and the directory's in-flight
+    /// count, and marked in its walk by `mark` (given up for this epoch, or a candidate again).
+    private func withdraw(
+        _ files: some Collection<DatasetWalk.File>, in directory: InodeNumber,
+        marking mark: (inout DatasetWalk, [UInt8]) -> Void
+    ) {
+        state.withLock { state in
+            for file in files {
+                if state.directories[directory]?.walk != nil { mark(&state.directories[directory]!.walk!, file.name) }
+                state.counters.prefetchedBytes -= file.prefetchBytes
+                state.counters.prefetchedFiles -= 1
+            }
+            state.directories[directory]?.inFlight -= files.count
         }
     }
 
