@@ -286,12 +286,12 @@ class CBench:
         # its working directory, keep 2,000 of them under that
         root = Path(root)
         paths = [f"{root.name}/{k}" for k in d.files]
-        self.commands.setdefault("files", f"{READERS} Python threads: open, read(1 MiB) to EOF, close, for each of "
+        self.commands.setdefault("files", f"{READERS} Python threads: open, readinto(memory touched before the clock) to EOF, close, for each of "
                                  "ROOT/<scale>/files/* (bench.py worker files); files / wall seconds")
         cwd = os.getcwd()
         os.chdir(root.parent)
         try:
-            r = B.run_worker("files", {"paths": paths, "threads": READERS}, to)
+            r = B.run_worker("files", {"paths": paths, "threads": READERS, "size": max(d.sizes[k] for k in d.files)}, to)
         finally:
             os.chdir(cwd)
         if r.get("timeout"):
