@@ -30,13 +30,14 @@ public struct FuseMountOptions: Sendable {
     /// Programs on the mount may not be executed (mount(8)'s noexec).
     public var noExec: Bool
     public var allowOther: Bool
-    /// Upper bound on libfuse's session threads (they only read requests and hand them to Tasks).
+    /// libfuse's session threads. Most requests are handed to Tasks; a read of a block the cache tier holds is
+    /// loaded on the session thread itself (no hand-off), so this also bounds the tier's reads in flight.
     public var maxThreads: UInt32
     /// What the kernel may read ahead; the mount's read_ahead_kb is raised to the same value after mounting.
     public var maxReadAhead: UInt32
 
     public init(
-        mountpoint: String, fsName: String, readOnly: Bool, noExec: Bool = false, allowOther: Bool, maxThreads: UInt32 = 8,
+        mountpoint: String, fsName: String, readOnly: Bool, noExec: Bool = false, allowOther: Bool, maxThreads: UInt32 = 16,
         maxReadAhead: UInt32 = 1 << 20
     ) {
         self.mountpoint = mountpoint

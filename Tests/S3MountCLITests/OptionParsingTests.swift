@@ -31,6 +31,7 @@ private func errorMessage(_ arguments: [String]) -> (message: String, exitCode: 
         #expect(command.fileSystem.metadataTTL == 1)
         #expect(command.process.foreground == false)
         #expect(command.process.logLevel == .notice)
+        #expect(command.process.maxThreads == 16)
         #expect(command.connection.endpoints == [])
         #expect(command.connection.connectTimeout == 5)
     }
@@ -62,13 +63,14 @@ private func errorMessage(_ arguments: [String]) -> (message: String, exitCode: 
 
     @Test func mountOptionListAsFstabPassesIt() throws {
         let command = try parse([
-            "b:p", "/mnt", "-o", "ro,_netdev,defaults,nofail,allow_other,uid=7,file_mode=0640,endpoint=http://h:1",
+            "b:p", "/mnt", "-o", "ro,_netdev,defaults,nofail,allow_other,uid=7,file_mode=0640,endpoint=http://h:1,max_threads=32",
         ])
         #expect(command.fileSystem.readOnly)
         #expect(command.fileSystem.allowOther)
         #expect(command.fileSystem.effectiveUID == 7)
         #expect(command.fileSystem.fileMode.bits == 0o640)
         #expect(command.connection.endpoints == ["http://h:1"])
+        #expect(command.process.maxThreads == 32)
     }
 
     @Test func attachedMountOptionList() {
@@ -82,6 +84,8 @@ private func errorMessage(_ arguments: [String]) -> (message: String, exitCode: 
         (["b", "/m", "--endpoint", "ftp://x"], "--endpoint must be an http:// or https:// URL"),
         (["b", "/m", "--metadata-ttl", "-1"], "--metadata-ttl"),
         (["b", "/m", "--max-connections", "0"], "--max-connections"),
+        (["b", "/m", "--max-threads", "0"], "--max-threads must be between 1 and 256"),
+        (["b", "/m", "-o", "max_threads=1000"], "--max-threads must be between 1 and 256"),
         (["b", "/m", "--connect-timeout", "0"], "--connect-timeout"),
         (["b", "/m", "-o", "bogus"], "Unknown option '--bogus'"),
         (["b", "/m", "--log-level", "loud"], "loud"),

@@ -14,4 +14,13 @@ struct ProcessOptions: ParsableArguments {
 
     @Option(help: "Serve Prometheus metrics at http://HOST:PORT/metrics (e.g. 127.0.0.1:9464; a bare PORT is loopback). Off by default.")
     var metricsAddress: ListenAddress?
+
+    @Option(help: "Threads that take requests from the kernel, 1 to 256 (default 16). A read served from the cache tier holds its thread for the disk read, so this is also how many such reads run at once.")
+    var maxThreads: UInt32 = 16
+
+    mutating func validate() throws {
+        guard (1...256).contains(maxThreads) else {
+            throw ValidationError("--max-threads must be between 1 and 256, got \(maxThreads)")
+        }
+    }
 }

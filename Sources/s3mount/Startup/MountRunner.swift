@@ -178,7 +178,7 @@ struct MountRunner {
         return FuseMountOptions(
             mountpoint: mountpoint, fsName: source.replacingOccurrences(of: ",", with: "_"),
             readOnly: command.fileSystem.readOnly, noExec: command.fileSystem.noExec, allowOther: command.fileSystem.allowOther,
-            maxReadAhead: UInt32(ReadAhead.kilobytes << 10))
+            maxThreads: command.process.maxThreads, maxReadAhead: UInt32(ReadAhead.kilobytes << 10))
     }
 
     private func now() -> Double { Date().timeIntervalSince1970 }
