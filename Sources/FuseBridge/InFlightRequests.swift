@@ -5,7 +5,7 @@
 // answers; whatever is still running then (a read stuck on a slow server) is answered with an error. Nothing the
 // kernel sent is left without a reply, so no caller waits on a mount that is going away.
 import Dispatch
-import Synchronization
+import S3FSCore
 
 final class InFlightRequests: Sendable {
     private struct State {
@@ -13,7 +13,7 @@ final class InFlightRequests: Sendable {
         var requests: [ObjectIdentifier: FuseRequest] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state = SleepingLock(State())
     /// Entered for each registered request and left when it is done, so `close` can wait for all of them.
     private let running = DispatchGroup()
 

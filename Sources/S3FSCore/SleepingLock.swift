@@ -7,12 +7,12 @@
 import Glibc
 #endif
 
-@safe final class SleepingLock<Value>: @unchecked Sendable {
+@safe package final class SleepingLock<Value>: @unchecked Sendable {
     // SAFETY (@unchecked Sendable): `value` is only touched inside withLock, under `mutex`.
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     @exclusivity(unchecked) private var value: Value
 
-    init(_ value: Value) {
+    package init(_ value: Value) {
         unsafe mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
         unsafe mutex.initialize(to: pthread_mutex_t())
         _ = unsafe pthread_mutex_init(mutex, nil)
@@ -24,7 +24,7 @@ import Glibc
         unsafe mutex.deallocate()
     }
 
-    func withLock<Result, E: Error>(_ body: (inout Value) throws(E) -> Result) throws(E) -> Result {
+    package func withLock<Result, E: Error>(_ body: (inout Value) throws(E) -> Result) throws(E) -> Result {
         _ = unsafe pthread_mutex_lock(mutex)
         defer { _ = unsafe pthread_mutex_unlock(mutex) }
         return try unsafe body(&value)

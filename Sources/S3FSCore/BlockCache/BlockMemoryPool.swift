@@ -20,7 +20,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 
 final class BlockMemoryPool: Sendable {
     @safe private struct Free: @unchecked Sendable {
@@ -36,7 +35,7 @@ final class BlockMemoryPool: Sendable {
     let maxFree: Int
     let maxFreeSmallBytes: Int
     let budget: MemoryBudget
-    private let free = Mutex(Free())
+    private let free = SleepingLock(Free())
 
     init(bufferSize: Int, budget: MemoryBudget) {
         self.bufferSize = bufferSize

@@ -17,7 +17,6 @@
 // answers every re-read (s3mount keeps the page cache across opens of the same version), so keeping a second copy
 // here would only push the budget's worth of fresh pages through a long read. Its buffer goes back to the pool when
 // the last holder lets go, and the next block reuses it.
-import Synchronization
 
 final class MemoryBlockCache: Sendable {
     private struct Entry {
@@ -30,7 +29,7 @@ final class MemoryBlockCache: Sendable {
         var tick: UInt64 = 0
     }
 
-    private let state = Mutex(State())
+    private let state = SleepingLock(State())
     let pool: BlockMemoryPool
     var budget: MemoryBudget { pool.budget }
 

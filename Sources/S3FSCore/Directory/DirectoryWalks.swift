@@ -15,7 +15,6 @@
 // still never come from a listing older than the TTL; the cost is a LIST per two thirds of the TTL instead of one
 // per TTL, and only for directories read that busily (a LIST of a big directory costs the server more than
 // resolving a few names would).
-import Synchronization
 
 final class DirectoryWalks: Sendable {
     private struct Walk {
@@ -32,7 +31,7 @@ final class DirectoryWalks: Sendable {
     let threshold: Int
     let window: Duration
     let maxPages: Int
-    private let walks = Mutex<[InodeNumber: Walk]>([:])
+    private let walks = SleepingLock<[InodeNumber: Walk]>([:])
 
     init(threshold: Int = 8, window: Duration = .seconds(1), maxPages: Int = 20) {
         self.threshold = threshold

@@ -11,7 +11,6 @@
 // a change is found whoever's listing saw it (a readdir, a walk, the keeper's own). A name taken back is taken back
 // once more at the next round: a lookup answered just before the change could reach the kernel after the first.
 import ObjectStore
-import Synchronization
 
 final class EntryLeases: Sendable {
     /// The identity and version of a file as the kernel was told it.
@@ -32,7 +31,7 @@ final class EntryLeases: Sendable {
     let seconds: Double
     let maxDirectories: Int
     private let duration: Duration
-    private let leases = Mutex<[InodeNumber: Lease]>([:])
+    private let leases = SleepingLock<[InodeNumber: Lease]>([:])
 
     init(seconds: Double, maxDirectories: Int = 256) {
         self.seconds = seconds

@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Open handles by number. Numbers start at 1 and are never reused within a mount, so a stale number from the
 /// kernel can only miss, never reach another file.
@@ -8,7 +7,7 @@ final class HandleTable<Handle: Sendable>: Sendable {
         var next: UInt64 = 1
     }
 
-    private let state = Mutex(State())
+    private let state = SleepingLock(State())
 
     func insert(_ handle: Handle) -> UInt64 {
         state.withLock { state in

@@ -7,7 +7,6 @@
 // of that inode and kept until the kernel forgets the inode. While it exists it counts as an open, so a new ETag
 // found by a lookup gets the name a new inode (as for any open file) and the kernel never mixes pages of two
 // versions under one inode. O_DIRECT readers get a handle of their own (their reads do not stay in the page cache).
-import Synchronization
 
 final class OpenlessHandles: Sendable {
     private struct Key: Hashable {
@@ -15,7 +14,7 @@ final class OpenlessHandles: Sendable {
         let direct: Bool
     }
 
-    private let handles = Mutex<[Key: UInt64]>([:])
+    private let handles = SleepingLock<[Key: UInt64]>([:])
 
     /// The handle reads of `inode` share, if its first read made one.
     func existing(of inode: InodeNumber, direct: Bool) -> UInt64? {

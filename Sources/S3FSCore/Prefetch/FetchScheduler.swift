@@ -12,7 +12,6 @@
 // workers, each streaming its own shard), the block the furthest-behind reader needs next goes first, so no
 // stream falls behind the others while its blocks wait behind blocks that other streams need only later; due
 // times also age, so nothing waits for ever.
-import Synchronization
 
 final class FetchScheduler: Sendable {
     enum Priority: Sendable { case demand, prefetch, upload }
@@ -36,7 +35,7 @@ final class FetchScheduler: Sendable {
     let maxConcurrent: Int
     let maxPrefetch: Int
     let maxUploads: Int
-    private let state = Mutex(State())
+    private let state = SleepingLock(State())
 
     init(maxConcurrent: Int, maxUploads: Int = 8) {
         self.maxConcurrent = max(1, maxConcurrent)
