@@ -5,9 +5,10 @@
 // write fails. A reservation that would pass the capacity first has one process at a time (flock on DIR/evict.lock)
 // scan the directory and remove block files down to 90 % of the capacity, the victims picked by EvictionPolicy.tier
 // from each file's stat: its mtime (a hit refreshes it) and its reuse mark (the sticky bit a hit sets), so blocks
-// never served again go before the reused working set. The scan then sets the counter to what it found, which also
-// corrects any drift (a writer killed between its reservation and its rename). The temporary files of live writers
-// (`.tmp-` names beside the block files) count but are never evicted (their writers would lose the block); those
+// never served again go before the reused working set. The scan then sets the counter to what it found plus what was
+// reserved while it ran, which also corrects any drift (a writer killed between its reservation and its rename). The
+// temporary files of live writers (`.tmp-` names beside the block files, which carry the bytes reserved and the name
+// the file will take) count but are never evicted (their writers would lose the block); those
 // older than a minute are a killed writer's and go. A reservation retries after each eviction, because other writers
 // may take the room one frees. A file another process still has open stays readable after its unlink, so eviction
 // never breaks a read.
@@ -86,43 +87,74 @@ final class CacheSpace: Sendable {
         evicting.withLock { _ in
             flock(evictDescriptor, LOCK_EX)
             defer { flock(evictDescriptor, LOCK_UN) }
+            // Writers of other processes (and this one's other threads) go on reserving while the scan runs, and
+            // the file of such a reservation may be made in a directory the scan has already read: those bytes
+            // are added to what the scan finds (counted twice when the scan saw the file too, which the next scan
+            // corrects: the bound is never passed for a miscount).
+            let reservedBefore = used
             let (files, temporaryBytes) = scan()
             var total = files.reduce(temporaryBytes) { $0 + $1.size }
             for victim in EvictionPolicy.tier.victims(files, pinnedBytes: temporaryBytes, leaving: max(0, target)) {
                 if unsafe unlink(victim.path) == 0 || errno == ENOENT { total -= victim.size }
             }
-            withUsage { $0 = total }
+            withUsage { $0 = total + max(0, $0 - reservedBefore) }
         }
     }
 
     /// Every block file under the directory, and the bytes of the temporary files of live writers (those of dead
-    /// ones are removed).
+    /// ones are removed). A writer's rename between the listing of a directory and the stat of its entries shows
+    /// its block under the temporary name (gone at the stat), the final name, or both: it is counted once, under
+    /// the final name its temporary name carries; a temporary file counts the bytes its writer reserved, also before
+    /// they are written.
     private func scan() -> (files: [TierFile], temporaryBytes: Int64) {
         var files: [TierFile] = []
         var temporaryBytes: Int64 = 0
         let now = time(nil)
         for subdirectory in FileIO.names(in: directory) where subdirectory.utf8.count == 2 {
             let path = directory + "/" + subdirectory
+            var counted = Set<String>()
             for name in FileIO.names(in: path) {
-                let file = path + "/" + name
-                var status = stat()
-                guard unsafe stat(file, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { continue }
+                var blockName = name
                 if name.hasPrefix(Self.temporaryPrefix) {
-                    if now - status.st_mtim.tv_sec > 60 {
-                        _ = unsafe unlink(file)
-                    } else {
-                        temporaryBytes += Int64(status.st_size)
+                    let pending = Self.temporaryNameParts(name)
+                    var status = stat()
+                    if unsafe stat(path + "/" + name, &status) == 0 {
+                        guard (status.st_mode & S_IFMT) == S_IFREG else { continue }
+                        if now - status.st_mtim.tv_sec > 60 {
+                            _ = unsafe unlink(path + "/" + name)
+                        } else {
+                            temporaryBytes += max(Int64(status.st_size), pending?.bytes ?? 0)
+                        }
+                        continue
                     }
-                    continue
+                    guard let pending else { continue }
+                    blockName = pending.finalName
                 }
-                let recency = Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec)
-                files.append(
-                    TierFile(
-                        path: file, size: Int64(status.st_size), recency: recency,
-                        reused: status.st_mode & S_ISVTX != 0))
+                guard counted.insert(blockName).inserted, let file = Self.tierFile(path + "/" + blockName) else { continue }
+                files.append(file)
             }
         }
         return (files, temporaryBytes)
+    }
+
+    private static func tierFile(_ path: String) -> TierFile? {
+        var status = stat()
+        guard unsafe stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return nil }
+        let recency = Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec)
+        return TierFile(path: path, size: Int64(status.st_size), recency: recency, reused: status.st_mode & S_ISVTX != 0)
+    }
+
+    /// The name of the temporary file that a writer fills and then renames to `finalName` in the same directory: it
+    /// carries the bytes the writer reserved and the name it will take (see `scan`).
+    static func temporaryName(process: Int32, number: Int, bytes: Int64, finalName: String) -> String {
+        "\(temporaryPrefix)\(process)-\(number)-\(bytes)-\(finalName)"
+    }
+
+    /// The reserved bytes and the final name in a temporary file's name; nil for a name without them.
+    static func temporaryNameParts(_ name: String) -> (bytes: Int64, finalName: String)? {
+        let parts = name.dropFirst(temporaryPrefix.count).split(separator: "-", maxSplits: 3)
+        guard parts.count == 4, let bytes = Int64(parts[2]), bytes >= 0, !parts[3].contains("/") else { return nil }
+        return (bytes, String(parts[3]))
     }
 
     /// Runs `body` on the shared counter, atomically: again if another writer changed the counter meanwhile.

@@ -256,7 +256,8 @@ final class DiskBlockCache: BlockTier {
         let number = Self.temporaryFileNumbers.add(1, ordering: .relaxed).newValue
         let hashName = format.hashName
         let fanOut = config.directory + "/" + hashName.prefix(2)
-        let temporary = "\(fanOut)/\(CacheSpace.temporaryPrefix)\(Self.processID)-\(number)"
+        let temporary = fanOut + "/"
+            + CacheSpace.temporaryName(process: Self.processID, number: number, bytes: size, finalName: hashName + ".blk")
         guard unsafe write(temporary, header, payload, makingDirectory: fanOut),
             unsafe rename(temporary, "\(fanOut)/\(hashName).blk") == 0
         else {
