@@ -87,23 +87,23 @@ final class MemoryBlockCache: Sendable {
     /// back to the pool (when its last reader lets go) and is taken from there on the next turn, never freed and
     /// allocated again: a new buffer costs a zeroed page per 4 KiB on first write (four readers of a 2 GiB file at
     /// a full 1 GiB budget faulted in 178 buffers of 8 MiB, freeing 56 just-recycled ones, where 128 fit; now 128,
-    /// and 6 freed). Prefetch (`demand` false) evicts
-    /// only blocks that were already read; a demand read may evict unread prefetched blocks too, and when nothing
-    /// more can be evicted it takes the memory anyway if `overLimit`. Nil when there is no room.
+    /// and 6 freed). When no room can be made, `reserve` decides (a demand read may go over the limit). Nil when
+    /// there is no room.
     func storage(length: Int, demand: Bool, overLimit: Bool = true) -> UnsafeMutableRawBufferPointer? {
         let capacity = pool.capacity(forLength: length)
         while true {
             if let reused = unsafe pool.takeReserved(capacity: capacity) { return unsafe reused }
             if budget.tryReserve(capacity) { return unsafe pool.allocate(capacity: capacity) }
             guard makeRoom(for: capacity, demand: demand) else {
-                guard demand, overLimit else { return nil }
-                budget.forceReserve(capacity)
-                return unsafe pool.allocate(capacity: capacity)
+                return unsafe reserve(capacity, demand: demand, overLimit: overLimit) ? pool.allocate(capacity: capacity) : nil
             }
         }
     }
 
-    /// Reserves `bytes` in the budget (no buffer), making room as `storage` does. Returns whether they are reserved.
+    /// Reserves `bytes` in the budget (no buffer), giving back pooled buffers and then evicting blocks until it fits.
+    /// Prefetch (`demand` false) evicts only blocks that were already read; a demand read may evict unread prefetched
+    /// blocks too, and when nothing more can be evicted it takes the memory anyway if `overLimit`. Returns whether the
+    /// bytes are reserved.
     func reserve(_ bytes: Int, demand: Bool, overLimit: Bool = true) -> Bool {
         while !budget.tryReserve(bytes) {
             guard makeRoom(for: bytes, demand: demand) else {

@@ -8,10 +8,9 @@
 // never served again go before the reused working set. The scan then sets the counter to what it found plus what was
 // reserved while it ran, which also corrects any drift (a writer killed between its reservation and its rename). The
 // temporary files of live writers (`.tmp-` names beside the block files, which carry the bytes reserved and the name
-// the file will take) count but are never evicted (their writers would lose the block); those
-// older than a minute are a killed writer's and go. A reservation retries after each eviction, because other writers
-// may take the room one frees. A file another process still has open stays readable after its unlink, so eviction
-// never breaks a read.
+// the file will take) count but are never evicted (their writers would lose the block); those older than a minute
+// are a killed writer's and go. A reservation retries after each eviction, because other writers may take the room
+// one frees. A file another process still has open stays readable after its unlink, so eviction never breaks a read.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -116,12 +115,13 @@ final class CacheSpace: Sendable {
             for name in FileIO.names(in: path) {
                 var blockName = name
                 if name.hasPrefix(Self.temporaryPrefix) {
+                    let temporary = path + "/" + name
                     let pending = Self.temporaryNameParts(name)
                     var status = stat()
-                    if unsafe stat(path + "/" + name, &status) == 0 {
+                    if unsafe stat(temporary, &status) == 0 {
                         guard (status.st_mode & S_IFMT) == S_IFREG else { continue }
                         if now - status.st_mtim.tv_sec > 60 {
-                            _ = unsafe unlink(path + "/" + name)
+                            _ = unsafe unlink(temporary)
                         } else {
                             temporaryBytes += max(Int64(status.st_size), pending?.bytes ?? 0)
                         }
@@ -153,7 +153,7 @@ final class CacheSpace: Sendable {
     /// The reserved bytes and the final name in a temporary file's name; nil for a name without them.
     static func temporaryNameParts(_ name: String) -> (bytes: Int64, finalName: String)? {
         let parts = name.dropFirst(temporaryPrefix.count).split(separator: "-", maxSplits: 3)
-        guard parts.count == 4, let bytes = Int64(parts[2]), bytes >= 0, !parts[3].contains("/") else { return nil }
+        guard parts.count == 4, let bytes = Int64(parts[2]) else { return nil }
         return (bytes, String(parts[3]))
     }
 

@@ -255,11 +255,12 @@ final class DiskBlockCache: BlockTier {
         }
         let number = Self.temporaryFileNumbers.add(1, ordering: .relaxed).newValue
         let hashName = format.hashName
+        let blockName = hashName + ".blk"
         let fanOut = config.directory + "/" + hashName.prefix(2)
         let temporary = fanOut + "/"
-            + CacheSpace.temporaryName(process: Self.processID, number: number, bytes: size, finalName: hashName + ".blk")
+            + CacheSpace.temporaryName(process: Self.processID, number: number, bytes: size, finalName: blockName)
         guard unsafe write(temporary, header, payload, makingDirectory: fanOut),
-            unsafe rename(temporary, "\(fanOut)/\(hashName).blk") == 0
+            unsafe rename(temporary, fanOut + "/" + blockName) == 0
         else {
             failed("write", errno)
             _ = unsafe unlink(temporary)
