@@ -104,7 +104,6 @@ enum FuseOperations {
         guard let req = unsafe req else { return }
         let request = unsafe FuseRequest(req, operation: "getattr")
         let context = unsafe FuseContext.of(req)
-        let ttl = context.fileSystem.metadataTTL
         unsafe context.answer(
             request,
             immediate: { fs throws(FSError) in
@@ -112,9 +111,10 @@ enum FuseOperations {
                 context.metrics.metadata(hit: known != nil)
                 return known
             },
-            reply: { unsafe FuseCalls.replyAttributes($0, $1, ttl: ttl) }
+            reply: { unsafe FuseCalls.replyAttributes($0, $1, ttl: context.fileSystem.attributesTTL(InodeNumber(ino))) }
         ) { fs throws(FSError) in
             let attributes = try await fs.getattr(InodeNumber(ino))
+            let ttl = fs.attributesTTL(InodeNumber(ino))
             unsafe request.reply { unsafe FuseCalls.replyAttributes($0, attributes, ttl: ttl) }
         }
     }

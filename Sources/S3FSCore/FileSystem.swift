@@ -28,7 +28,7 @@ public final class FileSystem: Sendable {
     /// The cache tier under --cache-dir, when it is on and its directory usable.
     let cacheTier: DiskBlockCache?
     let walks = DirectoryWalks()
-    /// Names handed to the kernel for longer than the TTL on a read-only mount; nil when leases are off.
+    /// Names handed to the kernel for longer than the TTL; nil when leases are off.
     let leases: EntryLeases?
     let readStats = ReadStats()
     /// Open handles that have read ahead (sequential readers); they share half the memory budget for it.
@@ -57,7 +57,7 @@ public final class FileSystem: Sendable {
         self.logger = logger
         self.mountTime = mountTime
         self.inodes = InodeTable(rootKey: config.prefix, rootMtime: mountTime, limit: config.maxCachedNames)
-        self.leases = config.readOnly && config.metadataTTL > 0 && config.metadataLease > config.metadataTTL
+        self.leases = config.metadataTTL > 0 && config.metadataLease > config.metadataTTL
             ? EntryLeases(seconds: config.metadataLease) : nil
         let budget = MemoryBudget(limit: config.reads.memoryLimit)
         let scheduler = FetchScheduler(
@@ -201,6 +201,15 @@ public final class FileSystem: Sendable {
         return nil
     }
 
+    /// How long the kernel may keep the attributes of `number`: the lease when its name is leased at the version it
+    /// has (a writable mount's kernel asks for them after every read from s3mount, to learn the access time), else
+    /// the TTL.
+    public func attributesTTL(_ number: InodeNumber) -> Double {
+        guard let leases, let inode = inodes.inode(number), inode.kind == .file, !isStaged(inode), leases.renew(inode)
+        else { return config.metadataTTL }
+        return leases.seconds
+    }
+
     public func statfs() -> FileSystemStats { FileSystemStats() }
 
     /// How reads were served so far (for --stats-file).
@@ -273,10 +282,12 @@ public final class FileSystem: Sendable {
         EntryReply(attributes: attributes(of: inode), ttl: entryTTL(inode, listedIn: directory))
     }
 
-    /// How long the kernel may keep `inode`, found in a listing of `directory`: a lease, for a file on a mount that
-    /// gives them (while the directory holds one or one more fits), else the TTL.
+    /// How long the kernel may keep `inode`, found in a listing of `directory`: a lease, for a file of S3 on a mount
+    /// that gives them (while the directory holds one or one more fits), else the TTL. A file this mount is writing
+    /// keeps the TTL: its name and size are the mount's own until its upload lands.
     func entryTTL(_ inode: Inode, listedIn directory: InodeNumber) -> Double {
-        guard let leases, inode.kind == .file, leases.grant(inode, in: directory) else { return config.metadataTTL }
+        guard let leases, inode.kind == .file, inode.etag != nil, !isStaged(inode), leases.grant(inode, in: directory)
+        else { return config.metadataTTL }
         return leases.seconds
     }
 

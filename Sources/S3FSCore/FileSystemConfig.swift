@@ -9,8 +9,8 @@ public struct FileSystemConfig: Sendable, Hashable {
     public var readOnly: Bool
     /// How long metadata learnt from S3 is trusted, by the core and by the kernel's entry/attribute caches.
     public var metadataTTL: Double
-    /// On a read-only mount, how long the kernel may keep names of files answered from a complete listing (see
-    /// EntryLeases); 0, or not longer than the TTL: no leases.
+    /// How long the kernel may keep names of files answered from a complete listing (see EntryLeases); 0, or not
+    /// longer than the TTL: no leases.
     public var metadataLease: Double
     /// The inode table's budget for names the kernel does not hold (see InodeTable).
     public var maxCachedNames: Int

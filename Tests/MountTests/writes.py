@@ -20,7 +20,7 @@ import struct
 import subprocess
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 
@@ -58,7 +58,6 @@ class RW:
     key_prefix: str  # ends with '/': the key of mount-relative path `a/b` is key_prefix + 'a/b'
     cache_dir: str
     log: str
-    problems: list[str] = field(default_factory=list)
 
     @property
     def path(self) -> str:

@@ -1,5 +1,6 @@
-// Leases on a read-only mount: names from a complete listing go to the kernel for the lease, not the TTL, and the
-// keeper takes back exactly the names whose object changed or went.
+// Leases: names from a complete listing go to the kernel for the lease, not the TTL, on read-only and writable mounts
+// alike (a file being written keeps the TTL), and the keeper takes back exactly the names whose object changed or went.
+import Foundation
 import ObjectStore
 @testable import S3FSCore
 import S3FSTesting
@@ -15,8 +16,8 @@ import Testing
         store.put("top", "top")
     }
 
-    static func config(readOnly: Bool = true, lease: Double = 30) -> FileSystemConfig {
-        FileSystemConfig(readOnly: readOnly, metadataTTL: 1, metadataLease: lease)
+    static func config(lease: Double = 30) -> FileSystemConfig {
+        FileSystemConfig(readOnly: true, metadataTTL: 1, metadataLease: lease)
     }
 
     /// The directory `d`, listed completely (as a readdir or a walk would), and its three files looked up.
@@ -38,13 +39,66 @@ import Testing
         #expect(plusEntries.map(\.ttl) == [30, 30, 30])  // readdirplus hands out leases too
     }
 
-    @Test(arguments: [(false, 30.0), (true, 0.0), (true, 1.0)])
-    func noLeaseOnAWritableMountOrWithoutALongerLease(readOnly: Bool, lease: Double) async throws {
-        let fs = makeFileSystem(store, config: Self.config(readOnly: readOnly, lease: lease))
+    @Test(arguments: [0.0, 1.0])
+    func noLeaseWithoutALeaseLongerThanTheTTL(lease: Double) async throws {
+        let fs = makeFileSystem(store, config: Self.config(lease: lease))
         let (_, replies) = try await listedAndLookedUp(fs)
         #expect(replies.values.map(\.ttl) == [1, 1, 1])
         #expect(fs.leaseSeconds == nil)
         #expect(fs.keepLeases { _ in } == nil)
+    }
+
+    @Test func aWritableMountLeasesListedFilesButNotOneItIsWriting() async throws {
+        let staging = makeStagingDirectory()
+        defer { try? FileManager.default.removeItem(atPath: staging) }
+        var config = writableConfig(staging: staging)
+        config.metadataTTL = 1
+        config.metadataLease = 30
+        let fs = makeFileSystem(store, config: config)
+        _ = try await fs.startWrites()
+        let (d, replies) = try await listedAndLookedUp(fs)
+        #expect(replies.values.map(\.ttl) == [30, 30, 30])
+        // "a" opened for writing: staged, so its name and size are the mount's own until the upload lands.
+        let a = replies["a"]!.attributes.inode
+        let open = try await fs.open(a, flags: O_WRONLY | O_TRUNC)
+        try fs.writeAll(open.handle, Array("rewritten".utf8))
+        #expect(try await fs.lookup(parent: d, name: "a").ttl == 1)
+        let plusEntries = try await readWholeDirectory(fs, d, plus: true).filter { !$0.isDotEntry }
+        #expect(plusEntries.first { $0.name == "a" }?.ttl == 1)
+        try await fs.flush(handle: open.handle)
+        fs.release(handle: open.handle)
+        await fs.drainAll()
+        // Uploaded: a new ETag in S3, so the keeper takes the leased name back, and keeps the other two.
+        _ = try await readWholeDirectory(fs, d)
+        let changes = await fs.renewLeases(within: .seconds(10))
+        #expect(Set(changes) == [.entry(parent: d, name: Array("a".utf8)), .inode(a, pages: true)])
+    }
+
+    @Test func attributesAskedAgainAreKeptForTheLeaseWhileTheNameIsLeasedAtThatVersion() async throws {
+        let fs = makeFileSystem(store, config: Self.config())
+        let top = try await fs.lookup(parent: .root, name: "top").attributes.inode
+        let (d, replies) = try await listedAndLookedUp(fs)
+        let b = replies["b"]!.attributes.inode
+        #expect(fs.attributesTTL(b) == 30)
+        #expect(fs.attributesTTL(top) == 1)  // not leased
+        #expect(fs.attributesTTL(d) == 1)  // directories keep the TTL
+        store.replace("d/b", with: Array("beta, longer".utf8))
+        _ = await fs.renewLeases(within: .seconds(10))  // the keeper takes "b" back
+        #expect(fs.attributesTTL(b) == 1)
+    }
+
+    @Test func attributesAskedAgainExtendTheLease() {
+        let leases = EntryLeases(seconds: 30)
+        let start = ContinuousClock.now
+        let file = Inode(number: InodeNumber(10), parent: InodeNumber(2), name: "f", kind: .file, key: "d/f", size: 1,
+                         mtime: 0, etag: ETag("e1"), lookupCount: 1, freshUntil: start)
+        #expect(leases.grant(file, in: InodeNumber(2), now: start))
+        #expect(leases.renew(file, now: start + .seconds(20)))
+        #expect(leases.live(now: start + .seconds(45)) == [InodeNumber(2)])
+        var changed = file
+        changed.etag = ETag("e2")
+        #expect(!leases.renew(changed, now: start + .seconds(46)))  // another version: not leased
+        #expect(!leases.renew(file, now: start + .seconds(51)))  // the lease ran out
     }
 
     @Test func theKeeperTakesBackExactlyTheNamesThatChangedOrWent() async throws {

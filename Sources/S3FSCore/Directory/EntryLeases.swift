@@ -1,15 +1,19 @@
-// EntryLeases: on a read-only mount the kernel may keep a file's name and attributes far longer than the metadata
-// TTL when the name was answered from a complete listing of its directory, because s3mount keeps the TTL's promise
-// itself: while a lease on a directory runs, the directory is listed again before each listing runs out (one LIST
-// per TTL for the whole directory; FileSystem+Leases), and every leased name whose object changed or went is taken
-// back from the kernel (FUSE's notify_inval_entry, and its inode's cached attributes). An epoch over a dataset whose
-// names the kernel holds then costs no lookup round trip per file, and a change in S3 still shows within about a TTL.
+// EntryLeases: the kernel may keep a file's name and attributes far longer than the metadata TTL when the name was
+// answered from a complete listing of its directory, because s3mount keeps the TTL's promise itself: while a lease
+// on a directory runs, the directory is listed again before each listing runs out (one LIST per TTL for the whole
+// directory; FileSystem+Leases), and every leased name whose object changed or went is taken back from the kernel
+// (FUSE's notify_inval_entry, and its inode's cached attributes). An epoch over a dataset whose names the kernel
+// holds then costs no lookup round trip per file, and a change in S3 still shows within about a TTL.
 //
 // A lease on a directory runs `duration` past the last name it handed out; the kernel asks again after that. At
-// most `maxDirectories` directories hold leases at once (each costs a LIST per TTL while it does); names in any other
-// directory get the TTL, as on a writable mount. Each directory remembers the version of every name it leased, so
-// a change is found whoever's listing saw it (a readdir, a walk, the keeper's own). A name taken back is taken back
-// once more at the next round: a lookup answered just before the change could reach the kernel after the first.
+// most `maxDirectories` directories hold leases at once (each costs a LIST per TTL while it does); names in any
+// other directory get the TTL. Each directory remembers the version of every name it leased, so a change is found
+// whoever's listing saw it (a readdir, a walk, the keeper's own). A name taken back is taken back once more at the
+// next round: a lookup answered just before the change could reach the kernel after the first.
+//
+// On a writable mount the mount's own changes need nothing more: creates, unlinks, renames and writes pass through
+// the kernel, which updates the names and sizes it holds itself. A file the mount is writing is never leased (it
+// has no version in S3 yet); once its upload lands, the keeper sees a new ETag and takes the old name back.
 import ObjectStore
 
 final class EntryLeases: Sendable {
@@ -51,6 +55,18 @@ final class EntryLeases: Sendable {
             }
             leases[directory]!.expiry = now + duration
             leases[directory]!.names[name] = version
+            return true
+        }
+    }
+
+    /// Extends the lease on `file`'s name when it is leased at the version `file` has (its attributes asked again:
+    /// the kernel may keep them for the lease too); false: answer with the TTL.
+    func renew(_ file: Inode, now: ContinuousClock.Instant = .now) -> Bool {
+        let version = FileVersion(number: file.number, etag: file.etag, size: file.size)
+        let name = Array(file.name.utf8)
+        return leases.withLock { leases in
+            guard let lease = leases[file.parent], lease.expiry > now, lease.names[name] == version else { return false }
+            leases[file.parent]!.expiry = now + duration
             return true
         }
     }

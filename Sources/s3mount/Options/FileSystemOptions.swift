@@ -31,9 +31,9 @@ struct FileSystemOptions: ParsableArguments {
     var metadataTTL: Double = 1
 
     @Option(help: """
-        On a read-only mount, seconds the kernel may keep the names of files in a listed directory without asking; \
-        s3mount lists such a directory again every --metadata-ttl and takes back each name whose object changed or \
-        went. 0: names last --metadata-ttl, as on a writable mount.
+        Seconds the kernel may keep the names of files in a listed directory without asking; s3mount lists such a \
+        directory again every --metadata-ttl and takes back each name whose object changed or went. 0: names last \
+        --metadata-ttl.
         """)
     var metadataLease: Double = 30
 
