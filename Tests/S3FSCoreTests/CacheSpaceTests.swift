@@ -51,20 +51,19 @@ import Testing
     @Test func reservationsOfWritersWhoseFilesAreStillEmptySurviveScans() async throws {
         let space = try #require(CacheSpace(directory: directory, capacity: 64 << 20))
         for index in 0..<200 { try write(String(format: "%02x/block%03d.blk", index, index), bytes: 100_000) }
-        // Writers reserve and make their temporary files (still empty, as right after DiskBlockCache's open) while
-        // scans run: every reservation must still be in the counter after them. (The scans also add what was
-        // reserved while they ran, for files made in a directory they had already listed; that interleaving is not
-        // forced here.)
+        // Writers make their temporary files (empty, as right after DiskBlockCache's open) and reserve their bytes
+        // while scans run: every reservation must still be in the counter after them. (The scans also add what was
+        // reserved while they ran; that interleaving is not forced here.)
         let directory = directory
         let reserved = try await withThrowingTaskGroup(of: Int64.self) { group in
             for writer in 0..<4 {
                 group.addTask {
                     var mine: Int64 = 0
-                    for number in 0..<50 where space.reserve(10_000) {
-                        let name = CacheSpace.temporaryName(
+                    for number in 0..<50 {
+                        let name = String(format: "%02x/", (writer * 50 + number) % 200) + CacheSpace.temporaryName(
                             process: Int32(writer), number: number, bytes: 10_000, finalName: "w\(writer)n\(number).blk")
-                        try Self.write(String(format: "%02x/", (writer * 50 + number) % 200) + name, under: directory, bytes: 0)
-                        mine += 10_000
+                        try Self.write(name, under: directory, bytes: 0)
+                        if space.reserve(10_000, for: directory + "/" + name) { mine += 10_000 }
                     }
                     return mine
                 }

@@ -175,6 +175,15 @@ import Testing
         #expect(store.callCount(.get) == fetched + 2, "exactly the two bad blocks come from the store again")
     }
 
+    @Test func aBlockRefusedRoomLeavesNoFileBehind() async throws {
+        // Room for less than any block: every block's temporary file is made, then its reservation refused.
+        let reader = mount(capacity: 1024)
+        #expect(try await readWholeFile(reader, "data.bin", chunk: 64 << 10) == Pipeline.content(Self.size))
+        let blocks = (Self.size + Pipeline.block - 1) / Pipeline.block
+        #expect(await eventually { reader.cacheTier?.statistics.refused == blocks })
+        #expect(blockFiles().isEmpty, "files left behind: \(blockFiles())")
+    }
+
     @Test func mountsFillingOneDirectoryStayWithinItsCapacity() async throws {
         for i in 0..<12 { store.put("f\(i)", Pipeline.content(Pipeline.block, seed: UInt64(i + 10))) }
         let capacity = Int64(4 * (Pipeline.block + 4096))

@@ -1,8 +1,9 @@
 // CacheSpace: one size bound for a cache directory that several processes use at once. The bytes in use are a counter
 // in DIR/usage, mapped into every process that uses the directory (MAP_SHARED) and changed with atomic
 // compare-and-swap, so a reservation costs no system call (under flock and pread/pwrite it cost four per block, 3% of
-// the daemon's CPU in an epoch of small files): a block is reserved before its file is written and given back if the
-// write fails. A reservation that would pass the capacity first has one process at a time (flock on DIR/evict.lock)
+// the daemon's CPU in an epoch of small files): a block's temporary file is made, then its bytes reserved, then
+// written (a reservation made before its file could be missed by a scan that started in between), and the bytes are
+// given back if the write fails. A reservation that would pass the capacity first has one process at a time (flock on DIR/evict.lock)
 // scan the directory and remove block files down to 90 % of the capacity, the victims picked by EvictionPolicy.tier
 // from each file's stat: its mtime (a hit refreshes it) and its reuse mark (the sticky bit a hit sets), so blocks
 // never served again go before the reused working set. The scan then sets the counter to what it found plus what was
@@ -51,13 +52,14 @@ final class CacheSpace: Sendable {
     /// The bytes the counter says are in use.
     var used: Int64 { withUsage { $0 } }
 
-    /// Reserves `bytes` for a block file about to be written, evicting first if they would not fit; false when they
-    /// cannot fit even then.
-    func reserve(_ bytes: Int64) -> Bool {
+    /// Reserves `bytes` for the block file about to be written under the temporary name `temporaryFile` (a path,
+    /// made before the reservation so that no scan can miss it), evicting first if they would not fit; false when
+    /// they cannot fit even then.
+    func reserve(_ bytes: Int64, for temporaryFile: String) -> Bool {
         guard bytes <= capacity else { return false }
         for _ in 0..<Self.evictionAttempts {
             if tryReserve(bytes) { return true }
-            evict(leaving: capacity * 9 / 10 - bytes)
+            evict(leaving: capacity * 9 / 10 - bytes, except: temporaryFile)
         }
         return tryReserve(bytes)
     }
@@ -81,8 +83,9 @@ final class CacheSpace: Sendable {
     }
 
     /// Removes the block files the policy picks until at most `target` bytes remain (or only live writers'
-    /// temporary files do), then sets the counter.
-    private func evict(leaving target: Int64) {
+    /// temporary files do), then sets the counter. `reserving` is the temporary file of the reservation that asks
+    /// for the room: not counted, since it is not reserved yet.
+    private func evict(leaving target: Int64, except reserving: String? = nil) {
         evicting.withLock { _ in
             flock(evictDescriptor, LOCK_EX)
             defer { flock(evictDescriptor, LOCK_UN) }
@@ -91,7 +94,7 @@ final class CacheSpace: Sendable {
             // are added to what the scan finds (counted twice when the scan saw the file too, which the next scan
             // corrects: the bound is never passed for a miscount).
             let reservedBefore = used
-            let (files, temporaryBytes) = scan()
+            let (files, temporaryBytes) = scan(except: reserving)
             var total = files.reduce(temporaryBytes) { $0 + $1.size }
             for victim in EvictionPolicy.tier.victims(files, pinnedBytes: temporaryBytes, leaving: max(0, target)) {
                 if unsafe unlink(victim.path) == 0 || errno == ENOENT { total -= victim.size }
@@ -105,7 +108,7 @@ final class CacheSpace: Sendable {
     /// its block under the temporary name (gone at the stat), the final name, or both: it is counted once, under
     /// the final name its temporary name carries; a temporary file counts the bytes its writer reserved, also before
     /// they are written.
-    private func scan() -> (files: [TierFile], temporaryBytes: Int64) {
+    private func scan(except reserving: String?) -> (files: [TierFile], temporaryBytes: Int64) {
         var files: [TierFile] = []
         var temporaryBytes: Int64 = 0
         let now = time(nil)
@@ -116,6 +119,7 @@ final class CacheSpace: Sendable {
                 var blockName = name
                 if name.hasPrefix(Self.temporaryPrefix) {
                     let temporary = path + "/" + name
+                    if temporary == reserving { continue }
                     let pending = Self.temporaryNameParts(name)
                     var status = stat()
                     if unsafe stat(temporary, &status) == 0 {

@@ -248,20 +248,27 @@ final class DiskBlockCache: BlockTier {
         let payload = unsafe buffer.bytes(0..<buffer.length)
         let header = unsafe format.header(payload: payload)
         let size = Int64(header.count + buffer.length)
-        guard space.reserve(size) else {
-            counters.withLock { $0.refused += 1 }
-            warnOnce("capacity", "cache tier cannot make room for a block; it keeps what it has")
-            return
-        }
         let number = Self.temporaryFileNumbers.add(1, ordering: .relaxed).newValue
         let hashName = format.hashName
         let blockName = hashName + ".blk"
         let fanOut = config.directory + "/" + hashName.prefix(2)
         let temporary = fanOut + "/"
             + CacheSpace.temporaryName(process: Self.processID, number: number, bytes: size, finalName: blockName)
-        guard unsafe write(temporary, header, payload, makingDirectory: fanOut),
-            unsafe rename(temporary, fanOut + "/" + blockName) == 0
-        else {
+        // The temporary file exists before its room is reserved, so every reservation has a file an eviction scan
+        // can count (made after the reservation, it could be missed by a scan that started in between, and the
+        // bound passed by a block per writer).
+        guard let file = unsafe create(temporary, forPayload: payload, makingDirectory: fanOut) else {
+            failed("write", errno)
+            return
+        }
+        defer { close(file.descriptor) }
+        guard space.reserve(size, for: temporary) else {
+            _ = unsafe unlink(temporary)
+            counters.withLock { $0.refused += 1 }
+            warnOnce("capacity", "cache tier cannot make room for a block; it keeps what it has")
+            return
+        }
+        guard unsafe write(file, header, payload), unsafe rename(temporary, fanOut + "/" + blockName) == 0 else {
             failed("write", errno)
             _ = unsafe unlink(temporary)
             space.release(size)
@@ -279,13 +286,13 @@ final class DiskBlockCache: BlockTier {
         return FetchClaim.take(format.hashName, in: claims)
     }
 
-    /// Writes header and payload to a new file at `path`, making its fan-out `directory` the first time one is
-    /// needed: with O_DIRECT, straight from the block's memory, when the payload is whole pages of page-aligned
-    /// memory (a full block) and the filesystem takes it; through the page cache otherwise (a small file's block,
-    /// whose tail page O_DIRECT cannot write, costs little to copy).
-    private func write(
-        _ path: String, _ header: [UInt8], _ payload: UnsafeRawBufferPointer, makingDirectory directory: String
-    ) -> Bool {
+    /// Creates the file at `path` that `payload` will be written to, making its fan-out `directory` the first time
+    /// one is needed: with O_DIRECT, to write straight from the block's memory, when the payload is whole pages of
+    /// page-aligned memory (a full block) and the filesystem takes it; for the page cache otherwise (a small file's
+    /// block, whose tail page O_DIRECT cannot write, costs little to copy). Nil when it cannot be made (errno set).
+    private func create(
+        _ path: String, forPayload payload: UnsafeRawBufferPointer, makingDirectory directory: String
+    ) -> (descriptor: Int32, direct: Bool)? {
         let alignment = BlockFileFormat.alignment
         var direct = directWrites.load(ordering: .relaxed) && payload.count >= Self.directWriteMinimum
             && payload.count % alignment == 0 && Int(bitPattern: payload.baseAddress) % alignment == 0
@@ -296,12 +303,18 @@ final class DiskBlockCache: BlockTier {
             _ = unsafe unlink(path)  // the open that refused O_DIRECT may have created the file
             descriptor = create(path, flags: 0, makingDirectory: directory)
         }
-        guard descriptor >= 0 else { return false }
-        defer { close(descriptor) }
+        return descriptor >= 0 ? (descriptor, direct) : nil
+    }
+
+    /// Writes header and payload to the new `file`.
+    private func write(
+        _ file: (descriptor: Int32, direct: Bool), _ header: [UInt8], _ payload: UnsafeRawBufferPointer
+    ) -> Bool {
+        let descriptor = file.descriptor
         // The file has its full size from the start: eviction scans count a live writer's temporary file at what it
         // will hold.
         guard ftruncate(descriptor, off_t(header.count + payload.count)) == 0 else { return false }
-        if direct {
+        if file.direct {
             let written = unsafe Self.writeDirect(descriptor, header, payload)
             if written == header.count + payload.count { return true }
             if written < 0, errno == EINVAL { refuseDirectWrites() }
