@@ -249,7 +249,9 @@ extension FileSystem {
     private func wait(for demands: [Demand], of file: FileHandle) async throws(FSError) -> ReadData {
         for demand in demands where !demand.block.has(demand.bytes.upperBound) {
             file.readerWaits(on: demand.block)
+            let began = ContinuousClock.now
             try await demand.block.waitFor(demand.bytes.upperBound)
+            file.readerWaited(.now - began)
         }
         return ReadData(pieces: demands.map { .block($0.block, $0.bytes) })
     }

@@ -94,20 +94,60 @@ import Testing
     }
 }
 
-/// PrefetchWindow: starts at its initial size, doubles when the reader was starved, never above its maximum.
+/// PrefetchWindow: starts at its initial size, doubles when the reader was starved, never above its maximum, and
+/// keeps a doubling only if the reader, held back by the link, read faster with it.
 @Suite struct PipelineWindowTests {
-    @Test func startsAtTheInitialSizeAndDoublesUpToTheMaximum() {
-        var window = PrefetchWindow(initial: 3 << 20, maximum: 20 << 20)
-        #expect(window.bytes == 3 << 20)
-        #expect(window.maximum == 20 << 20)
-        window.starved()
-        #expect(window.bytes == 6 << 20)
-        window.starved()
-        #expect(window.bytes == 12 << 20)
-        window.starved()
-        #expect(window.bytes == 20 << 20)
-        window.starved()
-        #expect(window.bytes == 20 << 20)
+    static let mib: UInt64 = 1 << 20
+
+    /// Blocks `blocks` of 1 MiB read one after another at `rate(window)` bytes per second, the reader waiting the
+    /// whole time of every block whose index is a multiple of `waitsEvery`; the window after each block.
+    static func read(
+        _ window: inout PrefetchWindow, blocks: Range<UInt64>, from start: ContinuousClock.Instant, waitsEvery: UInt64 = 1,
+        rate: (UInt64) -> Double
+    ) -> [UInt64] {
+        var now = start
+        var sizes: [UInt64] = []
+        for block in blocks {
+            let took = Duration.nanoseconds(Int64(Double(mib) / rate(window.bytes) * 1e9))
+            if block % waitsEvery == 0 {
+                window.starved(at: block * mib, now: now)
+                window.waited(took)
+            }
+            now += took
+            sizes.append(window.bytes)
+        }
+        return sizes
+    }
+
+    @Test func aReaderAtItsOwnPaceGrowsTheWindowUpToTheMaximum() {
+        var window = PrefetchWindow(initial: 2 * Self.mib, maximum: 20 * Self.mib)
+        #expect(window.bytes == 2 * Self.mib)
+        #expect(window.maximum == 20 * Self.mib)
+        // It waits for one block in 8 (a slow GET now and then): no sign of what a larger window would deliver.
+        let sizes = Self.read(&window, blocks: 0..<64, from: .now, waitsEvery: 8) { _ in 100e6 }
+        #expect(sizes.first == 4 * Self.mib)  // the first wait doubles at once
+        #expect(Array(Set(sizes)).sorted() == [4, 8, 16, 20].map { $0 * Self.mib })
+    }
+
+    @Test func aDoublingThatDoesNotSpeedUpAReaderHeldBackByTheLinkIsTakenBack() {
+        var window = PrefetchWindow(initial: 2 * Self.mib, maximum: 64 * Self.mib)
+        // The server delivers 100 MB/s whatever the window: 4 MiB, then 8 MiB (not faster), back to 4 MiB.
+        let sizes = Self.read(&window, blocks: 0..<200, from: .now) { _ in 100e6 }
+        #expect(sizes[0] == 4 * Self.mib)
+        #expect(sizes[4] == 8 * Self.mib)
+        #expect(sizes[12] == 4 * Self.mib)
+        // It tries 8 MiB again only after 16 windows (64 MiB more), and takes it back again.
+        #expect(sizes[13..<76].allSatisfy { $0 == 4 * Self.mib })
+        #expect(sizes[76] == 8 * Self.mib)
+        #expect(sizes.max() == 8 * Self.mib)
+    }
+
+    @Test func aReaderHeldBackByTheWindowKeepsEveryDoubling() {
+        var window = PrefetchWindow(initial: 2 * Self.mib, maximum: 64 * Self.mib)
+        // A far server: the rate grows with the window (bytes in flight per round trip).
+        let sizes = Self.read(&window, blocks: 0..<200, from: .now) { Double($0) * 20 }
+        #expect(sizes.last == 64 * Self.mib)
+        #expect(zip(sizes, sizes.dropFirst()).allSatisfy { $0 <= $1 })  // never taken back
     }
 
     @Test func anInitialSizeAboveTheMaximumIsCapped() {

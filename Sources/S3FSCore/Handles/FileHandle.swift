@@ -61,9 +61,14 @@ final class FileHandle: Sendable {
                 guard state.records[block.objectOffset]?.block === block else { return }
                 state.recordLead = min(Self.maxRecordLead, state.recordLead * 2)
             } else if state.prefetched[block.key.index]?.block === block {
-                state.window.starved()
+                state.window.starved(at: block.objectOffset)
             }
         }
+    }
+
+    /// The reader waited `duration` for a block: time the window weighs its rate by (PrefetchWindow).
+    func readerWaited(_ duration: Duration) {
+        readAhead.withLock { $0.window.waited(duration) }
     }
 
     /// Calls off read-ahead nobody is waiting for; at release.
