@@ -1,9 +1,10 @@
 // The keeper behind EntryLeases (see there): it keeps the metadata TTL's promise for names the kernel holds longer.
-// Every half TTL it lists again each leased directory whose listing runs out before the next round, compares every
-// leased name with what the directory's latest listing says, and hands the bridge what the kernel must drop: the
-// entry of each name whose object changed or went, and the cached attributes (and, for a file still under its
-// number, the pages) of its inode; names taken back are taken back once more at the next round. A directory whose listing fails loses its lease: its names are taken back, and
-// lookups ask s3mount again, as without leases.
+// Every half TTL it lists again each leased directory whose listing runs out within a quarter TTL (so each is
+// listed once per TTL), compares every leased name with what the directory's latest listing says, and hands the
+// bridge what the kernel must drop: the entry of each name whose object changed or went, and the cached attributes
+// (and, for a file still under its number, the pages) of its inode; names taken back are taken back once more at
+// the next round. A directory whose listing fails loses its lease: its names are taken back, and lookups ask
+// s3mount again, as without leases.
 import ObjectStore
 
 /// Something the kernel caches that s3mount takes back (FUSE's notify_inval_entry / notify_inval_inode).
@@ -26,7 +27,9 @@ extension FileSystem {
         return Task { [self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: period)
-                let changes = await renewLeases(within: period)
+                // Listings that run out within half a round are renewed: each once per TTL, a few ms late at most.
+                // (Within a whole round, the listing made at the last round would be due again: two per TTL.)
+                let changes = await renewLeases(within: period / 2)
                 if !changes.isEmpty {
                     logger.debug("taking back changed names from the kernel", metadata: ["count": "\(changes.count)"])
                     invalidate(changes)
