@@ -1,15 +1,16 @@
 // EntryLeases: the kernel may keep a file's name and attributes far longer than the metadata TTL when the name was
 // answered from a complete listing of its directory, because s3mount keeps the TTL's promise itself: while a lease
-// on a directory runs, the directory is listed again before each listing runs out (one LIST per TTL for the whole
+// on a directory runs, the directory is listed again as each listing runs out (one LIST per TTL for the whole
 // directory; FileSystem+Leases), and every leased name whose object changed or went is taken back from the kernel
 // (FUSE's notify_inval_entry, and its inode's cached attributes). An epoch over a dataset whose names the kernel
 // holds then costs no lookup round trip per file, and a change in S3 still shows within about a TTL.
 //
-// A lease on a directory runs `duration` past the last name it handed out; the kernel asks again after that. At
-// most `maxDirectories` directories hold leases at once (each costs a LIST per TTL while it does); names in any
-// other directory get the TTL. Each directory remembers the version of every name it leased, so a change is found
-// whoever's listing saw it (a readdir, a walk, the keeper's own). A name taken back is taken back once more at the
-// next round: a lookup answered just before the change could reach the kernel after the first.
+// A lease on a directory runs `duration` past the last name it handed out (or whose attributes it handed out
+// again: `renew`); the kernel asks again after that. At most `maxDirectories` directories hold leases at once (each
+// costs a LIST per TTL while it does); names in any other directory get the TTL. Each directory remembers the
+// version of every name it leased, so a change is found whoever's listing saw it (a readdir, a walk, the keeper's
+// own). A name taken back is taken back once more at the next round: a lookup answered just before the change
+// could reach the kernel after the first.
 //
 // On a writable mount the mount's own changes need nothing more: creates, unlinks, renames and writes pass through
 // the kernel, which updates the names and sizes it holds itself. A file the mount is writing is never leased (it
