@@ -29,6 +29,18 @@ import Testing
     /// The end of the furthest GET of "f" so far.
     func furthestGet() -> UInt64 { Pipeline.getRanges(store, "f").map(\.upperBound).max() ?? 0 }
 
+    /// An object no larger than a block is one plain GET (no Range: radosgw serves that for less), pinned to the
+    /// version opened; its bytes come back whole. (A larger object's blocks keep their ranges: the test below.)
+    @Test(arguments: [1, 40 << 10, Pipeline.block])
+    func anObjectOfOneBlockIsOneGETWithoutARange(size: Int) async throws {
+        let content = Pipeline.content(size, seed: 3)
+        store.put("small", content)
+        let handle = try await fs.openFile("small")
+        store.resetCalls()
+        #expect(try await fs.read(handle: handle, offset: 0, size: size + 1).bytes == content)
+        #expect(store.calls == [.get(key: "small", range: nil, ifMatch: store.object("small")?.etag)])
+    }
+
     @Test(arguments: [4 << 10, 16 << 10, 100_000, 128 << 10])
     func sequentialReadsReturnTheExactBytesFromBlockAlignedGETs(chunk: Int) async throws {
         let handle = try await fs.openFile("f")
