@@ -126,7 +126,7 @@ public final class FileSystem: Sendable {
         }
         // The table's answer under one lock; a name it holds fresh is valid, any other is checked first.
         let (answer, listingRunsOut) = inodes.freshLookup(parent: parent, name: Array(name.utf8), margin: refreshMargin)
-        // A lookup answered by a listing in the last third of its TTL: the next listing is started in the
+        // A lookup answered by a listing in the last fifth of its TTL: the next listing is started in the
         // background once the directory has earned it (DirectoryWalks), so lookups after the expiry find it fresh.
         if listingRunsOut { walks.noteHitNearExpiry(in: parent, list: listing(of: parent)) }
         switch answer {
@@ -150,8 +150,8 @@ public final class FileSystem: Sendable {
         guard PathNames.isValid(name) else { throw .notFound("lookup \(name)") }
     }
 
-    /// How long before a listing runs out a lookup it answers starts the next one: the last third of the TTL.
-    private var refreshMargin: Duration { .milliseconds(Int64(config.metadataTTL * 1000 / 3)) }
+    /// How long before a listing runs out a lookup it answers may start the next one: the last fifth of the TTL.
+    private var refreshMargin: Duration { .milliseconds(Int64(config.metadataTTL * 1000 / 5)) }
 
     public func forget(_ inode: InodeNumber, count: UInt64) {
         inodes.forget(inode, count: count)

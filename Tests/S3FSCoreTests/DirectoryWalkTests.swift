@@ -46,7 +46,7 @@ import Testing
     }
 
     @Test func aListingNearItsExpiryIsListedAgainAheadOnceItsPagesAreEarned() async throws {
-        let walks = DirectoryWalks(threshold: 2, window: .seconds(60), maxPages: 20)
+        let walks = DirectoryWalks(threshold: 2, busyHits: 2, window: .seconds(60), maxPages: 20)
         let directory = InodeNumber(9)
         walks.noteListed(directory, entries: 2500)  // three pages: a refresh is worth 2 x 3 lookups near expiry
         for _ in 0..<5 { walks.noteHitNearExpiry(in: directory) { Issue.record("listed before six hits"); return true } }
@@ -71,14 +71,14 @@ import Testing
         store.resetCalls()
         for index in 0..<20 { #expect(try await fs.lookup(parent: data, name: "file-\(index)").attributes.size == 1) }
         #expect(store.totalCallCount == 0, "a young listing was refreshed")
-        // The listing is made 50 s old (10 s left: in the last third of its TTL) instead of waiting for it to age.
+        // The listing is made 50 s old (10 s left: in the last fifth of its TTL) instead of waiting for it to age.
         fs.inodes.markListed(data, at: .now - .seconds(50), ttl: ttl)
-        let margin = Duration.seconds(ttl / 3)
+        let margin = Duration.seconds(ttl / 5)
         let listingRunsOut = { fs.inodes.freshLookup(parent: data, name: Array("no such name".utf8), margin: margin).listingRunsOut }
         #expect(listingRunsOut())
-        // Lookups are answered at once from the old listing, which is still fresh; once `threshold` of them came,
+        // Lookups are answered at once from the old listing, which is still fresh; once `busyHits` of them came,
         // the next listing is started behind them.
-        for index in 0..<fs.walks.threshold - 1 {
+        for index in 0..<fs.walks.busyHits - 1 {
             #expect(try fs.lookupWithoutWaiting(parent: data, name: "file-\(index)")?.attributes.size == 1)
         }
         #expect(store.totalCallCount == 0, "a listing near its expiry was refreshed for fewer lookups than a walk")
