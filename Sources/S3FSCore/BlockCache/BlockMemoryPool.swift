@@ -10,11 +10,11 @@
 // back and faulted in fresh at the next rise (clear_page was 60% of the daemon's samples in such a run). When the
 // budget is short, the pool gives its buffers back before any cached block is evicted. Full-size buffers are aligned to
 // 2 MiB and offered to the kernel as transparent huge pages, so filling one takes a few faults instead of one per
-// 4 KiB, and they are faulted in when allocated (MADV_POPULATE_WRITE), on the thread that asks for the block: left
-// to the first write, the faults (each zeroing 2 MiB) fell on the one thread that runs every transfer, inside its
-// body callback, and held up all the others. Eight readers of 64 MiB shards on a fresh mount: daemon CPU 0.52-1.6 s
-// per GiB (half the runs over 1 s, with 60% of it zeroing pages there), 527-749 MB/s; faulted in at allocation:
-// 0.51-0.87 s, 590-743 MB/s (10 runs each).
+// 4 KiB. Every buffer (small ones too) is faulted in when allocated (MADV_POPULATE_WRITE), on the thread that asks for
+// the block: left to the first write, the faults (each zeroing 2 MiB) fell on the one thread that runs every transfer,
+// inside its body callback, and held up all the others. Eight readers of 64 MiB shards on a fresh mount: daemon CPU
+// 0.52-1.6 s per GiB (half the runs over 1 s, with 60% of it zeroing pages there), 527-749 MB/s; faulted in at
+// allocation: 0.51-0.87 s, 590-743 MB/s (10 runs each).
 //
 // A block shorter than a quarter of the block size (a small file, the tail of a large one) gets a buffer of its own
 // size, rounded up to a page, and counts only that in the budget: a dataset of 100 KiB samples caches 80 of them
@@ -66,14 +66,21 @@ final class BlockMemoryPool: Sendable {
     /// A new buffer of `capacity` bytes (from `capacity(forLength:)`); its bytes must have been reserved by the caller.
     func allocate(capacity: Int) -> UnsafeMutableRawBufferPointer {
         guard capacity == bufferSize else {
-            return UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: Self.page)
+            return unsafe Self.faultedIn(UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: Self.page))
         }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: Self.hugePage)
         #if canImport(Glibc)
         // SAFETY: madvise only marks the buffer's own `bufferSize` bytes.
         if bufferSize >= Self.hugePage { _ = unsafe madvise(buffer.baseAddress, bufferSize, MADV_HUGEPAGE) }
-        // SAFETY: as above; the pages are faulted in (zeroed) here, on the thread that asked for the block.
-        _ = unsafe madvise(buffer.baseAddress, bufferSize, MADV_POPULATE_WRITE)
+        #endif
+        return unsafe Self.faultedIn(buffer)
+    }
+
+    /// `buffer` (page-aligned, whole pages) with its pages faulted in (zeroed) now, on this thread.
+    private static func faultedIn(_ buffer: UnsafeMutableRawBufferPointer) -> UnsafeMutableRawBufferPointer {
+        #if canImport(Glibc)
+        // SAFETY: madvise touches only the buffer's own bytes, which nothing else uses yet.
+        _ = unsafe madvise(buffer.baseAddress, buffer.count, MADV_POPULATE_WRITE)
         #endif
         return unsafe buffer
     }
