@@ -54,7 +54,7 @@ final class BlockFetcher: Sendable {
     /// eviction. `lead`: how far ahead of its reader a prefetch is.
     func block(
         _ index: UInt64, of object: ObjectVersion, priority: FetchScheduler.Priority, lead: UInt64 = 0,
-        overLimit: Bool = true, loadingTierHere: Bool = false
+        overLimit: Bool = true, loadingTierHere: Bool = false, tierLacksIt: Bool = false
     ) -> BlockBuffer? {
         let key = BlockKey(key: object.key, etag: object.etag, index: index)
         if let listed = listedBlock(index, of: object) {
@@ -70,7 +70,9 @@ final class BlockFetcher: Sendable {
             pool: cache.pool)
         guard let (buffer, created) = cache.buffer(for: key, make: { fresh }) else { return nil }
         if created {
-            startFetch(buffer, of: object, priority: priority, lead: lead, loadingTierHere: loadingTierHere)
+            startFetch(
+                buffer, of: object, priority: priority, lead: lead, loadingTierHere: loadingTierHere,
+                tierLacksIt: tierLacksIt)
         } else if priority == .demand {
             scheduler.promote(buffer.ticket)
         }
@@ -169,12 +171,14 @@ final class BlockFetcher: Sendable {
 
     /// Starts filling `buffer`: from the tier when it has the block's file, else by a GET in a task. The tier's
     /// file is read on a tier lane with no task in between (a task would cost two more thread hand-offs per block),
-    /// or on this thread when `loadingTierHere` (a FUSE thread: none at all).
+    /// or on this thread when `loadingTierHere` (a FUSE thread: none at all). `tierLacksIt`: the caller has just
+    /// found no file for the block (DatasetReadAhead), so the GET's task starts at once, without a hand-off to a lane
+    /// to look again; the task still looks once it has claimed the fetch (another process may have stored it since).
     private func startFetch(
         _ buffer: BlockBuffer, of object: ObjectVersion, priority: FetchScheduler.Priority, lead: UInt64,
-        loadingTierHere: Bool = false
+        loadingTierHere: Bool = false, tierLacksIt: Bool = false
     ) {
-        guard let tier else {
+        guard let tier, !tierLacksIt else {
             buffer.attach(fetchTask(buffer, of: object, priority: priority, lead: lead))
             return
         }

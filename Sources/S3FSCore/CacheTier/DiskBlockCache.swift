@@ -311,10 +311,10 @@ final class DiskBlockCache: BlockTier {
         _ file: (descriptor: Int32, direct: Bool), _ header: [UInt8], _ payload: UnsafeRawBufferPointer
     ) -> Bool {
         let descriptor = file.descriptor
-        // The file has its full size from the start: eviction scans count a live writer's temporary file at what it
-        // will hold.
-        guard ftruncate(descriptor, off_t(header.count + payload.count)) == 0 else { return false }
         if file.direct {
+            // The pages are written into a file that has its full size already (an O_DIRECT write past the end costs
+            // ext4 more). Eviction scans count a live writer's temporary file by the bytes its name carries.
+            guard ftruncate(descriptor, off_t(header.count + payload.count)) == 0 else { return false }
             let written = unsafe Self.writeDirect(descriptor, header, payload)
             if written == header.count + payload.count { return true }
             if written < 0, errno == EINVAL { refuseDirectWrites() }

@@ -164,7 +164,7 @@ final class DatasetReadAhead: Sendable {
         }
         if !inTier.isEmpty { withdraw(inTier, in: directory) { $0.abandon($1) } }
         for (index, file) in chosen.enumerated() {
-            guard let block = fetcher.block(0, of: file.object, priority: .prefetch) else {
+            guard let block = fetcher.block(0, of: file.object, priority: .prefetch, tierLacksIt: true) else {
                 // No memory to spare: these wait for the next read to free some.
                 withdraw(chosen[index...], in: directory) { $0.unprefetch($1) }
                 return
