@@ -218,7 +218,9 @@ def start_foreground(mounter, server, *options: str, stderr=subprocess.DEVNULL) 
 def test_lookups_of_names_in_one_directory_reach_the_server_at_once(mounter, server):
     """The kernel runs lookups in one directory one at a time unless the INIT reply allows parallel dirops, which
     libfuse before 3.16 never passes on (CSystem's fuse_init_flags.c). Eight processes opening eight never-seen
-    files of one directory must not queue: with every LIST taking 0.4 s, several are answered at once."""
+    files of one directory must not queue: with every LIST taking 0.4 s, several are answered at once. (Three at
+    most: the third name S3 has to answer within a second starts a listing of the directory, which the other
+    lookups wait for; serialised, they would reach the server one at a time.)"""
     for i in range(8):
         server.put(f"d/f{i}", data_for(f"f{i}", 1000 + i))
     mnt = mount(mounter, server).path
@@ -235,7 +237,7 @@ def test_lookups_of_names_in_one_directory_reach_the_server_at_once(mounter, ser
     for t in threads:
         t.join(30)
     assert sizes == {i: 1000 + i for i in range(8)}
-    assert server.lists_at_once >= 4, f"lookups reached the server {server.lists_at_once} at a time"
+    assert server.lists_at_once >= 3, f"lookups reached the server {server.lists_at_once} at a time"
 
 
 def test_sigterm_with_16_readers_stuck_on_a_slow_server_exits_0_promptly(mounter, server):
