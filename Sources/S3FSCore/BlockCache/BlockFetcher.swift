@@ -51,7 +51,7 @@ final class BlockFetcher: Sendable {
 
     /// The buffer of block `index`, its GET started if nobody had. A prefetch gets nil when the memory budget has no
     /// room for it; a demand request always gets one, unless `overLimit` is false and the budget is full after
-    /// eviction. `lead`: how far ahead of its reader a prefetch is.
+    /// eviction. `lead`: how far ahead of its reader a prefetch is; `loadingTierHere`, `tierLacksIt`: see startFetch.
     func block(
         _ index: UInt64, of object: ObjectVersion, priority: FetchScheduler.Priority, lead: UInt64 = 0,
         overLimit: Bool = true, loadingTierHere: Bool = false, tierLacksIt: Bool = false
@@ -216,7 +216,8 @@ final class BlockFetcher: Sendable {
                 }
             }
             do throws(ObjectStoreError) {
-                try await store.get(key: object.key, range: Self.getRange(of: buffer, in: object), ifMatch: object.etag, into: buffer)
+                try await store.get(
+                    key: object.key, range: Self.getRange(of: buffer, in: object), ifMatch: object.etag, into: buffer)
                 buffer.finish()
             } catch {
                 buffer.fail(Task.isCancelled ? .cancelled(object.key) : Self.readError(error, object))
