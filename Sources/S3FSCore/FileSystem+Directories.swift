@@ -47,7 +47,8 @@ extension FileSystem {
                 // Counted before it is offered, and given back if it does not fit, so a concurrent forget can never
                 // drop an inode the kernel is about to hold.
                 let inode = inodes.upsert(
-                    parent: directory.inode, entry: resolved, ttl: config.metadataTTL, countLookup: plus)
+                    parent: directory.inode, entry: resolved, ttl: config.metadataTTL, countLookup: plus,
+                    askedAt: pass.startedAt)
                 let entry = DirectoryEntry(
                     name: resolved.name, attributes: attributes(of: inode), nextOffset: next + 1,
                     ttl: plus ? entryTTL(inode, listedIn: directory.inode) : config.metadataTTL, isDotEntry: false)
@@ -79,6 +80,7 @@ extension FileSystem {
     private func readPage(into pass: inout DirectoryHandle.Pass, of directory: Inode) async throws(FSError) {
         guard let request = pass.stream.nextRequest else { return }
         let batch: DirectoryStream.Batch
+        let askedAt = ContinuousClock.now
         do {
             batch = try pass.stream.take(try await store.list(request))
         } catch {
@@ -86,7 +88,8 @@ extension FileSystem {
         }
         warn(hidden: batch.hidden, shownWithStandIns: batch.shownWithStandIns)
         for entry in batch.listed {
-            inodes.upsert(parent: directory.number, entry: entry, ttl: config.metadataTTL, countLookup: false)
+            inodes.upsert(
+                parent: directory.number, entry: entry, ttl: config.metadataTTL, countLookup: false, askedAt: askedAt)
         }
         pass.window += batch.entries
         if pass.stream.isComplete, inodes.evictions == pass.evictionsAtStart {
@@ -106,6 +109,7 @@ extension FileSystem {
         let directory = try directoryInode(number)
         // Taken before the LIST: a file whose upload completes meanwhile is in one or the other, never in neither.
         let staged = stagedEntries(in: directory.key)
+        let askedAt = ContinuousClock.now
         let page: ListPage
         do {
             page = try await store.listAll(prefix: directory.key, delimiter: "/", maxPages: maxPages)
@@ -118,7 +122,7 @@ extension FileSystem {
         // is always found fresh while the listing still answers "missing" for names it does not hold.
         let listedAt = ContinuousClock.now
         let entries = merge(listing.entries, staged)
-        inodes.upsertListed(parent: number, entries: entries, ttl: config.metadataTTL)
+        inodes.upsertListed(parent: number, entries: entries, ttl: config.metadataTTL, askedAt: askedAt)
         guard page.nextContinuationToken == nil else { return nil }
         inodes.markListed(number, at: listedAt, ttl: config.metadataTTL)
         walks.noteListed(number, entries: entries.count)

@@ -107,12 +107,14 @@ public final class FileSystem: Sendable {
         if let answer = try lookupWithoutWaiting(parent: parent, name: name) { return answer }
         let directory = try directoryInode(parent)
         if let answer = try await answerFromWalkListing(parent: parent, name: name) { return answer }
+        let askedAt = ContinuousClock.now
         guard let entry = try await resolve(name: name, in: directory) else {
             inodes.removeChild(of: parent, named: name)
             inodes.noteMissing(parent: parent, named: name, ttl: config.metadataTTL)
             throw .notFound("lookup \(directory.key)\(name)")
         }
-        return entryReply(inodes.upsert(parent: parent, entry: entry, ttl: config.metadataTTL, countLookup: true))
+        return entryReply(
+            inodes.upsert(parent: parent, entry: entry, ttl: config.metadataTTL, countLookup: true, askedAt: askedAt))
     }
 
     /// The lookup, when what s3mount knows answers it (a fresh name, a fresh listing, a staged file); nil when

@@ -20,6 +20,27 @@ import Testing
         #expect(table.inode(first.number)?.lookupCount == 2)
     }
 
+    /// A LIST sent while this mount's upload of a file was under way, answered after the upload landed, shows the
+    /// version before it: it must not put that version's size back (a stat after close showed the old size), nor
+    /// make it fresh. A listing asked for after the upload landed is news and replaces it.
+    @Test func aListingAskedBeforeAnUploadLandedDoesNotReplaceIt() {
+        let file = table.upsert(parent: .root, entry: Self.file("c", size: 716_800), ttl: 60, countLookup: true)
+        let asked = ContinuousClock.now
+        table.noteUploaded(file.number, size: 1000, mtime: 2)
+        table.upsertListed(parent: .root, entries: [Self.file("c", size: 716_800)], ttl: 60, askedAt: asked)
+        #expect(table.inode(file.number)?.size == 1000)
+        #expect(table.inode(file.number).map { $0.freshUntil <= .now } == true, "the stale answer made it fresh")
+        table.upsert(parent: .root, entry: Self.file("c", size: 716_800), ttl: 60, countLookup: true, askedAt: asked)
+        #expect(table.inode(file.number)?.size == 1000)
+        #expect(table.inode(file.number)?.lookupCount == 2)
+        let later = ContinuousClock.now
+        table.upsertListed(parent: .root, entries: [Self.file("c", size: 1000)], ttl: 60, askedAt: later)
+        #expect(table.inode(file.number)?.size == 1000)
+        #expect(table.inode(file.number).map { $0.freshUntil > .now } == true)
+        table.upsertListed(parent: .root, entries: [Self.file("c", size: 5)], ttl: 60, askedAt: .now)
+        #expect(table.inode(file.number)?.size == 5, "a listing asked after the upload is news")
+    }
+
     @Test func differentNamesGetDifferentNumbers() {
         let a = table.upsert(parent: .root, entry: Self.file("a"), ttl: 60, countLookup: true)
         let b = table.upsert(parent: .root, entry: Self.file("b"), ttl: 60, countLookup: true)

@@ -159,34 +159,47 @@ final class InodeTable: Sendable {
 
     /// Records what S3 says `entry` is and returns its inode; counts one kernel lookup when `countLookup`.
     @discardableResult
-    func upsert(parent: InodeNumber, entry: ResolvedEntry, ttl: Double, countLookup: Bool) -> Inode {
+    /// `askedAt`: when the request that found `entry` was sent (see Inode.changedHereAt); nil for what this mount
+    /// knows first-hand.
+    func upsert(
+        parent: InodeNumber, entry: ResolvedEntry, ttl: Double, countLookup: Bool,
+        askedAt: ContinuousClock.Instant? = nil
+    ) -> Inode {
         let freshUntil = ContinuousClock.now.advanced(by: .milliseconds(Int64(ttl * 1000)))
         return state.withLock { state in
             Self.upsert(
-                parent: parent, entry: entry, freshUntil: freshUntil, countLookup: countLookup, in: &state, limit: limit)
+                parent: parent, entry: entry, freshUntil: freshUntil, countLookup: countLookup, askedAt: askedAt,
+                in: &state, limit: limit)
         }
     }
 
     /// Every entry of a listing of `parent`, under one hold of the lock: a directory re-listed every TTL while a
     /// job opens its files took the lock once per name, against every lookup, open, getattr and release (waiters
     /// spinning in Mutex were 44% of the daemon's CPU samples in a writable epoch 2, a fifth of them behind listings).
-    func upsertListed(parent: InodeNumber, entries: [ResolvedEntry], ttl: Double) {
+    func upsertListed(parent: InodeNumber, entries: [ResolvedEntry], ttl: Double, askedAt: ContinuousClock.Instant) {
         let freshUntil = ContinuousClock.now.advanced(by: .milliseconds(Int64(ttl * 1000)))
         state.withLock { state in
             for entry in entries {
                 _ = Self.upsert(
-                    parent: parent, entry: entry, freshUntil: freshUntil, countLookup: false, in: &state, limit: limit)
+                    parent: parent, entry: entry, freshUntil: freshUntil, countLookup: false, askedAt: askedAt,
+                    in: &state, limit: limit)
             }
         }
     }
 
     private static func upsert(
         parent: InodeNumber, entry: ResolvedEntry, freshUntil: ContinuousClock.Instant, countLookup: Bool,
-        in state: inout State, limit: Int
+        askedAt: ContinuousClock.Instant?, in state: inout State, limit: Int
     ) -> Inode {
         let nameBytes = Array(entry.name.utf8)
         if state.missing[parent]?.removeValue(forKey: nameBytes) != nil { state.missingCount -= 1 }
         let existing = state.children[parent]?[nameBytes].flatMap { state.inodes[$0] }
+        if var existing, let askedAt, let changed = existing.changedHereAt, askedAt <= changed {
+            // S3 was asked before this mount's own upload landed: the answer shows the version before.
+            if countLookup { existing.lookupCount += 1 }
+            state.inodes[existing.number] = existing
+            return existing
+        }
         var inode: Inode
         var created = false
         if let existing, existing.kind == entry.kind, !Self.replacesOpenVersion(existing, with: entry.etag) {
@@ -310,12 +323,14 @@ final class InodeTable: Sendable {
 
     /// A staged file's bytes reached S3 and its staged copy is about to go: the inode takes the size and mtime
     /// the staged copy showed (a stat between the copy's removal and the next HEAD must not see the size the file
-    /// had when it was created), and is stale, so the next getattr or open asks S3 for its ETag.
+    /// had when it was created), and is stale, so the next getattr or open asks S3 for its ETag; answers to requests
+    /// sent before now (a listing under way) no longer replace it.
     func noteUploaded(_ number: InodeNumber, size: UInt64, mtime: Double) {
         state.withLock { state in
             state.inodes[number]?.size = size
             state.inodes[number]?.mtime = mtime
             state.inodes[number]?.freshUntil = .now
+            state.inodes[number]?.changedHereAt = .now
         }
     }
 
