@@ -31,6 +31,10 @@ final class InodeTable: Sendable {
         /// negative entries, but may drop them under memory pressure).
         var missing: [InodeNumber: [[UInt8]: ContinuousClock.Instant]] = [:]
         var missingCount = 0
+        /// Names this table stopped holding (unlinked, renamed away, found gone), and when: a listing asked for
+        /// before then still shows them, and must not bring them back.
+        var removed: [InodeNumber: [[UInt8]: ContinuousClock.Instant]] = [:]
+        var removedCount = 0
     }
 
     /// The most names the negative cache holds; past it, it starts again empty.
@@ -137,6 +141,7 @@ final class InodeTable: Sendable {
         state.withLock { state in
             if state.missing[parent]?.removeValue(forKey: Array(name.utf8)) != nil { state.missingCount -= 1 }
             guard var inode = state.inodes[number] else { return }
+            Self.noteRemoved(parent: inode.parent, name: Array(inode.name.utf8), in: &state)
             if let replaced = state.children[parent]?[Array(name.utf8)], replaced != number,
                 let old = state.inodes[replaced]
             {
@@ -180,6 +185,7 @@ final class InodeTable: Sendable {
         let freshUntil = ContinuousClock.now.advanced(by: .milliseconds(Int64(ttl * 1000)))
         state.withLock { state in
             for entry in entries {
+                if let removed = state.removed[parent]?[Array(entry.name.utf8)], askedAt <= removed { continue }
                 _ = Self.upsert(
                     parent: parent, entry: entry, freshUntil: freshUntil, countLookup: false, askedAt: askedAt,
                     in: &state, limit: limit)
@@ -360,11 +366,22 @@ final class InodeTable: Sendable {
     /// S3 says `name` is gone from `parent`: new lookups must ask again. The inode itself stays until forgotten.
     func removeChild(of parent: InodeNumber, named name: String) {
         state.withLock { state in
+            Self.noteRemoved(parent: parent, name: Array(name.utf8), in: &state)
             guard let number = state.children[parent]?[Array(name.utf8)], let inode = state.inodes[number] else {
                 return
             }
             if inode.lookupCount == 0 { Self.remove(inode, in: &state) } else { Self.unlink(inode, in: &state) }
         }
+    }
+
+    /// Records that `name` in `parent` left the table now (see State.removed); past `maxMissing` names the record
+    /// starts again empty.
+    private static func noteRemoved(parent: InodeNumber, name: [UInt8], in state: inout State) {
+        if state.removedCount >= maxMissing {
+            state.removed = [:]
+            state.removedCount = 0
+        }
+        if state.removed[parent, default: [:]].updateValue(.now, forKey: name) == nil { state.removedCount += 1 }
     }
 
     /// Inodes held; for tests and metrics.
