@@ -87,10 +87,7 @@ extension FileSystem {
             throw FSError(error, operation: "list", key: directory.key)
         }
         warn(hidden: batch.hidden, shownWithStandIns: batch.shownWithStandIns)
-        for entry in batch.listed {
-            inodes.upsert(
-                parent: directory.number, entry: entry, ttl: config.metadataTTL, countLookup: false, askedAt: askedAt)
-        }
+        inodes.upsertListed(parent: directory.number, entries: batch.listed, ttl: config.metadataTTL, askedAt: askedAt)
         pass.window += batch.entries
         if pass.stream.isComplete, inodes.evictions == pass.evictionsAtStart {
             inodes.markListed(directory.number, at: pass.startedAt, ttl: config.metadataTTL)
