@@ -45,10 +45,15 @@ extension FileSystem {
             pass.drop(before: index)
             for resolved in pass.window {
                 // Counted before it is offered, and given back if it does not fit, so a concurrent forget can never
-                // drop an inode the kernel is about to hold.
-                let inode = inodes.upsert(
+                // drop an inode the kernel is about to hold. A name this mount removed since the pass started is
+                // left out (its page was read before).
+                guard let inode = inodes.answer(
                     parent: directory.inode, entry: resolved, ttl: config.metadataTTL, countLookup: plus,
                     askedAt: pass.startedAt)
+                else {
+                    next += 1
+                    continue
+                }
                 let entry = DirectoryEntry(
                     name: resolved.name, attributes: attributes(of: inode), nextOffset: next + 1,
                     ttl: plus ? entryTTL(inode, listedIn: directory.inode) : config.metadataTTL, isDotEntry: false)

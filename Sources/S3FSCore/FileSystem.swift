@@ -113,8 +113,11 @@ public final class FileSystem: Sendable {
             inodes.noteMissing(parent: parent, named: name, ttl: config.metadataTTL)
             throw .notFound("lookup \(directory.key)\(name)")
         }
-        return entryReply(
-            inodes.upsert(parent: parent, entry: entry, ttl: config.metadataTTL, countLookup: true, askedAt: askedAt))
+        // Nil when this mount removed the name while S3 was being asked.
+        guard let inode = inodes.answer(
+            parent: parent, entry: entry, ttl: config.metadataTTL, countLookup: true, askedAt: askedAt)
+        else { throw .notFound("lookup \(directory.key)\(name)") }
+        return entryReply(inode)
     }
 
     /// The lookup, when what s3mount knows answers it (a fresh name, a fresh listing, a staged file); nil when
@@ -302,12 +305,14 @@ public final class FileSystem: Sendable {
             return listed
         }
         let object: ObjectInfo
+        let askedAt = ContinuousClock.now
         do {
             object = try await store.head(key: inode.key)
         } catch {
             throw FSError(error, operation: "head", key: inode.key)
         }
-        guard let refreshed = inodes.refresh(inode.number, from: object, ttl: config.metadataTTL) else {
+        guard let refreshed = inodes.refresh(inode.number, from: object, ttl: config.metadataTTL, askedAt: askedAt)
+        else {
             throw .notFound("getattr \(inode.key)")
         }
         return refreshed

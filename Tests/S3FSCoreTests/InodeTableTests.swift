@@ -30,9 +30,13 @@ import Testing
         table.upsertListed(parent: .root, entries: [Self.file("c", size: 716_800)], ttl: 60, askedAt: asked)
         #expect(table.inode(file.number)?.size == 1000)
         #expect(table.inode(file.number).map { $0.freshUntil <= .now } == true, "the stale answer made it fresh")
-        table.upsert(parent: .root, entry: Self.file("c", size: 716_800), ttl: 60, countLookup: true, askedAt: asked)
+        let looked = table.answer(
+            parent: .root, entry: Self.file("c", size: 716_800), ttl: 60, countLookup: true, askedAt: asked)
+        #expect(looked?.number == file.number)
         #expect(table.inode(file.number)?.size == 1000)
         #expect(table.inode(file.number)?.lookupCount == 2)
+        let headed = ObjectInfo(key: "c", size: 716_800, lastModified: 1, etag: ETag("\"e\""))
+        #expect(table.refresh(file.number, from: headed, ttl: 60, askedAt: asked)?.size == 1000, "a HEAD asked before")
         let later = ContinuousClock.now
         table.upsertListed(parent: .root, entries: [Self.file("c", size: 1000)], ttl: 60, askedAt: later)
         #expect(table.inode(file.number)?.size == 1000)
@@ -57,6 +61,35 @@ import Testing
         #expect(table.child(of: directory.number, named: "new", countLookup: false)?.number == moved.number)
         table.upsertListed(parent: directory.number, entries: [Self.file("gone")], ttl: 60, askedAt: .now)
         #expect(table.child(of: directory.number, named: "gone", countLookup: false) != nil, "a later listing is news")
+    }
+
+    /// A lookup whose HEAD or LIST was in flight while this mount removed the name finds it gone; a rename onto a
+    /// name is a change of that name too (a listing asked before shows the object the rename replaced).
+    @Test func anAnswerAskedBeforeARemovalOrARenameOntoTheNameChangesNothing() {
+        let gone = table.upsert(parent: .root, entry: Self.file("gone"), ttl: 60, countLookup: true)
+        let moved = table.upsert(parent: .root, entry: Self.file("src", size: 7), ttl: 60, countLookup: true)
+        table.upsert(parent: .root, entry: Self.file("dst", size: 3), ttl: 60, countLookup: true)
+        let asked = ContinuousClock.now
+        table.removeChild(of: .root, named: "gone")
+        table.move(moved.number, to: .root, name: "dst", key: "dst")
+        #expect(table.answer(parent: .root, entry: Self.file("gone"), ttl: 60, countLookup: true, askedAt: asked) == nil)
+        #expect(table.inode(gone.number)?.lookupCount == 1, "no lookup counted for a name that went")
+        table.upsertListed(parent: .root, entries: [Self.file("dst", size: 3)], ttl: 60, askedAt: asked)
+        #expect(table.child(of: .root, named: "dst", countLookup: false)?.number == moved.number)
+        #expect(table.inode(moved.number)?.size == 7, "the listing put back the size of the object the rename replaced")
+        let later = table.answer(parent: .root, entry: Self.file("gone"), ttl: 60, countLookup: true, askedAt: .now)
+        #expect(later != nil, "an answer asked after the removal is news")
+    }
+
+    /// Lookups of names that never existed (a job probing paths) record nothing, so they cannot push out the record
+    /// of a name this mount removed while a listing that still shows it is in flight.
+    @Test func missingNamesDoNotCrowdOutARemoval() {
+        table.upsert(parent: .root, entry: Self.file("gone"), ttl: 60, countLookup: true)
+        let asked = ContinuousClock.now
+        table.removeChild(of: .root, named: "gone")
+        for probe in 0...InodeTable.maxMissing { table.removeChild(of: .root, named: "probe\(probe)") }
+        table.upsertListed(parent: .root, entries: [Self.file("gone")], ttl: 60, askedAt: asked)
+        #expect(table.child(of: .root, named: "gone", countLookup: false) == nil)
     }
 
     @Test func differentNamesGetDifferentNumbers() {

@@ -26,9 +26,6 @@ struct Inode: Sendable {
     /// A directory: whether it has ever been listed completely (its children are then the whole directory, as of
     /// that listing, less what the kernel has forgotten since).
     var wasListed = false
-    /// A file: when this mount last changed it in S3 (its upload landed). An answer from S3 asked for before then
-    /// (a LIST sent while the upload was under way) describes the version before, and does not replace it.
-    var changedHereAt: ContinuousClock.Instant? = nil
 }
 
 extension ObjectInfo {

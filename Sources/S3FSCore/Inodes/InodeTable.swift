@@ -31,14 +31,21 @@ final class InodeTable: Sendable {
         /// negative entries, but may drop them under memory pressure).
         var missing: [InodeNumber: [[UInt8]: ContinuousClock.Instant]] = [:]
         var missingCount = 0
-        /// Names this table stopped holding (unlinked, renamed away, found gone), and when: a listing asked for
-        /// before then still shows them, and must not bring them back.
-        var removed: [InodeNumber: [[UInt8]: ContinuousClock.Instant]] = [:]
-        var removedCount = 0
+        /// Names this mount changed in S3, and when: an upload of the file landed, or the name was unlinked,
+        /// renamed away or onto, or found gone while the table held it. An answer from S3 asked for before then (a
+        /// LIST or HEAD in flight meanwhile) shows the name as it was, and changes nothing about it (`answer`,
+        /// `upsertListed`, `refresh`).
+        var changedHere: [InodeNumber: [[UInt8]: ContinuousClock.Instant]] = [:]
+        var changedHereCount = 0
     }
 
-    /// The most names the negative cache holds; past it, it starts again empty.
+    /// The most names the negative cache holds; past it, it starts again empty. Also the most changed names
+    /// remembered (past it, those changed more than `answerHorizon` ago are forgotten, and if that is not enough,
+    /// all).
     static let maxMissing = 10_000
+    /// How long before its answer a request to S3 may have been sent, for the table's purposes: a change older than
+    /// this is forgotten first when `changedHere` is full.
+    static let answerHorizon = Duration.seconds(600)
 
     let limit: Int
     private let state: SleepingLock<State>
@@ -141,7 +148,8 @@ final class InodeTable: Sendable {
         state.withLock { state in
             if state.missing[parent]?.removeValue(forKey: Array(name.utf8)) != nil { state.missingCount -= 1 }
             guard var inode = state.inodes[number] else { return }
-            Self.noteRemoved(parent: inode.parent, name: Array(inode.name.utf8), in: &state)
+            Self.noteChanged(parent: inode.parent, name: Array(inode.name.utf8), in: &state)
+            Self.noteChanged(parent: parent, name: Array(name.utf8), in: &state)
             if let replaced = state.children[parent]?[Array(name.utf8)], replaced != number,
                 let old = state.inodes[replaced]
             {
@@ -162,17 +170,27 @@ final class InodeTable: Sendable {
         }
     }
 
-    /// Records what S3 says `entry` is and returns its inode; counts one kernel lookup when `countLookup`.
+    /// Records what this mount knows first-hand `entry` is (it made it) and returns its inode; counts one kernel
+    /// lookup when `countLookup`.
     @discardableResult
-    /// `askedAt`: when the request that found `entry` was sent (see Inode.changedHereAt); nil for what this mount
-    /// knows first-hand.
-    func upsert(
-        parent: InodeNumber, entry: ResolvedEntry, ttl: Double, countLookup: Bool,
-        askedAt: ContinuousClock.Instant? = nil
-    ) -> Inode {
+    func upsert(parent: InodeNumber, entry: ResolvedEntry, ttl: Double, countLookup: Bool) -> Inode {
         let freshUntil = ContinuousClock.now.advanced(by: .milliseconds(Int64(ttl * 1000)))
         return state.withLock { state in
             Self.upsert(
+                parent: parent, entry: entry, freshUntil: freshUntil, countLookup: countLookup, in: &state,
+                limit: limit)
+        }
+    }
+
+    /// Records what S3, asked at `askedAt`, says `entry` is, and returns its inode (one kernel lookup counted when
+    /// `countLookup`). If this mount changed the name since (see State.changedHere), the answer is out of date: the
+    /// inode the table holds under the name is returned as it is, or nil when it holds none (the name went).
+    func answer(
+        parent: InodeNumber, entry: ResolvedEntry, ttl: Double, countLookup: Bool, askedAt: ContinuousClock.Instant
+    ) -> Inode? {
+        let freshUntil = ContinuousClock.now.advanced(by: .milliseconds(Int64(ttl * 1000)))
+        return state.withLock { state in
+            Self.answer(
                 parent: parent, entry: entry, freshUntil: freshUntil, countLookup: countLookup, askedAt: askedAt,
                 in: &state, limit: limit)
         }
@@ -185,27 +203,36 @@ final class InodeTable: Sendable {
         let freshUntil = ContinuousClock.now.advanced(by: .milliseconds(Int64(ttl * 1000)))
         state.withLock { state in
             for entry in entries {
-                if let removed = state.removed[parent]?[Array(entry.name.utf8)], askedAt <= removed { continue }
-                _ = Self.upsert(
+                _ = Self.answer(
                     parent: parent, entry: entry, freshUntil: freshUntil, countLookup: false, askedAt: askedAt,
                     in: &state, limit: limit)
             }
         }
     }
 
+    private static func answer(
+        parent: InodeNumber, entry: ResolvedEntry, freshUntil: ContinuousClock.Instant, countLookup: Bool,
+        askedAt: ContinuousClock.Instant, in state: inout State, limit: Int
+    ) -> Inode? {
+        let nameBytes = Array(entry.name.utf8)
+        guard let changed = state.changedHere[parent]?[nameBytes], askedAt <= changed else {
+            return upsert(
+                parent: parent, entry: entry, freshUntil: freshUntil, countLookup: countLookup, in: &state,
+                limit: limit)
+        }
+        guard let number = state.children[parent]?[nameBytes], var existing = state.inodes[number] else { return nil }
+        if countLookup { existing.lookupCount += 1 }
+        state.inodes[number] = existing
+        return existing
+    }
+
     private static func upsert(
         parent: InodeNumber, entry: ResolvedEntry, freshUntil: ContinuousClock.Instant, countLookup: Bool,
-        askedAt: ContinuousClock.Instant?, in state: inout State, limit: Int
+        in state: inout State, limit: Int
     ) -> Inode {
         let nameBytes = Array(entry.name.utf8)
         if state.missing[parent]?.removeValue(forKey: nameBytes) != nil { state.missingCount -= 1 }
         let existing = state.children[parent]?[nameBytes].flatMap { state.inodes[$0] }
-        if var existing, let askedAt, let changed = existing.changedHereAt, askedAt <= changed {
-            // S3 was asked before this mount's own upload landed: the answer shows the version before.
-            if countLookup { existing.lookupCount += 1 }
-            state.inodes[existing.number] = existing
-            return existing
-        }
         var inode: Inode
         var created = false
         if let existing, existing.kind == entry.kind, !Self.replacesOpenVersion(existing, with: entry.etag) {
@@ -230,13 +257,19 @@ final class InodeTable: Sendable {
         return inode
     }
 
-    /// New metadata for a file the kernel already holds, keeping its number. Nil when the inode is gone. An open
-    /// file keeps the attributes of the version it has open.
-    func refresh(_ number: InodeNumber, from object: ObjectInfo, ttl: Double) -> Inode? {
+    /// New metadata, from S3 asked at `askedAt`, for a file the kernel already holds, keeping its number. Nil when
+    /// the inode is gone. An open file keeps the attributes of the version it has open, and a file this mount
+    /// changed since `askedAt` the ones it has (see State.changedHere).
+    func refresh(
+        _ number: InodeNumber, from object: ObjectInfo, ttl: Double, askedAt: ContinuousClock.Instant
+    ) -> Inode? {
         let freshUntil = ContinuousClock.now.advanced(by: .milliseconds(Int64(ttl * 1000)))
         return state.withLock { state in
             guard var inode = state.inodes[number] else { return nil }
             if Self.replacesOpenVersion(inode, with: object.etag) { return inode }
+            if let changed = state.changedHere[inode.parent]?[Array(inode.name.utf8)], askedAt <= changed {
+                return inode
+            }
             inode.size = object.size
             inode.mtime = object.wholeSecondMtime
             inode.etag = object.etag
@@ -336,7 +369,8 @@ final class InodeTable: Sendable {
             state.inodes[number]?.size = size
             state.inodes[number]?.mtime = mtime
             state.inodes[number]?.freshUntil = .now
-            state.inodes[number]?.changedHereAt = .now
+            guard let inode = state.inodes[number] else { return }
+            Self.noteChanged(parent: inode.parent, name: Array(inode.name.utf8), in: &state)
         }
     }
 
@@ -363,25 +397,35 @@ final class InodeTable: Sendable {
         }
     }
 
-    /// S3 says `name` is gone from `parent`: new lookups must ask again. The inode itself stays until forgotten.
+    /// `name` left `parent` (this mount removed it, or S3 says it is gone): new lookups must ask again, and answers
+    /// asked for before now do not bring it back. The inode itself stays until forgotten. A name the table does not
+    /// hold changes nothing (a lookup of a name that never existed records nothing).
     func removeChild(of parent: InodeNumber, named name: String) {
         state.withLock { state in
-            Self.noteRemoved(parent: parent, name: Array(name.utf8), in: &state)
             guard let number = state.children[parent]?[Array(name.utf8)], let inode = state.inodes[number] else {
                 return
             }
+            Self.noteChanged(parent: parent, name: Array(name.utf8), in: &state)
             if inode.lookupCount == 0 { Self.remove(inode, in: &state) } else { Self.unlink(inode, in: &state) }
         }
     }
 
-    /// Records that `name` in `parent` left the table now (see State.removed); past `maxMissing` names the record
-    /// starts again empty.
-    private static func noteRemoved(parent: InodeNumber, name: [UInt8], in state: inout State) {
-        if state.removedCount >= maxMissing {
-            state.removed = [:]
-            state.removedCount = 0
+    /// Records that this mount changed `name` in `parent` now (see State.changedHere), within `maxMissing` names.
+    private static func noteChanged(parent: InodeNumber, name: [UInt8], in state: inout State) {
+        let now = ContinuousClock.now
+        if state.changedHereCount >= maxMissing {
+            let horizon = now - answerHorizon
+            state.changedHere = state.changedHere.compactMapValues { names in
+                let recent = names.filter { $0.value > horizon }
+                return recent.isEmpty ? nil : recent
+            }
+            state.changedHereCount = state.changedHere.values.reduce(0) { $0 + $1.count }
+            if state.changedHereCount >= maxMissing {
+                state.changedHere = [:]
+                state.changedHereCount = 0
+            }
         }
-        if state.removed[parent, default: [:]].updateValue(.now, forKey: name) == nil { state.removedCount += 1 }
+        if state.changedHere[parent, default: [:]].updateValue(now, forKey: name) == nil { state.changedHereCount += 1 }
     }
 
     /// Inodes held; for tests and metrics.
