@@ -5,6 +5,7 @@
 #define S3MOUNT_CFUSE_SHIM_H
 #define FUSE_USE_VERSION 314
 #include <fuse_lowlevel.h>
+#include <stddef.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
@@ -17,5 +18,12 @@ static inline int s3m_fuse_session_loop_mt(struct fuse_session *se, struct fuse_
 static inline struct fuse_args s3m_fuse_args_init(int argc, char **argv) {
     struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
     return args;
+}
+// FUSE_BUFVEC_INIT is a macro too: `size` bytes at `data`, stored into the kernel's page cache of `ino` at `offset`.
+static inline int s3m_fuse_notify_store(
+    struct fuse_session *se, fuse_ino_t ino, off_t offset, const void *data, size_t size) {
+    struct fuse_bufvec bufv = FUSE_BUFVEC_INIT(size);
+    bufv.buf[0].mem = (void *)data;
+    return fuse_lowlevel_notify_store(se, ino, offset, &bufv, 0);
 }
 #endif

@@ -199,6 +199,21 @@ extension FuseCalls {
         }
     }
 
+    /// Puts `data` in the kernel's page cache of `inode` from offset 0 (FUSE notify_store, one write per piece);
+    /// false if the kernel did not take all of it.
+    static func store(_ session: OpaquePointer, inode: fuse_ino_t, _ data: ReadData) -> Bool {
+        unsafe data.withUnsafeBuffers { buffers in
+            var offset = 0
+            for unsafe buffer in unsafe buffers {
+                // SAFETY: libfuse writes the bytes to the device before it returns; the buffer is only borrowed.
+                guard unsafe s3m_fuse_notify_store(session, inode, off_t(offset), buffer.baseAddress, buffer.count) == 0
+                else { return false }
+                offset += buffer.count
+            }
+            return true
+        }
+    }
+
     static func loop(_ session: OpaquePointer, maxThreads: UInt32) -> Int32 {
         guard let config = unsafe fuse_loop_cfg_create() else { return -1 }
         defer { unsafe fuse_loop_cfg_destroy(config) }

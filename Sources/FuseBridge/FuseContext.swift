@@ -19,11 +19,29 @@ final class FuseContext: Sendable {
     /// no_open): the first open is answered ENOSYS, after which the kernel sends no open, flush or release for
     /// files, and reads arrive without a handle.
     let opensAreImplicit = Atomic<Bool>(false)
+    /// The session's address, set once it exists: what notify_store needs (libfuse gives a request no way to it).
+    let sessionAddress = Atomic<UInt>(0)
 
     init(fileSystem: FileSystem, logger: Logger, maxReadAhead: UInt32) {
         self.fileSystem = fileSystem
         self.logger = logger
         self.maxReadAhead = maxReadAhead
+    }
+
+    /// `reply` as the open answers it: its pageData put in the kernel's page cache first, or, when the kernel
+    /// does not take it, without the keep_cache that was to protect those pages.
+    func withPagesStored(_ reply: OpenReply, inode: fuse_ino_t) -> OpenReply {
+        guard let data = reply.pageData else { return reply }
+        var answered = reply
+        answered.pageData = nil
+        guard let session = unsafe OpaquePointer(bitPattern: sessionAddress.load(ordering: .relaxed)),
+            unsafe FuseCalls.store(session, inode: inode, data)
+        else {
+            answered.keepCache = false
+            return answered
+        }
+        fileSystem.pagesHandedOver(data, handle: reply.handle)
+        return answered
     }
 
     static func of(_ req: fuse_req_t) -> FuseContext {

@@ -109,6 +109,7 @@ public struct FuseMountError: Error, CustomStringConvertible {
             throw FuseMountError(description: "libfuse rejected the mount options \(options.mountOptions)")
         }
         unsafe session = created
+        context.sessionAddress.store(UInt(bitPattern: created), ordering: .relaxed)
         guard unsafe FuseCalls.mount(created, at: options.mountpoint) else {
             throw FuseMountError(description: "mounting \(options.mountpoint) failed (see the libfuse message above)")
         }

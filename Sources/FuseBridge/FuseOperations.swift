@@ -176,9 +176,9 @@ enum FuseOperations {
         }
         unsafe context.answer(
             request, immediate: { fs throws(FSError) in try fs.openWithoutWaiting(InodeNumber(ino), flags: flags) },
-            reply: { unsafe FuseCalls.replyOpen($0, $1) }
+            reply: { unsafe FuseCalls.replyOpen($0, context.withPagesStored($1, inode: ino)) }
         ) { fs throws(FSError) in
-            let reply = try await fs.open(InodeNumber(ino), flags: flags)
+            let reply = context.withPagesStored(try await fs.open(InodeNumber(ino), flags: flags), inode: ino)
             unsafe request.reply { unsafe FuseCalls.replyOpen($0, reply) }
         }
     }

@@ -42,13 +42,18 @@ public struct EntryReply: Hashable, Sendable {
 }
 
 /// What open answers.
-public struct OpenReply: Hashable, Sendable {
+public struct OpenReply: Sendable {
     public var handle: UInt64
-    /// Keep the kernel page cache from an earlier open: the object is unchanged (same ETag).
+    /// Keep the kernel page cache from an earlier open: the object is unchanged (same ETag), or its pages are
+    /// `pageData`.
     public var keepCache: Bool
     /// Closing a descriptor of this handle has something to make durable (it can write): the kernel must send a
     /// flush. Read-only handles have none, so their close need not reach the daemon (FOPEN_NOFLUSH).
     public var needsFlush: Bool
+    /// The whole file, already in memory (prefetched), for the bridge to put in the kernel's page cache before it
+    /// answers (FUSE notify_store): the reads that follow are served there and send no request. keepCache is then
+    /// true (the pages must survive the open); if the kernel does not take them, the bridge answers it false.
+    public var pageData: ReadData?
 
     public init(handle: UInt64, keepCache: Bool, needsFlush: Bool) {
         self.handle = handle

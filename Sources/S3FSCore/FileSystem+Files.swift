@@ -18,6 +18,11 @@ extension FileSystem {
         if let reply = try openWithoutWaiting(number, flags: flags) { return reply }
         guard let inode = inodes.inode(number) else { throw .notFound("open \(number)") }
         if isWriteOpen(inode, flags: flags) { return try await openStaged(inode, flags: flags) }
+        if inode.freshUntil > .now, let block = bytesOnTheirWay(inode, flags: flags) {
+            // The file is being prefetched: the open waits for it (as its first read would) to hand it over.
+            _ = try? await block.waitFor(block.length)
+            return try openObject(inode, flags: flags, withPages: true)
+        }
         return try openObject(try await refreshFile(inode), flags: flags)
     }
 
@@ -26,22 +31,71 @@ extension FileSystem {
     public func openWithoutWaiting(_ number: InodeNumber, flags: Int32) throws(FSError) -> OpenReply? {
         guard let inode = inodes.inode(number) else { throw .notFound("open \(number)") }
         guard inode.kind == .file else { throw FSError(errno: EISDIR, "open \(inode.key): is a directory") }
-        guard !isWriteOpen(inode, flags: flags), inode.freshUntil > .now, inode.etag != nil else { return nil }
-        return try openObject(inode, flags: flags)
+        guard !isWriteOpen(inode, flags: flags), inode.freshUntil > .now, inode.etag != nil,
+            bytesOnTheirWay(inode, flags: flags) == nil
+        else { return nil }
+        return try openObject(inode, flags: flags, withPages: true)
+    }
+
+    /// The block of a small file that an open would hand the kernel (see wholeFileInMemory) but whose bytes are
+    /// still on their way (a prefetch under way): the open is worth awaiting.
+    private func bytesOnTheirWay(_ inode: Inode, flags: Int32) -> BlockBuffer? {
+        guard let etag = inode.etag, inode.size > 0, inode.size <= Self.maxPageDataAtOpen,
+            flags & s3m_o_direct() == 0, inode.pageCacheETag == nil, inode.openCount == 0,
+            let block = fetcher.listedBlock(0, of: ObjectVersion(key: inode.key, etag: etag, size: inode.size)),
+            !block.isComplete, !block.isFailed
+        else { return nil }
+        return block
     }
 
     private func isWriteOpen(_ inode: Inode, flags: Int32) -> Bool {
         flags & O_ACCMODE != O_RDONLY || flags & O_TRUNC != 0 || isStaged(inode)
     }
 
-    private func openObject(_ inode: Inode, flags: Int32) throws(FSError) -> OpenReply {
+    /// `withPages`: the open may hand the kernel the file's pages (OpenReply.pageData).
+    private func openObject(_ inode: Inode, flags: Int32, withPages: Bool = false) throws(FSError) -> OpenReply {
         guard let etag = inode.etag else { throw FSError(errno: EIO, "open \(inode.key): the server sent no ETag") }
         let object = ObjectVersion(key: inode.key, etag: etag, size: inode.size)
-        let handle = FileHandle(
+        let file = FileHandle(
             inode: inode.number, directory: inode.parent, name: inode.name, object: object,
             pageCacheKeepsReads: flags & s3m_o_direct() == 0, pattern: newPattern(), window: newWindow())
-        let keepCache = inodes.noteOpen(inode.number, etag: etag)
-        return OpenReply(handle: files.insert(handle), keepCache: keepCache, needsFlush: false)
+        let note = inodes.noteOpen(inode.number, etag: etag)
+        var reply = OpenReply(handle: files.insert(file), keepCache: note.keepsPages, needsFlush: false)
+        if withPages, note.kernelHasNoPages, let pages = wholeFileInMemory(file) {
+            reply.pageData = pages
+            reply.keepCache = true
+        }
+        return reply
+    }
+
+    /// The kernel took an open's pageData: its blocks leave the cache as a read's do (see `delivered`).
+    public func pagesHandedOver(_ data: ReadData, handle: UInt64) {
+        guard let file = files.get(handle) else { return }
+        _ = delivered(data, by: file)
+    }
+
+    /// The largest file whose bytes an open hands the kernel: one FUSE read's worth (the kernel's largest).
+    static let maxPageDataAtOpen: UInt64 = 1 << 20
+
+    /// The whole of a small file, if every byte of it is already in memory (prefetched by a dataset walk, a
+    /// manifest or an earlier read-ahead), counted as its handle's first read: given to the kernel at open, the
+    /// read that follows costs no round trip, and the kernel, having sent no read, does not mark the file's access
+    /// time stale (which costs a getattr at the next stat: every Python open on a writable mount). Nothing is
+    /// fetched here: a file not in memory is read as before. Its blocks stay cached, marked read (the first to be
+    /// evicted) until the bridge reports the kernel took them (`pagesHandedOver`): should it not, the reads that
+    /// follow still find them.
+    private func wholeFileInMemory(_ file: FileHandle) -> ReadData? {
+        let size = file.object.size
+        guard size > 0, size <= Self.maxPageDataAtOpen, file.pageCacheKeepsReads,
+            let blocks = cachedBlocks(0..<size, of: file), blocks.allSatisfy({ $0.block.has($0.bytes.upperBound) })
+        else { return nil }
+        for demand in blocks { demand.block.noteRead() }
+        let data = ReadData(pieces: blocks.map { .block($0.block, $0.bytes) })
+        file.readAhead.withLock { $0.wasRead = true }
+        dataset?.noteRead(directory: file.directory, name: file.name)
+        manifest?.noteRead(key: file.object.key)
+        readStats.answeredFromMemory(bytes: data.count)
+        return data
     }
 
     /// A read on a mount that answers no open (`readsNeedNoOpen`): served through the inode's implicit handle

@@ -15,7 +15,8 @@ import time
 import pytest
 
 from conftest import KiB, det_bytes, put_many, wait_until
-from faults import Stats
+from faults import Stats, free_port
+from observe import Scrape
 
 COUNT = 240
 SIZE = 60 * KiB
@@ -78,6 +79,39 @@ def test_a_sparse_random_reader_wastes_at_most_a_tenth(mount, dataset):
     job_bytes = sum(SIZE + int(n[1:]) for n in picked)
     wasted = counters["prefetched_bytes"] - counters["used_bytes"]
     assert wasted <= 0.1 * (job_bytes + counters["prefetched_bytes"]), counters
+
+
+def test_a_prefetched_file_reaches_the_kernel_with_its_open(mount, dataset, tmp_path):
+    """A writable mount hands a small file already in memory to the kernel with its open (FUSE notify_store):
+    reading it sends no read request, and a stat after it no getattr (a read sent to the daemon would have made
+    the kernel mark the file's access time stale)."""
+    make, _ = mount
+    names = sorted(dataset)[:40]
+    manifest = tmp_path / "manifest.txt"
+    manifest.write_text("".join(f"ds/train/{name}\n" for name in names))
+    port = free_port()
+    m = make("--prefetch-manifest", str(manifest), "--metrics-address", f"127.0.0.1:{port}",
+             "--metadata-ttl", "3600", "--no-dataset-read-ahead")
+    total = sum(SIZE + int(name[1:]) for name in names)
+    # Every byte of the manifest's files handed to their blocks: they are in memory.
+    assert wait_until(lambda: Scrape(port).value("s3mount_s3_received_bytes_total") >= total, 30)
+    root = m.p("ds", "train")
+    for name in names:
+        assert os.stat(os.path.join(root, name)).st_size == SIZE + int(name[1:])
+    before = Scrape(port)
+    read_files(root, names, dataset, workers=1)
+    for name in names:
+        os.stat(os.path.join(root, name))
+    after = Scrape(port)
+
+    def sent(operation: str) -> float:
+        name = "s3mount_fuse_operation_duration_seconds_count"
+        return after.value(name, operation=operation) - before.value(name, operation=operation)
+
+    assert sent("open") == len(names)
+    # A block may complete an instant after its last byte is counted: allow that for a file or two.
+    assert sent("read") <= 2, f"{sent('read')} reads for {len(names)} files handed over at open"
+    assert sent("getattr") <= 2, f"{sent('getattr')} getattrs after reading {len(names)} files"
 
 
 def test_turned_off_nothing_is_prefetched(mount, dataset):

@@ -344,14 +344,23 @@ final class InodeTable: Sendable {
         state.withLock { $0.inodes[number]?.openCount += delta }
     }
 
-    /// Counts an open of `etag` and records that the kernel's page cache now holds its pages; true when it already
-    /// did (an earlier open read the same version), so those pages may be kept.
-    func noteOpen(_ number: InodeNumber, etag: ETag) -> Bool {
+    /// What an open of a file found (see `noteOpen`).
+    struct OpenNote {
+        /// An earlier open read the same version: the kernel's pages of the file may be kept.
+        var keepsPages: Bool
+        /// No open of the file reached s3mount before, so the kernel holds none of its pages, and no other handle
+        /// is open on it, so none is being read into the kernel either.
+        var kernelHasNoPages: Bool
+    }
+
+    /// Counts an open of `etag` and records that the kernel's page cache now holds its pages.
+    func noteOpen(_ number: InodeNumber, etag: ETag) -> OpenNote {
         state.withLock { state in
             let previous = state.inodes[number]?.pageCacheETag
+            let wasOpen = (state.inodes[number]?.openCount ?? 0) > 0
             state.inodes[number]?.pageCacheETag = etag
             state.inodes[number]?.openCount += 1
-            return previous == etag
+            return OpenNote(keepsPages: previous == etag, kernelHasNoPages: previous == nil && !wasOpen)
         }
     }
 
