@@ -32,16 +32,15 @@ final class FuseContext: Sendable {
     /// does not take it, without the keep_cache that was to protect those pages.
     func withPagesStored(_ reply: OpenReply, inode: fuse_ino_t) -> OpenReply {
         guard let data = reply.pageData else { return reply }
-        var answered = reply
-        answered.pageData = nil
-        guard let session = unsafe OpaquePointer(bitPattern: sessionAddress.load(ordering: .relaxed)),
+        if let session = unsafe OpaquePointer(bitPattern: sessionAddress.load(ordering: .relaxed)),
             unsafe FuseCalls.store(session, inode: inode, data)
-        else {
-            answered.keepCache = false
-            return answered
+        {
+            fileSystem.pagesHandedOver(data, handle: reply.handle)
+            return reply
         }
-        fileSystem.pagesHandedOver(data, handle: reply.handle)
-        return answered
+        var refused = reply
+        refused.keepCache = false
+        return refused
     }
 
     static func of(_ req: fuse_req_t) -> FuseContext {

@@ -40,8 +40,8 @@ extension FileSystem {
     /// The block of a small file that an open would hand the kernel (see wholeFileInMemory) but whose bytes are
     /// still on their way (a prefetch under way): the open is worth awaiting.
     private func bytesOnTheirWay(_ inode: Inode, flags: Int32) -> BlockBuffer? {
-        guard let etag = inode.etag, inode.size > 0, inode.size <= Self.maxPageDataAtOpen,
-            flags & s3m_o_direct() == 0, inode.pageCacheETag == nil, inode.openCount == 0,
+        guard let etag = inode.etag, Self.fitsAnOpen(size: inode.size, direct: flags & s3m_o_direct() != 0),
+            inode.kernelHoldsNoPages,
             let block = fetcher.listedBlock(0, of: ObjectVersion(key: inode.key, etag: etag, size: inode.size)),
             !block.isComplete, !block.isFailed
         else { return nil }
@@ -61,7 +61,7 @@ extension FileSystem {
             pageCacheKeepsReads: flags & s3m_o_direct() == 0, pattern: newPattern(), window: newWindow())
         let note = inodes.noteOpen(inode.number, etag: etag)
         var reply = OpenReply(handle: files.insert(file), keepCache: note.keepsPages, needsFlush: false)
-        if withPages, note.kernelHasNoPages, let pages = wholeFileInMemory(file) {
+        if withPages, note.kernelHeldNoPages, let pages = wholeFileInMemory(file) {
             reply.pageData = pages
             reply.keepCache = true
         }
@@ -77,6 +77,12 @@ extension FileSystem {
     /// The largest file whose bytes an open hands the kernel: one FUSE read's worth (the kernel's largest).
     static let maxPageDataAtOpen: UInt64 = 1 << 20
 
+    /// Whether a file of `size` bytes may go to the kernel with its open (not to an O_DIRECT handle, which bypasses
+    /// the page cache).
+    private static func fitsAnOpen(size: UInt64, direct: Bool) -> Bool {
+        size > 0 && size <= maxPageDataAtOpen && !direct
+    }
+
     /// The whole of a small file, if every byte of it is already in memory (prefetched by a dataset walk, a
     /// manifest or an earlier read-ahead), counted as its handle's first read: given to the kernel at open, the
     /// read that follows costs no round trip, and the kernel, having sent no read, does not mark the file's access
@@ -86,14 +92,11 @@ extension FileSystem {
     /// follow still find them.
     private func wholeFileInMemory(_ file: FileHandle) -> ReadData? {
         let size = file.object.size
-        guard size > 0, size <= Self.maxPageDataAtOpen, file.pageCacheKeepsReads,
-            let blocks = cachedBlocks(0..<size, of: file), blocks.allSatisfy({ $0.block.has($0.bytes.upperBound) })
+        guard Self.fitsAnOpen(size: size, direct: !file.pageCacheKeepsReads),
+            let blocks = cachedBlocks(0..<size, of: file), let data = inMemory(blocks)
         else { return nil }
-        for demand in blocks { demand.block.noteRead() }
-        let data = ReadData(pieces: blocks.map { .block($0.block, $0.bytes) })
         file.readAhead.withLock { $0.wasRead = true }
-        dataset?.noteRead(directory: file.directory, name: file.name)
-        manifest?.noteRead(key: file.object.key)
+        noteFirstRead(of: file)
         readStats.answeredFromMemory(bytes: data.count)
         return data
     }
@@ -183,10 +186,7 @@ extension FileSystem {
                 !state.wasRead
             )
         }
-        if isFirstRead {
-            dataset?.noteRead(directory: file.directory, name: file.name)
-            manifest?.noteRead(key: file.object.key)
-        }
+        if isFirstRead { noteFirstRead(of: file) }
         let recordsAhead = stride.flatMap { $0.hasGaps ? $0 : nil }
         if let recordsAhead { readRecordsAhead(from: range.lowerBound, recordsAhead, of: file) }
         if mode == .sequential, recordsAhead == nil {
@@ -250,9 +250,20 @@ extension FileSystem {
 
     /// The read's bytes if every demand has arrived (nothing to wait for).
     private func arrived(_ demands: [Demand], of file: FileHandle) -> ReadData? {
+        inMemory(demands).map { delivered($0, by: file) }
+    }
+
+    /// The demands' bytes, their blocks counted as read, if every one has arrived.
+    private func inMemory(_ demands: [Demand]) -> ReadData? {
         guard demands.allSatisfy({ $0.block.has($0.bytes.upperBound) }) else { return nil }
         for demand in demands { demand.block.noteRead() }
-        return delivered(ReadData(pieces: demands.map { .block($0.block, $0.bytes) }), by: file)
+        return ReadData(pieces: demands.map { .block($0.block, $0.bytes) })
+    }
+
+    /// A handle's first read of its file, told to the read-ahead that works across files.
+    private func noteFirstRead(of file: FileHandle) {
+        dataset?.noteRead(directory: file.directory, name: file.name)
+        manifest?.noteRead(key: file.object.key)
     }
 
     /// Blocks whose every byte has now been handed to the kernel leave the block cache: the page cache holds them

@@ -26,6 +26,10 @@ struct Inode: Sendable {
     /// A directory: whether it has ever been listed completely (its children are then the whole directory, as of
     /// that listing, less what the kernel has forgotten since).
     var wasListed = false
+
+    /// No open of this file reached s3mount, so the kernel holds none of its pages, and none is open, so none is
+    /// being read into the kernel either.
+    var kernelHoldsNoPages: Bool { pageCacheETag == nil && openCount == 0 }
 }
 
 extension ObjectInfo {

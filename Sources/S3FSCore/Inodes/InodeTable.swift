@@ -348,19 +348,18 @@ final class InodeTable: Sendable {
     struct OpenNote {
         /// An earlier open read the same version: the kernel's pages of the file may be kept.
         var keepsPages: Bool
-        /// No open of the file reached s3mount before, so the kernel holds none of its pages, and no other handle
-        /// is open on it, so none is being read into the kernel either.
-        var kernelHasNoPages: Bool
+        /// Before this open (see Inode.kernelHoldsNoPages).
+        var kernelHeldNoPages: Bool
     }
 
     /// Counts an open of `etag` and records that the kernel's page cache now holds its pages.
     func noteOpen(_ number: InodeNumber, etag: ETag) -> OpenNote {
         state.withLock { state in
-            let previous = state.inodes[number]?.pageCacheETag
-            let wasOpen = (state.inodes[number]?.openCount ?? 0) > 0
+            let before = state.inodes[number]
             state.inodes[number]?.pageCacheETag = etag
             state.inodes[number]?.openCount += 1
-            return OpenNote(keepsPages: previous == etag, kernelHasNoPages: previous == nil && !wasOpen)
+            return OpenNote(
+                keepsPages: before?.pageCacheETag == etag, kernelHeldNoPages: before?.kernelHoldsNoPages ?? false)
         }
     }
 
